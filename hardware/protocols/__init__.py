@@ -1,0 +1,1 @@
+"""Device wire protocols: frame codecs and incremental parsers, one module per frame family."""
