@@ -1,0 +1,82 @@
+"""The database: one SQLAlchemy engine and the two kinds of transaction the server runs.
+
+`Database.write()` is the only way to change queue state. On PostgreSQL its first statement locks
+the hall's counter row (see hall.sequence); on SQLite it starts with `BEGIN IMMEDIATE`, which
+takes the database write lock up front: SQLAlchemy drops `with_for_update()` on SQLite, and a
+deferred transaction that reads and then writes can interleave with another writer.
+`Database.read()` gives a consistent snapshot (REPEATABLE READ on PostgreSQL, one SQLite read
+transaction in WAL mode). The server calls both from worker threads (anyio.to_thread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+__all__ = ["Database"]
+
+
+class Database:
+    """Wraps an engine built from `url`; `synchronous` is the SQLite pragma (WAL mode)."""
+
+    def __init__(self, url: str, *, synchronous: str = "NORMAL", pool_size: int = 10) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            if self.url.database in (None, "", ":memory:"):
+                raise ValueError("use a SQLite file, not :memory: (every connection would see its own database)")
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _sqlite_setup(self.engine, synchronous)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction; commits on success, rolls back on any exception."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn = conn.execution_options(hall_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction that sees one consistent state of the database."""
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    def ping(self) -> None:
+        """Raises when the database cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_setup(engine: Engine, synchronous: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        # Autocommit at the driver level so that we, not pysqlite, say when BEGIN happens.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("hall_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")

@@ -1,0 +1,23 @@
+"""Alembic environment: runs on the connection hall.migrate hands over (no alembic.ini needed)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import text
+
+from hall.models import Base
+
+# Importing the operations models (if any) makes autogenerate see their tables too.
+try:  # pragma: no cover - depends on what the operations work has landed
+    import hall.operations.models  # noqa: F401
+except ImportError:
+    pass
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+
+with context.begin_transaction():
+    if connection.dialect.name == "postgresql":
+        # Two server processes starting together must not both run the same migration.
+        connection.execute(text("SELECT pg_advisory_xact_lock(72430001)"))
+    context.run_migrations()
