@@ -24,6 +24,7 @@ class LedFrame:
     address: int
     cmd: int
     data: bytes
+    raw: bytes = b""  # the exact frame bytes as received
 
     @property
     def text(self) -> str:
@@ -87,6 +88,7 @@ class LedFrameParser:
                 self.stats.bad_frames += 1
                 self._drop(1)
                 continue
+            raw = bytes(buf[:total])
             del buf[:total]
             self.stats.frames += 1
-            out.append(LedFrame(body[0], body[1], body[4:]))
+            out.append(LedFrame(body[0], body[1], body[4:], raw))
