@@ -1,14 +1,18 @@
 """An in-memory waiting set for one hall: heaps of heads feeding `policy.choose`.
 
 The simulator (and tests) use it; the server keeps the same ordering in indexed SQL instead.
-Each (category, queue class) queue and each window's named-transfer queue is a binary heap
-ordered by (queue_key, id), so a call costs O(heads + log n) whatever the number waiting.
-Removal of a ticket that is not at a head (cancel, reneging, transfer) is lazy: its entry is
-marked dead and dropped when it reaches the top.
+Each (category, queue class) queue and each window's named-transfer queue is ordered by
+(queue_key, id) and kept in two parts: a run of entries that arrived in key order (a deque — most
+tickets, since a walk-in's key is its issue time) and a binary heap of those that did not
+(transfers, re-check-ins, resumed tickets, appointments). The head is the smaller of the two
+fronts, so a call costs O(heads) for in-order tickets and O(heads + log n) at worst, whatever the
+number waiting. Removal of a ticket that is not at a head (cancel, reneging, transfer) is lazy:
+its entry is marked dead and dropped when it reaches the front.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from heapq import heappop, heappush, nsmallest
 from typing import Any
@@ -21,6 +25,7 @@ __all__ = ["HallQueue"]
 
 _CLASSES = (QueueClass.APPOINTMENT, QueueClass.PRIORITY, QueueClass.NORMAL)
 _FRESH = WindowState()
+_Queue = tuple[deque[list[Any]], list[list[Any]]]
 
 
 class HallQueue:
@@ -30,13 +35,13 @@ class HallQueue:
 
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
-        self._queues: dict[tuple[str, QueueClass], list[list[Any]]] = {}
-        self._named: dict[int, list[list[Any]]] = {}
-        # ticket id -> heap entry [queue_key, id, head-or-None, heap]
+        # each queue: (in-order deque, heap of the rest); entries are [queue_key, id, head|None, queue]
+        self._queues: dict[tuple[str, QueueClass], _Queue] = {}
+        self._named: dict[int, _Queue] = {}
         self._entries: dict[int, list[Any]] = {}
         self._states: dict[int, WindowState] = {}
-        # window number -> (weights object it was built for, the heaps it reads)
-        self._plans: dict[int, tuple[Any, tuple[list[list[Any]], ...]]] = {}
+        # window number -> (weights object it was built for, the queues it reads)
+        self._plans: dict[int, tuple[Any, tuple[_Queue, ...]]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -49,25 +54,29 @@ class HallQueue:
         for entry in self._entries.values():
             yield entry[2]
 
-    def _heap(self, head: Head) -> list[list[Any]]:
+    def _queue(self, head: Head) -> _Queue:
         if head.target_window is not None:
-            heap = self._named.get(head.target_window)
-            if heap is None:
-                heap = self._named[head.target_window] = []
-            return heap
+            q = self._named.get(head.target_window)
+            if q is None:
+                q = self._named[head.target_window] = (deque(), [])
+            return q
         key = (head.category, head.klass)
-        heap = self._queues.get(key)
-        if heap is None:
-            heap = self._queues[key] = []
-        return heap
+        q = self._queues.get(key)
+        if q is None:
+            q = self._queues[key] = (deque(), [])
+        return q
 
     def add(self, head: Head) -> None:
         """A ticket starts (or starts again) waiting. Raises ValueError if it already waits."""
         if head.ticket_id in self._entries:
             raise ValueError(f"ticket {head.ticket_id} is already waiting")
-        heap = self._heap(head)
-        entry = [head.queue_key, head.ticket_id, head, heap]
-        heappush(heap, entry)
+        q = self._queue(head)
+        entry = [head.queue_key, head.ticket_id, head, q]
+        run = q[0]
+        if not run or run[-1] < entry:
+            run.append(entry)
+        else:
+            heappush(q[1], entry)
         self._entries[head.ticket_id] = entry
 
     def remove(self, ticket_id: int) -> Head | None:
@@ -76,47 +85,50 @@ class HallQueue:
         if entry is None:
             return None
         head = entry[2]
-        heap = entry[3]
-        if heap[0] is entry:
+        run, heap = entry[3]
+        if run and run[0] is entry:
+            run.popleft()
+        elif heap and heap[0] is entry:
             heappop(heap)
         else:
-            entry[2] = None  # dropped when it reaches the top
+            entry[2] = None  # dropped when it reaches the front
         return head
 
     def state(self, window: int) -> WindowState:
         return self._states.get(window, _FRESH)
 
-    def _plan(self, window: WindowView) -> tuple[list[list[Any]], ...]:
+    def _plan(self, window: WindowView) -> tuple[_Queue, ...]:
         plan = self._plans.get(window.number)
         if plan is not None and plan[0] is window.weights:
             return plan[1]
-        heaps = []
+        queues = []
         for category in sorted(window.weights):
             for klass in _CLASSES:
                 key = (category, klass)
-                heap = self._queues.get(key)
-                if heap is None:
-                    heap = self._queues[key] = []
-                heaps.append(heap)
+                q = self._queues.get(key)
+                if q is None:
+                    q = self._queues[key] = (deque(), [])
+                queues.append(q)
         named = self._named.get(window.number)
         if named is None:
-            named = self._named[window.number] = []
-        heaps.append(named)
-        built = tuple(heaps)
+            named = self._named[window.number] = (deque(), [])
+        queues.append(named)
+        built = tuple(queues)
         self._plans[window.number] = (window.weights, built)
         return built
 
     def heads(self, window: WindowView) -> list[Head]:
         """The heads `choose` needs for this window."""
         out = []
-        for heap in self._plan(window):
-            while heap:
-                head = heap[0][2]
-                if head is None:
-                    heappop(heap)
-                    continue
-                out.append(head)
-                break
+        for run, heap in self._plan(window):
+            while run and run[0][2] is None:
+                run.popleft()
+            while heap and heap[0][2] is None:
+                heappop(heap)
+            if run:
+                out.append(heap[0][2] if heap and heap[0] < run[0] else run[0][2])
+            elif heap:
+                out.append(heap[0][2])
         return out
 
     def call(self, window: WindowView, now: float) -> Choice | None:
@@ -130,14 +142,20 @@ class HallQueue:
         if choice is None:
             return None
         entry = self._entries.pop(choice.head.ticket_id)
-        heappop(entry[3])  # a chosen head is always the top of its heap
+        run, heap = entry[3]
+        if run and run[0] is entry:  # a chosen head is always at the front of its run or heap
+            run.popleft()
+        else:
+            heappop(heap)
         self._states[window.number] = choice.state
         return choice
 
     def queue_keys(self, category: str, klass: QueueClass, limit: int) -> list[float]:
         """The smallest `limit` queue keys waiting in one queue (for re-check-in places)."""
-        heap = self._queues.get((category, klass), [])
-        live = (e for e in heap if e[2] is not None)
+        q = self._queues.get((category, klass))
+        if q is None:
+            return []
+        live = (e for part in q for e in part if e[2] is not None)
         return [e[0] for e in nsmallest(limit, live)]
 
     def waiting(self, category: str | None = None) -> int:
