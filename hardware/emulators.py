@@ -150,7 +150,10 @@ class BusEmulator:
         while True:
             master = self.port.master
             fds = [self._stop_r] + ([master] if master >= 0 else [])
-            ready, _, _ = select.select(fds, [], [], 0.05)
+            try:
+                ready, _, _ = select.select(fds, [], [], 0.05)
+            except (OSError, ValueError):
+                continue  # the pty was closed under us (unplug); the next loop sees the new one
             if self._stop_r in ready:
                 return
             if master < 0 or master not in ready:
