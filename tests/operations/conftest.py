@@ -1,0 +1,115 @@
+"""Database fixtures of the operations tests: SQLite file or PostgreSQL in a schema of its own.
+
+Each test gets a migrated database (0001 + 0002) with the township example hall imported and a
+manager, two staff users; `world` inserts tickets, events and ratings the way the server does.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, insert, select, text, update
+
+from hall.database import Database
+from hall.halls import import_layout
+from hall.migrate import upgrade
+from hall.models import EventRow, HallCounter, Rating, TicketRow, User, UserHall
+from hall.registry import HallRegistry
+from queueing.layout import load_layout
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYOUT = ROOT / "examples" / "halls" / "township.toml"
+
+
+def _pg_database(url: str) -> Iterator[Database]:
+    schema = f"ops_{secrets.token_hex(6)}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in url else "?"
+    db = Database(f"{url}{sep}options={quote(f'-csearch_path={schema}')}")
+    try:
+        yield db
+    finally:
+        db.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'ops.db'}")
+        upgrade(database)
+        yield database
+        database.dispose()
+    else:
+        url = request.getfixturevalue("postgres_url")
+        for database in _pg_database(url):
+            upgrade(database)
+            yield database
+
+
+class World:
+    """A hall in the database plus helpers that write what the server would write."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        layout = load_layout(LAYOUT)
+        with db.write() as conn:
+            self.hall_id = import_layout(conn, layout, now=time.time())
+            self.users: dict[str, int] = {}
+            for username, name, role in (("boss", "王经理", "manager"), ("s1", "张三", "staff"), ("s2", "李四", "staff")):
+                uid = conn.execute(
+                    insert(User).values(username=username, name=name, role=role, password_hash="x", created_at=0.0)
+                    .returning(User.id)
+                ).scalar_one()
+                conn.execute(insert(UserHall).values(user_id=uid, hall_id=self.hall_id))
+                self.users[username] = uid
+        self.registry = HallRegistry(db)
+        self.hall = self.registry.get("township")
+        self._n = 0
+
+    def emit(self, conn: Any, type_: str, at: float, data: dict[str, Any], ticket_id: int | None = None,
+             window: int | None = None, user: str | None = None) -> int:
+        seq = conn.execute(select(HallCounter.seq).where(HallCounter.hall_id == self.hall_id)).scalar_one() + 1
+        conn.execute(update(HallCounter).where(HallCounter.hall_id == self.hall_id).values(seq=seq))
+        conn.execute(insert(EventRow).values(
+            hall_id=self.hall_id, seq=seq, type=type_, at=at, ticket_id=ticket_id, window=window,
+            user_id=self.users.get(user) if user else None, data=data,
+        ))
+        return seq
+
+    def ticket(self, category: str, issued_at: float, status: str = "waiting", day: str = "2026-03-03",
+               window: int | None = None, finished_at: float | None = None, **extra: Any) -> int:
+        self._n += 1
+        with self.db.write() as conn:
+            tid = conn.execute(insert(TicketRow).values(
+                hall_id=self.hall_id, day=day, number=f"{category}{self._n:03d}", category=category,
+                priority="normal", queue_class="normal", channel="kiosk", status=status, queue_key=issued_at,
+                window=window, issued_at=issued_at, finished_at=finished_at,
+                progress_token=secrets.token_hex(8), extra={}, **extra,
+            ).returning(TicketRow.id)).scalar_one()
+            self.emit(conn, "ticket.issued", issued_at, {"id": tid, "category": category, "zone": "service"}, tid)
+        return tid
+
+    def rate(self, ticket_id: int, level: int, at: float, reasons: list[str] | None = None,
+             channel: str = "pad", window: int = 1, staff: str = "s1", pending: bool = False) -> None:
+        with self.db.write() as conn:
+            conn.execute(insert(Rating).values(
+                hall_id=self.hall_id, ticket_id=ticket_id, level=level, reasons=reasons or [],
+                reason_pending=pending, channel=channel, window=window, staff_user_id=self.users[staff], at=at,
+            ))
+            self.emit(conn, "ticket.rated", at, {"id": ticket_id, "window": window, "level": level}, ticket_id, window)
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    return World(db)
