@@ -1,0 +1,453 @@
+"""The bridge: serial devices on one side, the hall server's websocket and HTTP API on the other.
+
+Never imports the server: everything goes over the protocol in docs/CONTRACTS.md, so the bridge
+runs on the PC the RS-485 buses hang from. One `Bridge` per hall.
+
+- Server -> devices: the device stream (`/ws/halls/{hall}?token=…`) starts with a snapshot after
+  every (re)connect, which repaints every board; events then change single windows.
+- Devices -> server: keypad actions and ratings go through the durable outbox (`outbox.py`) with
+  an Idempotency-Key each. "Call next" while the server is unreachable is refused at once on the
+  keypad (beep + 网络中断) and never queued; one that cannot be delivered within `call_ttl`
+  expires the same way, because calling someone minutes later would call a person who left.
+- A pad press is bound at the moment of the press to the ticket its window last finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Generator
+from datetime import datetime
+from typing import Any
+
+import httpx
+import websockets
+
+from displays.led import call_text, idle_text, layout_strip, paused_text
+from hardware.config import BridgeConfig, BusConfig, LedConfig, PrinterConfig
+from hardware.hallstate import HallState
+from hardware.outbox import Outbox, OutboxEntry
+from hardware.printing import PAPER_STATUS_QUERY, TicketJob, paper_ok, render_ticket, send_to_target
+from hardware.registry import (
+    BoardProtocol,
+    KeypadProtocol,
+    KeyPress,
+    RatingPress,
+    board_protocol,
+    keypad_protocol,
+)
+from hardware.serialbus import SerialBus
+
+__all__ = ["Bridge", "NETWORK_DOWN_TEXT"]
+
+log = logging.getLogger(__name__)
+NETWORK_DOWN_TEXT = "网络中断"
+_RETRY_4XX = {408, 425, 429}  # "try again later" answers, not refusals
+_WINDOW_ACTIONS = {"call": "call", "recall": "recall", "no-show": "no-show"}
+
+
+class Bridge:
+    """Run with `await bridge.run()`; `stop()` ends it. `http` may be injected for tests."""
+
+    def __init__(self, config: BridgeConfig, http: httpx.AsyncClient | None = None) -> None:
+        self.config = config
+        self.state = HallState()
+        self.connected = False
+        self.outbox = Outbox(config.outbox)
+        self._http = http
+        self._outbox_wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._audio: asyncio.Queue[Any] = asyncio.Queue(maxsize=20)
+        self._heartbeat_now = asyncio.Event()
+        self.buses: list[SerialBus] = []
+        # window -> boards / keypads on it; (bus index, address) -> window for input.
+        self._leds: dict[str, list[tuple[SerialBus, LedConfig, BoardProtocol]]] = {}
+        self._keypads: dict[str, list[tuple[SerialBus, int, KeypadProtocol]]] = {}
+        self._input_window: dict[tuple[int, str, int], str] = {}
+        self._pages: dict[tuple[int, int], tuple[list[str], int, str | None]] = {}
+        self._printers: dict[str, tuple[PrinterConfig, SerialBus | None]] = {}
+        self._paper: dict[int, bool | None] = {}
+        self.printed = 0
+        for p in config.printers:
+            self._printers[p.kiosk] = (p, None)
+        for index, bus_cfg in enumerate(config.buses):
+            self._add_bus(index, bus_cfg)
+
+    # ----------------------------------------------------------------- set-up
+
+    def _add_bus(self, index: int, cfg: BusConfig) -> None:
+        keypad = keypad_protocol(cfg.keypad_protocol, **cfg.keypad_options) if (cfg.keypads or cfg.pads) else None
+        printer_only = bool(cfg.printers) and not (cfg.keypads or cfg.pads)
+        bus = SerialBus(
+            cfg,
+            keypad=keypad,
+            gap=self.config.frame_gap,
+            reopen_every=self.config.reopen_every,
+            on_event=lambda ev, i=index: self._device_event(i, ev),
+            on_open=self._repaint_bus,
+            on_state=lambda _bus: self._heartbeat_now.set(),
+            on_raw=(lambda data, i=index: self._paper.__setitem__(i, paper_ok(data))) if printer_only else None,
+        )
+        self.buses.append(bus)
+        for led in cfg.leds:
+            proto = board_protocol(led.protocol, **led.options)
+            self._leds.setdefault(led.window, []).append((bus, led, proto))
+        for kp in cfg.keypads:
+            assert keypad is not None
+            self._keypads.setdefault(kp.window, []).append((bus, kp.address, keypad))
+            self._input_window[(index, "key", kp.address)] = kp.window
+        for pad in cfg.pads:
+            self._input_window[(index, "pad", pad.address)] = pad.window
+        for p in cfg.printers:
+            self._printers[p.kiosk] = (p, bus)
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                base_url=self.config.server,
+                headers={"Authorization": f"Bearer {self.config.token}"},
+                timeout=5.0,
+            )
+        return self._http
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Serve until `stop()`; cancelling the task works too."""
+        tasks = [asyncio.create_task(bus.run(), name=f"bus {bus.port}") for bus in self.buses]
+        tasks += [
+            asyncio.create_task(self._ws_loop(), name="websocket"),
+            asyncio.create_task(self._outbox_loop(), name="outbox"),
+            asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
+            asyncio.create_task(self._page_loop(), name="pages"),
+            asyncio.create_task(self._audio_loop(), name="audio"),
+        ]
+        try:
+            await self._stop.wait()
+        finally:
+            for bus in self.buses:
+                bus.close()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self._http is not None:
+                await self._http.aclose()
+            self.outbox.close()
+
+    # ------------------------------------------------------- server -> devices
+
+    def _backoff(self) -> Generator[float, None, None]:
+        delay = 0.2
+        while True:
+            yield delay
+            delay = min(delay * 2, self.config.backoff_max)
+
+    async def _ws_loop(self) -> None:
+        while True:
+            try:
+                async for ws in websockets.connect(
+                    self.config.ws_url,
+                    open_timeout=5,
+                    ping_interval=5,
+                    ping_timeout=5,
+                    reconnect_delays=self._backoff,
+                ):
+                    try:
+                        async for message in ws:
+                            await self._on_message(json.loads(message))
+                    except websockets.ConnectionClosed:
+                        pass
+                    finally:
+                        self._set_connected(False)
+            except Exception as exc:  # fatal answers (bad token, 4xx): log and keep trying slowly
+                self._set_connected(False)
+                log.error("websocket to %s failed: %s", self.config.server, exc)
+                await asyncio.sleep(self.config.backoff_max)
+
+    def _set_connected(self, up: bool) -> None:
+        if up != self.connected:
+            log.info("server %s", "connected" if up else "unreachable")
+        self.connected = up
+        if up:
+            self._outbox_wake.set()
+
+    async def _on_message(self, msg: dict[str, Any]) -> None:
+        kind = msg.get("type")
+        if kind == "snapshot":
+            self.state.load_snapshot(int(msg.get("seq", 0)), msg.get("data") or {})
+            self._repaint_all()
+            self._set_connected(True)
+            return
+        if kind == "hall.resync":
+            await self._resync()
+            return
+        if kind in (None, "pong"):
+            return
+        if not self.connected:
+            # Missed events were replayed before any snapshot: our state is from before the
+            # drop, so take a fresh snapshot rather than trust it.
+            await self._resync()
+            self._set_connected(True)
+            return
+        window, gap = self.state.apply(msg)
+        if gap:
+            await self._resync()
+            return
+        if window is not None:
+            self._paint_window(window)
+            if kind == "ticket.called" and self.config.audio_player:
+                with contextlib.suppress(asyncio.QueueFull):
+                    self._audio.put_nowait(msg["data"].get("id"))
+        if kind == "ticket.issued":
+            await self._maybe_print(msg)
+
+    async def _resync(self) -> None:
+        try:
+            r = await self.http.get(f"/api/halls/{self.config.hall}/snapshot")
+            r.raise_for_status()
+        except httpx.HTTPError as exc:
+            log.warning("snapshot fetch failed: %s", exc)
+            return
+        snap = r.json()
+        self.state.load_snapshot(int(snap.get("seq", 0)), snap)
+        self._repaint_all()
+
+    def _window_text(self, window: str) -> tuple[str, str | None]:
+        view = self.state.windows.get(window)
+        if view is None or view.state in ("idle", "closed") or (view.state != "paused" and not view.current_number):
+            return idle_text(self.config.hall_settings), None
+        if view.state == "paused":
+            return paused_text(self.config.hall_settings), None
+        assert view.current_number is not None
+        return call_text(view.current_number, window), view.current_number
+
+    def _paint_window(self, window: str) -> None:
+        text, number = self._window_text(window)
+        for bus, led, proto in self._leds.get(window, ()):
+            try:
+                pages = layout_strip(text, led.width)
+            except ValueError:
+                pages = [number or text]
+            self._pages[(id(bus), led.address)] = (pages, 0, number)
+            bus.send(proto.encode(led.address, pages[0], number), key=("led", led.address))
+        for bus, address, keypad in self._keypads.get(window, ()):
+            frame = keypad.show_number(address, number) if number else keypad.show_text(address, text[:4])
+            bus.send(frame, key=("keypad", address))
+
+    def _repaint_all(self) -> None:
+        for window in set(self._leds) | set(self._keypads):
+            self._paint_window(window)
+
+    def _repaint_bus(self, bus: SerialBus) -> None:
+        for window in {led.window for led in bus.config.leds} | {k.window for k in bus.config.keypads}:
+            self._paint_window(window)
+
+    async def _page_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.page_every)
+            for boards in self._leds.values():
+                for bus, led, proto in boards:
+                    pages, index, number = self._pages.get((id(bus), led.address), ([], 0, None))
+                    if len(pages) > 1:
+                        index = (index + 1) % len(pages)
+                        self._pages[(id(bus), led.address)] = (pages, index, number)
+                        bus.send(proto.encode(led.address, pages[index], number), key=("led", led.address))
+
+    # -------------------------------------------------------- devices -> server
+
+    def _device_event(self, bus_index: int, event: KeyPress | RatingPress) -> None:
+        if isinstance(event, RatingPress):
+            window = self._input_window.get((bus_index, "pad", event.address))
+            if window is not None:
+                self._rating(window, event.level)
+            return
+        window = self._input_window.get((bus_index, "key", event.address))
+        if window is not None:
+            self._key(bus_index, event.address, window, event.action)
+
+    def _keypad_notice(self, bus_index: int, address: int, text: str) -> None:
+        bus = self.buses[bus_index]
+        keypad = bus.keypad
+        if keypad is None:
+            return
+        bus.send(keypad.beep(address))
+        bus.send(keypad.show_text(address, text), key=("keypad", address))
+
+    def _key(self, bus_index: int, address: int, window: str, action: str) -> None:
+        view = self.state.window(window)
+        hall = self.config.hall
+        body: dict[str, Any] = {}
+        if action in _WINDOW_ACTIONS:
+            path = f"/api/halls/{hall}/windows/{window}/{_WINDOW_ACTIONS[action]}"
+        elif action == "pause":
+            path = f"/api/halls/{hall}/windows/{window}/{'resume' if view.state == 'paused' else 'pause'}"
+            body = {} if view.state == "paused" else {"reason": "呼叫器暂停"}
+        else:
+            log.info("keypad %s at window %s: key %r has no action here", address, window, action)
+            return
+        if not self.connected:
+            self._keypad_notice(bus_index, address, NETWORK_DOWN_TEXT)
+            return
+        body["_device"] = {"bus": bus_index, "address": address}
+        self.outbox.add("keypad", path, body, ttl=self.config.call_ttl)
+        self._outbox_wake.set()
+
+    def _rating(self, window: str, level: int) -> None:
+        view = self.state.windows.get(window)
+        if view is None or view.last_finished_id is None:
+            log.warning("rating %s at window %s with no finished ticket: dropped", level, window)
+            return
+        body = {"level": level, "reasons": [], "channel": "pad", "window": view.api_number}
+        path = f"/api/halls/{self.config.hall}/tickets/{view.last_finished_id}/rating"
+        self.outbox.add("rating", path, body, ttl=self.config.rating_ttl)
+        self._outbox_wake.set()
+
+    def _entry_failed_for_good(self, entry: OutboxEntry, status: int | None, answer: str) -> None:
+        self.outbox.refuse(entry, status, answer)
+        log.warning("%s %s refused (%s): %s", entry.kind, entry.path, status or "expired", answer[:200])
+        device = entry.body.get("_device")
+        if entry.kind == "keypad" and device:
+            text = NETWORK_DOWN_TEXT if status is None else "操作失败"
+            self._keypad_notice(device["bus"], device["address"], text)
+
+    async def _outbox_loop(self) -> None:
+        failures = 0
+        while True:
+            entries = self.outbox.pending(50)
+            if not entries:
+                self._outbox_wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._outbox_wake.wait(), 5)
+                continue
+            for entry in entries:
+                if self.outbox.expired(entry):
+                    self._entry_failed_for_good(entry, None, "expired before the server answered")
+                    continue
+                body = {k: v for k, v in entry.body.items() if not k.startswith("_")}
+                try:
+                    r = await self.http.post(entry.path, json=body, headers={"Idempotency-Key": entry.key})
+                except httpx.HTTPError as exc:
+                    status, answer = None, f"{type(exc).__name__}: {exc}"
+                else:
+                    status, answer = r.status_code, r.text
+                if status is not None and status < 300:
+                    self.outbox.done(entry.key)
+                    failures = 0
+                    continue
+                if status is not None and 400 <= status < 500 and status not in _RETRY_4XX:
+                    self._entry_failed_for_good(entry, status, answer)
+                    continue
+                self.outbox.failed(entry.key, f"{status}: {answer[:200]}")
+                failures += 1
+                # Back off, but wake at once when the websocket comes back.
+                self._outbox_wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._outbox_wake.wait(), min(0.2 * 2**failures, 5.0))
+                break
+
+    # --------------------------------------------------------- health, printing, audio
+
+    def device_report(self) -> list[dict[str, Any]]:
+        """What `POST …/devices/heartbeat` carries: one entry per configured device."""
+        out: list[dict[str, Any]] = []
+        for index, bus in enumerate(self.buses):
+            cfg = bus.config
+            detail = "" if bus.is_open else bus.last_error
+            for led in cfg.leds:
+                out.append({"id": f"led:{cfg.port}#{led.address}", "kind": "led", "window": led.window, "ok": bus.is_open, "detail": detail})
+            for kp in cfg.keypads:
+                out.append({"id": f"keypad:{cfg.port}#{kp.address}", "kind": "keypad", "window": kp.window, "ok": bus.is_open, "detail": detail})
+            for pad in cfg.pads:
+                out.append({"id": f"pad:{cfg.port}#{pad.address}", "kind": "pad", "window": pad.window, "ok": bus.is_open, "detail": detail})
+            for p in cfg.printers:
+                paper = self._paper.get(index)
+                ok = bus.is_open and paper is not False
+                out.append({"id": f"printer:{p.kiosk}", "kind": "printer", "ok": ok, "detail": "paper out" if paper is False else detail})
+        for kiosk, (p, bus_) in self._printers.items():
+            if bus_ is None:
+                out.append({"id": f"printer:{kiosk}", "kind": "printer", "ok": True, "detail": p.target or ""})
+        return out
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            for index, bus in enumerate(self.buses):
+                if bus.config.printers and bus.is_open and not (bus.config.keypads or bus.config.pads):
+                    self._paper[index] = None
+                    bus.send(PAPER_STATUS_QUERY, key="paper-status")
+            await asyncio.sleep(0.5)  # give printers a moment to answer
+            if self.connected:
+                try:
+                    await self.http.post(f"/api/halls/{self.config.hall}/devices/heartbeat", json={"devices": self.device_report()})
+                except httpx.HTTPError as exc:
+                    log.info("heartbeat failed: %s", exc)
+            self._heartbeat_now.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._heartbeat_now.wait(), self.config.heartbeat_every)
+
+    async def _maybe_print(self, msg: dict[str, Any]) -> None:
+        data = msg.get("data") or {}
+        found = self._printers.get(str(data.get("device")))
+        if found is None:
+            return
+        printer, bus = found
+        ahead, eta = max(0, int(data.get("waiting") or 1) - 1), None
+        try:
+            r = await self.http.get(f"/api/halls/{self.config.hall}/tickets/{data.get('id')}")
+            if r.status_code == 200:
+                info = r.json()
+                ahead = int(info.get("ahead", ahead))
+                eta = (info.get("eta") or {}).get("p50_minutes")
+        except httpx.HTTPError as exc:
+            log.info("ticket %s details unavailable, printing without estimate: %s", data.get("id"), exc)
+        job = TicketJob(
+            hall_name=self.state.hall_name,
+            category_name=self.state.categories.get(str(data.get("category")), str(data.get("category", ""))),
+            number=str(data.get("number", "")),
+            ahead=ahead,
+            eta_minutes=eta,
+            issued_at=_people_time(str(msg.get("at", ""))),
+            qr_payload=str(data.get("progress_url") or ""),
+        )
+        payload = render_ticket(job, printer.paper)
+        if bus is not None:
+            bus.send(payload)
+        elif printer.target:
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, send_to_target, printer.target, payload)
+            except OSError as exc:
+                log.error("printer %s: %s", printer.kiosk, exc)
+                return
+        self.printed += 1
+
+    async def _audio_loop(self) -> None:
+        """Calls are played one after another, never over each other."""
+        while True:
+            ticket_id = await self._audio.get()
+            path = ""
+            try:
+                r = await self.http.get(f"/api/halls/{self.config.hall}/calls/{ticket_id}/audio.wav")
+                r.raise_for_status()
+                fd, path = tempfile.mkstemp(suffix=".wav")
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(r.content)
+                proc = await asyncio.create_subprocess_exec(*self.config.audio_player, path)
+                await proc.wait()
+            except (httpx.HTTPError, OSError) as exc:
+                log.warning("call audio for %s failed: %s", ticket_id, exc)
+            finally:
+                if path:
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
+
+
+def _people_time(at: str) -> str:
+    try:
+        return datetime.fromisoformat(at).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return at
