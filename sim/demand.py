@@ -1,0 +1,421 @@
+"""Demand profiles: who comes to the hall and when, and when each window is staffed.
+
+A profile is a TOML file read beside the hall layout (`queueing.layout`). See
+`examples/demand/county.toml` for every field. Two modes:
+
+- a hall **day** (default): arrivals per interval (`interval_minutes`, 60 or 15 …) per category
+  from `start`; tickets stop `cutoff_minutes` before the hall closes; windows follow `[[staff]]`
+  periods (staggered lunches are groups of windows with different periods);
+- **stationary** (a `[stationary]` table): constant `rate_per_hour` per category, every window
+  open all the time, a long horizon whose first `warmup_hours` are left out of the statistics —
+  the case that exact Erlang C / Erlang A results describe.
+
+`load_demand(path, layout)` / `parse_demand(raw, layout)` validate everything against the layout
+before anything runs and raise `DemandError(field, why)` (`str(e) == f"{field}: {why}"`) for a
+negative rate, an unknown category or window, a category no window serves, or a moment where
+tickets are issued for a category while no window serving it is staffed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from queueing.layout import HallLayout
+from queueing.tickets import PriorityClass
+from sim.distributions import Dist, DistError, parse_dist
+
+__all__ = [
+    "DemandError",
+    "CategoryDemand",
+    "Matter",
+    "StaffGroup",
+    "Demand",
+    "load_demand",
+    "parse_demand",
+]
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+
+
+class DemandError(ValueError):
+    """A demand profile is wrong; `field` names the place and `why` says what is wrong."""
+
+    def __init__(self, field: str, why: str) -> None:
+        super().__init__(f"{field}: {why}")
+        self.field = field
+        self.why = why
+
+
+@dataclass(frozen=True, slots=True)
+class Matter:
+    code: str
+    share: float
+    service: Dist | None  # None: the category's service distribution
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryDemand:
+    """One category's people. `arrivals[i]` is the expected count in interval i (day mode)."""
+
+    code: str
+    arrivals: tuple[float, ...]
+    rate_per_hour: float  # stationary mode (0 in day mode)
+    service: Dist
+    patience: Dist | None  # None: people never give up
+    no_show: float
+    appointment_share: float
+    priority_shares: tuple[tuple[PriorityClass, float], ...]
+    matters: tuple[Matter, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StaffGroup:
+    """Windows that open and close together; periods are seconds after local midnight."""
+
+    windows: tuple[int, ...]
+    periods: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Demand:
+    name: str
+    date: dt.date
+    stationary: bool
+    interval: float  # seconds
+    start: float  # seconds after local midnight of the first interval
+    cutoff: float  # seconds after local midnight when ticket issuing stops
+    close: float  # the hall's closing time, seconds after midnight (overtime counts from here)
+    horizon: float  # seconds after start (stationary) or after midnight (day) when arrivals end
+    warmup: float  # seconds after start excluded from statistics (stationary)
+    service_level_minutes: float
+    no_show_call_seconds: float  # time a window spends calling and recalling an absent person
+    punctuality_mean: float  # appointments arrive this many seconds early on average
+    punctuality_sd: float
+    categories: tuple[CategoryDemand, ...]
+    staff: tuple[StaffGroup, ...]
+    source: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def category(self, code: str) -> CategoryDemand:
+        for c in self.categories:
+            if c.code == code:
+                return c
+        raise KeyError(code)
+
+    def window_periods(self) -> dict[int, tuple[tuple[float, float], ...]]:
+        """Staffed periods per window number (seconds after local midnight)."""
+        return {w: g.periods for g in self.staff for w in g.windows}
+
+    def expected_total(self) -> float:
+        """Expected people per day (day mode) or per hour (stationary)."""
+        if self.stationary:
+            return sum(c.rate_per_hour for c in self.categories)
+        return sum(sum(c.arrivals) for c in self.categories)
+
+    def scaled(self, factor: float) -> Demand:
+        """The same profile with every arrival rate multiplied by `factor` (what-if growth)."""
+        cats = tuple(replace(c, arrivals=tuple(a * factor for a in c.arrivals),
+                             rate_per_hour=c.rate_per_hour * factor) for c in self.categories)
+        return replace(self, categories=cats)
+
+    def with_staff(self, staff: tuple[StaffGroup, ...]) -> Demand:
+        return replace(self, staff=staff)
+
+
+def load_demand(path: str | Path, layout: HallLayout) -> Demand:
+    """Read and validate a demand TOML file against `layout`; raises DemandError."""
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DemandError(str(p), "no such file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise DemandError(str(p), f"not valid TOML ({e})") from None
+    return parse_demand(raw, layout)
+
+
+def parse_demand(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
+    """Validate a parsed profile against `layout`; raises DemandError naming the field."""
+    try:
+        return _parse(raw, layout)
+    except DistError as e:
+        raise DemandError(e.field, e.why) from None
+
+
+def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
+    prof = raw.get("profile", {})
+    if not isinstance(prof, Mapping):
+        raise DemandError("profile", "must be a table")
+    stat_raw = raw.get("stationary")
+    stationary = stat_raw is not None
+    if stationary and not isinstance(stat_raw, Mapping):
+        raise DemandError("stationary", "must be a table")
+    date_raw = prof.get("date", "2026-11-23")
+    try:
+        date = date_raw if isinstance(date_raw, dt.date) else dt.date.fromisoformat(str(date_raw))
+    except ValueError:
+        raise DemandError("profile.date", f"{date_raw!r} is not a date YYYY-MM-DD") from None
+
+    interval = 60 * _num(prof, "interval_minutes", "profile.interval_minutes", 60.0, positive=True)
+    start = _clock(prof.get("start"), "profile.start") if "start" in prof else 60.0 * layout.hours.opens
+    close = 60.0 * layout.hours.closes
+    cutoff_minutes = _num(prof, "cutoff_minutes", "profile.cutoff_minutes", 30.0)
+    sl = _num(prof, "service_level_minutes", "profile.service_level_minutes",
+              layout.rules.service_level_minutes, positive=True)
+    call_minutes = _num(prof, "no_show_call_minutes", "profile.no_show_call_minutes", 1.5)
+    punct = prof.get("punctuality", {})
+    if not isinstance(punct, Mapping):
+        raise DemandError("profile.punctuality", "must be a table")
+    p_mean = 60 * _num(punct, "early_mean_minutes", "profile.punctuality.early_mean_minutes", 5.0,
+                       allow_negative=True)
+    p_sd = 60 * _num(punct, "sd_minutes", "profile.punctuality.sd_minutes", 8.0)
+
+    defaults = {
+        "service": prof.get("service"),
+        "patience": prof.get("patience"),
+        "no_show": prof.get("no_show", 0.0),
+        "appointment_share": prof.get("appointment_share", 0.0),
+        "priority_shares": prof.get("priority_shares", {}),
+    }
+    cats_raw = raw.get("categories")
+    if not isinstance(cats_raw, Mapping) or not cats_raw:
+        raise DemandError("categories", "missing: add a [categories.CODE] table per category")
+    known = {c.code: c for c in layout.categories}
+    categories = []
+    for code, craw in cats_raw.items():
+        where = f"categories.{code}"
+        if code not in known:
+            raise DemandError(where, f"unknown category {code!r} (the layout has {', '.join(known)})")
+        if not isinstance(craw, Mapping):
+            raise DemandError(where, "must be a table")
+        categories.append(_category(code, craw, where, defaults, stationary,
+                                    known[code].service_minutes))
+
+    if stationary:
+        assert isinstance(stat_raw, Mapping)
+        horizon = 3600 * _num(stat_raw, "horizon_hours", "stationary.horizon_hours", 1000.0, positive=True)
+        warmup = 3600 * _num(stat_raw, "warmup_hours", "stationary.warmup_hours", horizon / 36000)
+        if warmup >= horizon:
+            raise DemandError("stationary.warmup_hours", "must be shorter than horizon_hours")
+        staff = (StaffGroup(tuple(w.number for w in layout.windows), ((0.0, float("inf")),)),)
+        cutoff = horizon
+        start = 0.0
+    else:
+        horizon = start + interval * max(len(c.arrivals) for c in categories)
+        cutoff = min(close - 60 * cutoff_minutes, horizon)
+        if cutoff <= start:
+            raise DemandError("profile.cutoff_minutes", "leaves no time to issue tickets")
+        warmup = 0.0
+        staff = _staff(raw.get("staff"), layout)
+
+    demand = Demand(
+        name=str(prof.get("name", "")),
+        date=date,
+        stationary=stationary,
+        interval=interval,
+        start=start,
+        cutoff=cutoff,
+        close=close if not stationary else horizon,
+        horizon=horizon,
+        warmup=warmup,
+        service_level_minutes=sl,
+        no_show_call_seconds=60 * call_minutes,
+        punctuality_mean=p_mean,
+        punctuality_sd=p_sd,
+        categories=tuple(categories),
+        staff=staff,
+        source=dict(raw),
+    )
+    check_coverage(demand, layout)
+    return demand
+
+
+def _category(code: str, craw: Mapping[str, Any], where: str, defaults: Mapping[str, Any],
+              stationary: bool, layout_minutes: float) -> CategoryDemand:
+    arrivals: tuple[float, ...] = ()
+    rate = 0.0
+    if stationary:
+        rate = _num(craw, "rate_per_hour", f"{where}.rate_per_hour", 0.0)
+    else:
+        arr = craw.get("arrivals")
+        if not isinstance(arr, list) or not arr:
+            raise DemandError(f"{where}.arrivals", "must be a list of expected arrivals per interval")
+        vals = []
+        for i, a in enumerate(arr):
+            if isinstance(a, bool) or not isinstance(a, int | float):
+                raise DemandError(f"{where}.arrivals[{i}]", "must be a number")
+            if a < 0:
+                raise DemandError(f"{where}.arrivals[{i}]", f"must not be negative, got {a}")
+            vals.append(float(a))
+        arrivals = tuple(vals)
+    service_raw = craw.get("service", defaults["service"])
+    if service_raw is None:
+        service_raw = layout_minutes  # the layout's typical service time, lognormal
+    default_kind = "exponential" if stationary else "lognormal"
+    service = parse_dist(service_raw, f"{where}.service", default_kind)
+    patience_raw = craw.get("patience", defaults["patience"])
+    patience = (parse_dist(patience_raw, f"{where}.patience", "exponential")
+                if patience_raw is not None else None)
+    no_show = _share(craw.get("no_show", defaults["no_show"]), f"{where}.no_show")
+    appt = _share(craw.get("appointment_share", defaults["appointment_share"]),
+                  f"{where}.appointment_share")
+    pr_raw = craw.get("priority_shares", defaults["priority_shares"])
+    if not isinstance(pr_raw, Mapping):
+        raise DemandError(f"{where}.priority_shares", "must be a table {elderly = 0.05, …}")
+    shares = []
+    for key, value in pr_raw.items():
+        try:
+            klass = PriorityClass(key)
+        except ValueError:
+            allowed = ", ".join(p.value for p in PriorityClass if p is not PriorityClass.NORMAL)
+            raise DemandError(f"{where}.priority_shares.{key}",
+                              f"unknown priority class (one of {allowed})") from None
+        if klass is PriorityClass.NORMAL:
+            raise DemandError(f"{where}.priority_shares.{key}", "normal is the remainder")
+        shares.append((klass, _share(value, f"{where}.priority_shares.{key}")))
+    if sum(s for _, s in shares) + appt > 1 + 1e-9:
+        raise DemandError(f"{where}.priority_shares", "priority and appointment shares exceed 1")
+    matters = []
+    m_raw = craw.get("matters", [])
+    if not isinstance(m_raw, list):
+        raise DemandError(f"{where}.matters", "must be a list of {code, share, service?} tables")
+    for i, m in enumerate(m_raw):
+        here = f"{where}.matters[{i}]"
+        if not isinstance(m, Mapping) or not isinstance(m.get("code"), str):
+            raise DemandError(here, "must be a table with a code")
+        share = _share(m.get("share"), f"{here}.share")
+        msvc = parse_dist(m["service"], f"{here}.service", default_kind) if "service" in m else None
+        matters.append(Matter(m["code"], share, msvc))
+    if matters and abs(sum(m.share for m in matters) - 1.0) > 1e-6:
+        raise DemandError(f"{where}.matters", "shares must add up to 1")
+    return CategoryDemand(code, arrivals, rate, service, patience, no_show, appt, tuple(shares),
+                          tuple(matters))
+
+
+def _staff(raw: Any, layout: HallLayout) -> tuple[StaffGroup, ...]:
+    default_periods = tuple((60.0 * p.start, 60.0 * p.end) for p in layout.hours.periods)
+    numbers = [w.number for w in layout.windows]
+    if raw is None:
+        return (StaffGroup(tuple(numbers), default_periods),)
+    if not isinstance(raw, list):
+        raise DemandError("staff", "must be a list of [[staff]] tables")
+    groups = []
+    assigned: dict[int, str] = {}
+    rest_index: int | None = None
+    for i, g in enumerate(raw):
+        where = f"staff[{i}]"
+        if not isinstance(g, Mapping):
+            raise DemandError(where, "must be a table")
+        wins_raw = g.get("windows", "rest")
+        if wins_raw == "rest":
+            if rest_index is not None:
+                raise DemandError(f"{where}.windows", "only one group can take the rest")
+            rest_index = i
+            wins: list[int] = []
+        elif wins_raw == "*":
+            wins = list(numbers)
+        elif isinstance(wins_raw, list):
+            wins = []
+            for j, w in enumerate(wins_raw):
+                if w not in numbers:
+                    raise DemandError(f"{where}.windows[{j}]", f"unknown window {w!r}")
+                wins.append(int(w))
+        else:
+            raise DemandError(f"{where}.windows", "must be a list of window numbers, \"*\" or \"rest\"")
+        for w in wins:
+            if w in assigned:
+                raise DemandError(f"{where}.windows", f"window {w} is already in {assigned[w]}")
+            assigned[w] = where
+        periods = _periods(g.get("periods"), f"{where}.periods") if "periods" in g else default_periods
+        groups.append(StaffGroup(tuple(wins), periods))
+    rest = tuple(n for n in numbers if n not in assigned)
+    if rest_index is not None:
+        groups[rest_index] = StaffGroup(rest, groups[rest_index].periods)
+    elif rest:
+        groups.append(StaffGroup(rest, default_periods))
+    return tuple(g for g in groups if g.windows)
+
+
+def _periods(raw: Any, where: str) -> tuple[tuple[float, float], ...]:
+    if not isinstance(raw, list) or not raw:
+        raise DemandError(where, "must be a non-empty list of [\"HH:MM\", \"HH:MM\"] pairs")
+    out: list[tuple[float, float]] = []
+    for i, pr in enumerate(raw):
+        here = f"{where}[{i}]"
+        if not (isinstance(pr, list) and len(pr) == 2):
+            raise DemandError(here, "must be a pair [\"HH:MM\", \"HH:MM\"]")
+        a, b = _clock(pr[0], here), _clock(pr[1], here)
+        if b <= a:
+            raise DemandError(here, "must end after it starts")
+        if out and a < out[-1][1]:
+            raise DemandError(here, "periods must be in order and must not overlap")
+        out.append((a, b))
+    return tuple(out)
+
+
+def check_coverage(demand: Demand, layout: HallLayout) -> None:
+    """Raise DemandError if tickets of a category are issued while no window serving it is open.
+
+    Checked over every stretch between consecutive rate, cut-off and staffing boundaries.
+    """
+    periods = demand.window_periods()
+    for c in demand.categories:
+        serving = [w.number for w in layout.windows if c.code in w.categories and w.number in periods]
+        where = f"categories.{c.code}"
+        if not serving:
+            if (demand.stationary and c.rate_per_hour > 0) or any(a > 0 for a in c.arrivals):
+                raise DemandError(where, "no staffed window serves this category")
+            continue
+        if demand.stationary:
+            continue
+        cuts = {demand.start, demand.cutoff}
+        for i in range(len(c.arrivals) + 1):
+            cuts.add(demand.start + i * demand.interval)
+        for w in serving:
+            for a, b in periods[w]:
+                cuts.update((a, b))
+        points = sorted(x for x in cuts if demand.start <= x <= demand.cutoff)
+        for a, b in zip(points, points[1:], strict=False):
+            mid = (a + b) / 2
+            i = int((mid - demand.start) // demand.interval)
+            if i >= len(c.arrivals) or c.arrivals[i] <= 0:
+                continue
+            if not any(p0 <= mid < p1 for w in serving for p0, p1 in periods[w]):
+                raise DemandError(
+                    where, f"tickets are issued {_hhmm(a)}-{_hhmm(b)} but no window serving it is "
+                    "staffed then (check [[staff]] periods and lunch breaks)")
+
+
+def _hhmm(seconds: float) -> str:
+    m = int(seconds // 60)
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def _clock(text: Any, where: str) -> float:
+    if not isinstance(text, str) or not _TIME.match(text):
+        raise DemandError(where, f"{text!r} is not a time HH:MM")
+    h, m = text.split(":")
+    return 3600.0 * int(h) + 60.0 * int(m)
+
+
+def _num(raw: Mapping[str, Any], key: str, where: str, default: float, positive: bool = False,
+         allow_negative: bool = False) -> float:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DemandError(where, "must be a number")
+    if positive and not value > 0:
+        raise DemandError(where, f"must be more than 0, got {value}")
+    if not allow_negative and value < 0:
+        raise DemandError(where, f"must not be negative, got {value}")
+    return float(value)
+
+
+def _share(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise DemandError(where, f"must be a share between 0 and 1, got {value!r}")
+    return float(value)

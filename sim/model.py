@@ -1,0 +1,312 @@
+"""The SimPy model of a hall day, with `queueing`'s real dispatch policy choosing every call.
+
+Time is SimPy's clock in epoch seconds (the day starts at the hall-local midnight of the
+profile's date, so hours mean what they say); `queueing.hallqueue.HallQueue` holds the waiting
+tickets and `policy.choose` picks each window's next one, exactly as the server does.
+
+Why it is fast: a person costs two SimPy events — their arrival and the end of their service
+(plus one for a no-show's calling time). There is no process per person and none per window:
+arrivals are one chain of timeouts over the pre-drawn population, and each window is driven by
+callbacks on its service-end timeout and on its staffing boundaries. Reneging is handled lazily
+and exactly: a waiting person whose patience ran out is taken out when they reach a queue's
+head, before the window chooses, and recorded as leaving at the moment their patience ended.
+
+Staffing: a window opens and closes on its `[[staff]]` periods; one whose period ends while
+serving finishes that person first (a break starts late, never cuts a service). At the hall's
+closing time windows keep serving those still waiting (overtime), as halls do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import simpy
+
+from queueing.hallqueue import HallQueue
+from queueing.layout import HallLayout
+from queueing.policy import Head, WindowView
+from queueing.tickets import QueueClass, queue_class
+from sim.demand import Demand
+from sim.population import Person
+
+__all__ = ["DayRecord", "simulate_day", "day_epoch", "OUTCOME_SERVED", "OUTCOME_NO_SHOW",
+           "OUTCOME_ABANDONED", "OUTCOME_UNSERVED"]
+
+OUTCOME_SERVED = 1
+OUTCOME_NO_SHOW = 2
+OUTCOME_ABANDONED = 3
+OUTCOME_UNSERVED = 0  # still waiting when the run ended (no window ever came for them)
+
+
+@dataclass(slots=True)
+class DayRecord:
+    """What happened to each person (lists indexed like the population) and to each window.
+
+    Times are seconds after the day's epoch (local midnight; run start when stationary).
+    """
+
+    wait_start: list[float]
+    called: list[float]  # nan if never called
+    left: list[float]  # abandonment time, nan otherwise
+    outcome: list[int]
+    window: list[int]  # window number, 0 if none
+    service_end: list[float]
+    busy: dict[int, float]  # seconds each window spent serving or calling absent people
+    staffed: dict[int, float]  # seconds each window was staffed (including overtime)
+    last_end: float  # when the last window finished
+    close: float  # the hall's closing time (overtime counts from here)
+    categories: list[str]
+
+
+def day_epoch(demand: Demand, layout: HallLayout) -> float:
+    """Epoch seconds of the hall-local midnight starting the simulated day."""
+    midnight = dt.datetime.combine(demand.date, dt.time(0, 0), tzinfo=ZoneInfo(layout.timezone))
+    return midnight.timestamp()
+
+
+class _Window:
+    __slots__ = ("number", "view", "categories", "state", "busy", "staffed", "opened_at",
+                 "periods", "final_end", "current")
+
+    def __init__(self, number: int, weights: Mapping[str, float],
+                 periods: Sequence[tuple[float, float]]) -> None:
+        self.number = number
+        self.view = WindowView(number, MappingProxyType(dict(weights)))
+        self.categories = frozenset(weights)
+        self.state = 0  # 0 off, 1 idle, 2 busy, 3 busy and closing (goes off after this person)
+        self.busy = 0.0
+        self.staffed = 0.0
+        self.opened_at = 0.0
+        self.periods = tuple(periods)
+        self.final_end = max((b for _, b in periods), default=0.0)
+        self.current = -1
+
+
+def simulate_day(
+    layout: HallLayout,
+    demand: Demand,
+    people: Sequence[Person],
+    *,
+    periods: Mapping[int, Sequence[tuple[float, float]]] | None = None,
+) -> DayRecord:
+    """Run one day (or one stationary run) and return what happened to everyone.
+
+    `periods` overrides the staffed periods per window number (seconds after midnight); windows
+    missing from both it and the profile's `[[staff]]` work the hall's hours.
+    """
+    epoch = day_epoch(demand, layout)
+    env = simpy.Environment(initial_time=epoch)
+    hq = HallQueue(layout.rules)
+    staff = dict(demand.window_periods())
+    if periods is not None:
+        staff.update(periods)
+    hall_periods = tuple((60.0 * p.start, 60.0 * p.end) for p in layout.hours.periods)
+    windows: list[_Window] = []
+    for w in layout.windows:
+        wp = staff.get(w.number, hall_periods if not demand.stationary else ((0.0, math.inf),))
+        windows.append(_Window(w.number, {s.category: s.weight for s in w.skills}, wp))
+
+    n = len(people)
+    nan = math.nan
+    wait_start = [0.0] * n
+    called = [nan] * n
+    left = [nan] * n
+    outcome = [OUTCOME_UNSERVED] * n
+    window_of = [0] * n
+    service_end = [nan] * n
+    deadline = [math.inf] * n
+    service = [p.service for p in people]
+    absent = [p.no_show for p in people]
+    no_show_time = demand.no_show_call_seconds
+    close = epoch + demand.close
+    any_patience = any(math.isfinite(p.patience) for p in people)
+    idle: list[_Window] = []  # open windows with nothing they can serve, longest idle first
+    timeout = env.timeout
+    call = hq.call
+    hq_len = hq.__len__
+
+    def purge(w: _Window) -> None:
+        """Take out heads whose patience has run out, recording when they left."""
+        now = env.now
+        while True:
+            gone = False
+            for h in hq.heads(w.view):
+                i = h.ticket_id
+                if deadline[i] <= now:
+                    hq.remove(i)
+                    left[i] = deadline[i] - epoch
+                    outcome[i] = OUTCOME_ABANDONED
+                    gone = True
+            if not gone:
+                return
+
+    def serve_next(w: _Window) -> bool:
+        """The window calls; True if it got someone (and is now busy)."""
+        if not hq_len():  # nothing waits anywhere: skip the policy (the common case when quiet)
+            return False
+        now = env.now
+        if any_patience:
+            purge(w)
+        choice = call(w.view, now)
+        if choice is None:
+            return False
+        i = choice.head.ticket_id
+        called[i] = now - epoch
+        window_of[i] = w.number
+        w.current = i
+        if w.state != 3:
+            w.state = 2
+        if absent[i]:
+            outcome[i] = OUTCOME_NO_SHOW
+            d = no_show_time
+        else:
+            outcome[i] = OUTCOME_SERVED
+            d = service[i]
+        w.busy += d
+        ev = timeout(d, w)
+        ev.callbacks.append(finished)
+        return True
+
+    def finished(ev: Any) -> None:
+        w: _Window = ev.value
+        now = env.now
+        service_end[w.current] = now - epoch
+        if nxt < n and arr[nxt] <= now:
+            admit(now)
+        if w.state == 3:
+            if not (_drains(w) and serve_next(w)):
+                _go_off(w)
+            return
+        if not serve_next(w):
+            become_idle(w)
+
+    def _drains(w: _Window) -> bool:
+        """At the end of its last period, at or after closing, a window serves who is left."""
+        return env.now >= close and env.now >= epoch + w.final_end and w.final_end >= demand.close
+
+    def _go_off(w: _Window) -> None:
+        w.state = 0
+        w.staffed += env.now - w.opened_at
+        w.opened_at = 0.0
+
+    def open_window(ev: Any) -> None:
+        w: _Window = ev.value
+        if w.state == 3:  # still serving past a break that is already over: just carry on
+            w.state = 2
+            return
+        w.opened_at = env.now
+        w.state = 1
+        admit(env.now)
+        if not serve_next(w):
+            become_idle(w)
+
+    def close_window(ev: Any) -> None:
+        w: _Window = ev.value
+        admit(env.now)
+        if w.state == 1:
+            idle.remove(w)
+            if _drains(w) and serve_next(w):
+                w.state = 3
+                return
+            _go_off(w)
+        elif w.state == 2:
+            w.state = 3
+
+    for w in windows:
+        for a, b in w.periods:
+            ev = timeout(max(0.0, a), w)
+            ev.callbacks.append(open_window)
+            if math.isfinite(b):
+                ev2 = timeout(b, w)
+                ev2.callbacks.append(close_window)
+
+    # Arrivals are admitted lazily: while every window is busy nobody needs to react to an
+    # arrival at its instant, so people are added (with their true arrival as queue key) when the
+    # next window finishes. Only while some window is idle is the next arrival an event.
+    normal = QueueClass.NORMAL
+    appointment = QueueClass.APPOINTMENT
+    arr = [p.arrival + epoch for p in people]
+    cats = [p.category for p in people]
+    nxt = 0
+    pending = False
+    add = hq.add
+
+    def admit(now: float) -> None:
+        nonlocal nxt
+        i = nxt
+        while i < n and arr[i] <= now:
+            p = people[i]
+            at = arr[i]
+            slot = p.appointment_start
+            if slot is not None:
+                key = slot + epoch
+                wait_start[i] = (at if at > key else key) - epoch
+                add(Head(i, p.category, appointment, key, key))
+            else:
+                wait_start[i] = at - epoch
+                klass = normal if p.priority == "normal" else queue_class(p.priority, None)
+                add(Head(i, p.category, klass, at))
+            deadline[i] = at + p.patience
+            i += 1
+        nxt = i
+
+    def expect_arrival() -> None:
+        nonlocal pending
+        if not pending and nxt < n:
+            pending = True
+            ev = timeout(arr[nxt] - env.now)
+            ev.callbacks.append(arrival)
+
+    def arrival(ev: Any) -> None:
+        nonlocal pending
+        pending = False
+        first = nxt
+        admit(env.now)
+        for i in range(first, nxt):
+            if not idle:
+                return
+            cat = cats[i]
+            for w in idle:
+                if cat in w.categories:
+                    idle.remove(w)
+                    if not serve_next(w):  # the policy may decline (nothing due): stay idle
+                        idle.append(w)
+                    break
+        if idle:
+            expect_arrival()
+
+    def become_idle(w: _Window) -> None:
+        w.state = 1
+        idle.append(w)
+        expect_arrival()
+
+    env.run()
+
+    end = env.now
+    admit(math.inf)  # people who came after every window had closed for good
+    for i in range(n):
+        if outcome[i] == OUTCOME_UNSERVED and deadline[i] < math.inf:
+            outcome[i] = OUTCOME_ABANDONED  # nobody called them before their patience ran out
+            left[i] = deadline[i] - epoch
+    for w in windows:
+        if w.state != 0:
+            w.staffed += end - w.opened_at
+    return DayRecord(
+        wait_start=wait_start,
+        called=called,
+        left=left,
+        outcome=outcome,
+        window=window_of,
+        service_end=service_end,
+        busy={w.number: w.busy for w in windows},
+        staffed={w.number: w.staffed for w in windows},
+        last_end=max((e for e in service_end if not math.isnan(e)), default=0.0),
+        close=demand.close,
+        categories=[p.category for p in people],
+    )

@@ -1,0 +1,177 @@
+"""From what happened on each simulated day to the figures a planner reads, with intervals.
+
+Waits, service level and percentiles use `queueing.metrics` — the server's own definitions:
+a wait runs from the moment a ticket starts waiting (issue; for an appointment the later of
+check-in and slot) to its first call; the service level counts called tickets plus those that
+left after waiting longer than the limit. Every per-day figure is then averaged across days
+with a 95% t interval (`sim.stats`), days being independent replications.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from queueing import metrics
+from sim.demand import Demand
+from sim.model import OUTCOME_ABANDONED, OUTCOME_NO_SHOW, OUTCOME_SERVED, DayRecord
+from sim.population import Person
+from sim.stats import estimate
+
+__all__ = ["summarise_day", "aggregate", "SCALARS", "GRID_MINUTES"]
+
+GRID_MINUTES = 15  # queue length is sampled on this grid through the day
+
+# per-day scalar figures (name -> JSON path is decided in `aggregate`)
+SCALARS = ("mean", "p50", "p90", "p95", "service_level", "abandonment_rate", "no_show_rate",
+           "utilisation", "overtime_minutes", "arrivals", "served", "unserved", "max_waiting")
+
+
+def _nan_if_none(x: float | None) -> float:
+    return math.nan if x is None else x
+
+
+def summarise_day(record: DayRecord, people: Sequence[Person], demand: Demand) -> dict[str, Any]:
+    """One day's figures (plain floats, minutes for times); NaN where undefined."""
+    within = demand.service_level_minutes * 60.0
+    first = demand.warmup if demand.stationary else -math.inf
+    waits: list[float] = []
+    abandoned_waits: list[float] = []
+    counted = served = no_show = abandoned = unserved = 0
+    hourly: dict[int, tuple[list[float], list[float]]] = {}
+    day = not demand.stationary
+    called, wait_start, left, outcome = record.called, record.wait_start, record.left, record.outcome
+    for i, p in enumerate(people):
+        if p.arrival < first:
+            continue
+        counted += 1
+        o = outcome[i]
+        bucket = None
+        if day:
+            bucket = hourly.setdefault(int(p.arrival // 3600), ([], []))
+        if o == OUTCOME_SERVED or o == OUTCOME_NO_SHOW:
+            w = called[i] - wait_start[i]
+            w = w if w > 0 else 0.0
+            waits.append(w)
+            if bucket is not None:
+                bucket[0].append(w)
+            if o == OUTCOME_SERVED:
+                served += 1
+            else:
+                no_show += 1
+        elif o == OUTCOME_ABANDONED:
+            abandoned += 1
+            a = left[i] - wait_start[i]
+            abandoned_waits.append(a if a > 0 else 0.0)
+            if bucket is not None:
+                bucket[1].append(abandoned_waits[-1])
+        else:
+            unserved += 1
+    staffed = sum(record.staffed.values())
+    busy = sum(record.busy.values())
+    out: dict[str, Any] = {
+        "arrivals": float(counted),
+        "served": float(served),
+        "unserved": float(unserved),
+        "mean": (sum(waits) / len(waits) / 60.0) if waits else math.nan,
+        "p50": _nan_if_none(metrics.percentile(waits, 50)) / 60.0,
+        "p90": _nan_if_none(metrics.percentile(waits, 90)) / 60.0,
+        "p95": _nan_if_none(metrics.percentile(waits, 95)) / 60.0,
+        "service_level": _nan_if_none(metrics.service_level(waits, within, abandoned_waits)),
+        "abandonment_rate": abandoned / counted if counted else math.nan,
+        "no_show_rate": no_show / counted if counted else math.nan,
+        "utilisation": busy / staffed if staffed > 0 else math.nan,
+        "overtime_minutes": max(0.0, record.last_end - record.close) / 60.0 if day else 0.0,
+        "by_window": {str(k): (record.busy[k] / v if v > 0 else math.nan)
+                      for k, v in record.staffed.items()},
+        "by_hour": {str(h): _nan_if_none(metrics.service_level(ws, within, ab))
+                    for h, (ws, ab) in sorted(hourly.items())},
+    }
+    grid, waiting, in_hall = _occupancy(record, people, demand)
+    out["grid"] = grid
+    out["waiting"] = waiting
+    out["in_hall"] = in_hall
+    out["max_waiting"] = float(max(waiting)) if waiting else 0.0
+    return out
+
+
+def _occupancy(record: DayRecord, people: Sequence[Person],
+               demand: Demand) -> tuple[list[float], list[float], list[float]]:
+    """People waiting and people in the hall (waiting or at a window) on the grid (day mode)."""
+    if demand.stationary or not people:
+        return [], [], []
+    arrivals = sorted(p.arrival for p in people)
+    leave_queue = []
+    leave_hall = []
+    for i in range(len(people)):
+        c, lft, end = record.called[i], record.left[i], record.service_end[i]
+        if not math.isnan(c):
+            leave_queue.append(c)
+            leave_hall.append(end if not math.isnan(end) else c)
+        elif not math.isnan(lft):
+            leave_queue.append(lft)
+            leave_hall.append(lft)
+    leave_queue.sort()
+    leave_hall.sort()
+    step = GRID_MINUTES * 60.0
+    t = math.floor(demand.start / step) * step
+    end = max(record.last_end, demand.close)
+    grid, waiting, in_hall = [], [], []
+    while t <= end:
+        came = bisect.bisect_right(arrivals, t)
+        grid.append(t)
+        waiting.append(float(came - bisect.bisect_right(leave_queue, t)))
+        in_hall.append(float(came - bisect.bisect_right(leave_hall, t)))
+        t += step
+    return grid, waiting, in_hall
+
+
+def _hhmm(seconds: float) -> str:
+    m = int(round(seconds / 60.0))
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def aggregate(days: Sequence[Mapping[str, Any]], demand: Demand) -> dict[str, Any]:
+    """The JSON result of one configuration over its days (see the module docstring)."""
+    def col(name: str) -> list[float]:
+        return [d[name] for d in days]
+
+    out: dict[str, Any] = {
+        "days": len(days),
+        "wait_minutes": {k: estimate(col(k)) for k in ("mean", "p50", "p90", "p95")},
+        "service_level": {"within_minutes": demand.service_level_minutes,
+                          **estimate(col("service_level"))},
+        "abandonment_rate": estimate(col("abandonment_rate")),
+        "no_show_rate": estimate(col("no_show_rate")),
+        "utilisation": estimate(col("utilisation")),
+        "overtime_minutes": estimate(col("overtime_minutes")),
+        "arrivals": estimate(col("arrivals")),
+        "served": estimate(col("served")),
+        "unserved": estimate(col("unserved")),
+        "max_waiting": estimate(col("max_waiting")),
+    }
+    windows = sorted({k for d in days for k in d["by_window"]}, key=int)
+    out["utilisation"]["by_window"] = {
+        k: estimate([d["by_window"].get(k, math.nan) for d in days]) for k in windows}
+    hours = sorted({int(h) for d in days for h in d["by_hour"]})
+    out["service_level"]["by_hour"] = [
+        {"hour": _hhmm(h * 3600), **estimate([d["by_hour"].get(str(h), math.nan) for d in days])}
+        for h in hours]
+    longest = max(days, key=lambda d: len(d["grid"])) if days else None
+    if longest is not None and longest["grid"]:
+        grid = longest["grid"]
+
+        def series(name: str) -> list[dict[str, Any]]:
+            rows = []
+            for j, t in enumerate(grid):
+                # a day that ended earlier had nobody left at this time
+                vals = [d[name][j] if j < len(d[name]) else 0.0 for d in days]
+                rows.append({"time": _hhmm(t), **estimate(vals)})
+            return rows
+
+        out["queue_length"] = {"waiting": series("waiting"), "in_hall": series("in_hall")}
+    else:
+        out["queue_length"] = {"waiting": [], "in_hall": []}
+    return out
