@@ -1,0 +1,413 @@
+/*
+ * Shared client of every page: device/login tokens, the JSON API, and the live hall stream.
+ *
+ * Hall.live() keeps one websocket to /ws/halls/{hall}: it reconnects by itself with back-off,
+ * resumes from the last sequence number it saw, and reloads the snapshot over HTTP whenever it
+ * finds a gap (or the server says hall.resync), so a page never shows stale state after a drop
+ * or a server restart. Events are applied to the snapshot at once (screens react within the
+ * second) and a debounced snapshot reload then corrects anything the reducer cannot know.
+ */
+(function () {
+  "use strict";
+
+  var Hall = {};
+
+  /** The page's settings, rendered by the server into <script id="page-config">. */
+  Hall.config = function () {
+    var node = document.getElementById("page-config");
+    return node ? JSON.parse(node.textContent) : {};
+  };
+
+  /**
+   * A token for `key`: taken from ?token= when present (and kept in localStorage, so a kiosk
+   * set up once keeps working after a reboot), else the stored one, else "".
+   */
+  Hall.token = function (key) {
+    var storeKey = "hall.token." + key;
+    var fromUrl = new URLSearchParams(location.search).get("token");
+    try {
+      if (fromUrl) { localStorage.setItem(storeKey, fromUrl); return fromUrl; }
+      return localStorage.getItem(storeKey) || "";
+    } catch (e) {
+      return fromUrl || "";
+    }
+  };
+
+  Hall.setToken = function (key, value) {
+    try {
+      if (value) { localStorage.setItem("hall.token." + key, value); }
+      else { localStorage.removeItem("hall.token." + key); }
+    } catch (e) { /* private mode: the token lives only in memory */ }
+  };
+
+  /** An error answered by the API ({error, message}) or a network failure (status 0). */
+  function ApiError(status, code, message) {
+    this.status = status;
+    this.code = code;
+    this.message = message;
+  }
+  ApiError.prototype.toString = function () { return this.message || this.code; };
+  Hall.ApiError = ApiError;
+
+  Hall.newKey = function () {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  };
+
+  /**
+   * Calls the JSON API. opts: {token, idempotencyKey, timeoutMs}. Resolves with the parsed body,
+   * rejects with ApiError (status 0 when the server could not be reached).
+   */
+  Hall.api = function (method, path, body, opts) {
+    opts = opts || {};
+    var headers = { "Accept": "application/json" };
+    if (body !== undefined && body !== null) { headers["Content-Type"] = "application/json"; }
+    if (opts.token) { headers["Authorization"] = "Bearer " + opts.token; }
+    if (opts.idempotencyKey) { headers["Idempotency-Key"] = opts.idempotencyKey; }
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, opts.timeoutMs || 10000);
+    return fetch(path, {
+      method: method,
+      headers: headers,
+      body: body === undefined || body === null ? undefined : JSON.stringify(body),
+      signal: controller.signal,
+      cache: "no-store",
+    }).then(function (resp) {
+      clearTimeout(timer);
+      return resp.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        if (!resp.ok) {
+          throw new ApiError(resp.status, (data && data.error) || "http_" + resp.status,
+            (data && data.message) || resp.statusText || "请求失败");
+        }
+        return data;
+      });
+    }, function () {
+      clearTimeout(timer);
+      throw new ApiError(0, "network", "网络连接中断，请稍后再试");
+    });
+  };
+
+  /** Formats an ISO instant (or epoch seconds) as HH:MM in the browser's zone. */
+  Hall.hhmm = function (at) {
+    if (at === null || at === undefined) { return ""; }
+    var d = typeof at === "number" ? new Date(at * 1000) : new Date(at);
+    if (isNaN(d.getTime())) { return ""; }
+    return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
+  };
+
+  Hall.seconds = function (at) {
+    if (at === null || at === undefined) { return null; }
+    var t = typeof at === "number" ? at * 1000 : Date.parse(at);
+    return isNaN(t) ? null : t / 1000;
+  };
+
+  /** "12:05" style duration for a number of seconds (hours shown when needed). */
+  Hall.duration = function (secs) {
+    if (secs === null || secs === undefined || secs < 0) { return "--:--"; }
+    secs = Math.floor(secs);
+    var h = Math.floor(secs / 3600), m = Math.floor((secs % 3600) / 60), s = secs % 60;
+    var mm = String(m).padStart(2, "0"), ss = String(s).padStart(2, "0");
+    return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
+  };
+
+  Hall.text = function (node, value) {
+    if (typeof node === "string") { node = document.getElementById(node); }
+    if (node) { node.textContent = value === null || value === undefined ? "" : String(value); }
+  };
+
+  Hall.el = function (tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { node.textContent = attrs[k]; }
+      else if (k === "class") { node.className = attrs[k]; }
+      else if (k.slice(0, 2) === "on") { node.addEventListener(k.slice(2), attrs[k]); }
+      else { node.setAttribute(k, attrs[k]); }
+    });
+    (children || []).forEach(function (c) {
+      node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return node;
+  };
+
+  /** Shows the connection banner while `online` is false. */
+  Hall.showOnline = function (online) {
+    var banner = document.getElementById("hall-offline");
+    if (!banner) {
+      banner = Hall.el("div", { id: "hall-offline", class: "hidden", role: "status",
+        text: "网络连接中断，正在重新连接…" });
+      document.body.appendChild(banner);
+    }
+    banner.classList.toggle("hidden", !!online);
+    document.body.dataset.online = online ? "1" : "0";
+  };
+
+  // ---------------------------------------------------------------------------------------
+  // Applying events to a snapshot. Best effort: the debounced reload makes it exact.
+
+  function findWindow(state, number) {
+    var list = state.windows || [];
+    for (var i = 0; i < list.length; i++) {
+      if (String(list[i].number) === String(number)) { return list[i]; }
+    }
+    return null;
+  }
+
+  function bump(map, key, delta) {
+    if (!map || key === undefined || key === null) { return; }
+    map[key] = Math.max(0, (map[key] || 0) + delta);
+  }
+
+  Hall.applyEvent = function (state, env) {
+    var d = env.data || {};
+    var w = d.window !== undefined && d.window !== null ? findWindow(state, d.window) : null;
+    state.waiting = state.waiting || {};
+    state.waiting_by_zone = state.waiting_by_zone || {};
+    switch (env.type) {
+      case "ticket.issued":
+      case "ticket.rechecked_in":
+        if (typeof d.waiting === "number" && env.type === "ticket.issued") {
+          state.waiting[d.category] = d.waiting;
+        } else {
+          bump(state.waiting, d.category, 1);
+        }
+        bump(state.waiting_by_zone, d.zone, 1);
+        break;
+      case "ticket.called":
+      case "ticket.recalled":
+        if (env.type === "ticket.called") {
+          bump(state.waiting, d.category, -1);
+          bump(state.waiting_by_zone, d.zone, -1);
+        }
+        if (w) {
+          w.state = "called";
+          w.current = { id: d.id, number: d.number, category: d.category, status: "called",
+            called_at: env.at };
+        }
+        state.latest_calls = [{ id: d.id, number: d.number, window: d.window,
+          window_name: d.window_name || (w && w.name) || "", zone: d.zone, at: env.at,
+          recall: env.type === "ticket.recalled" }].concat(
+          (state.latest_calls || []).filter(function (c) {
+            return !(c.id === d.id && String(c.window) === String(d.window));
+          })).slice(0, 10);
+        break;
+      case "ticket.started":
+        if (w) {
+          w.state = "serving";
+          if (w.current) { w.current.status = "serving"; }
+        }
+        break;
+      case "ticket.finished":
+        if (w) {
+          w.state = w.state === "paused" ? "paused" : "idle";
+          w.last_finished = { id: d.id, number: d.number };
+          w.current = null;
+        }
+        break;
+      case "ticket.no_show":
+      case "ticket.suspended":
+      case "ticket.cancelled":
+      case "ticket.closed":
+        if (w && w.current && w.current.id === d.id) {
+          w.current = null;
+          if (w.state !== "paused") { w.state = "idle"; }
+        }
+        break;
+      case "ticket.transferred":
+        if (w && w.current && w.current.id === d.id) {
+          w.current = null;
+          if (w.state !== "paused") { w.state = "idle"; }
+        }
+        if (d.to_category) { bump(state.waiting, d.to_category, 1); }
+        break;
+      case "window.paused":
+        if (w) { w.state = "paused"; w.pause_reason = d.reason || ""; }
+        break;
+      case "window.resumed":
+        if (w) {
+          w.pause_reason = null;
+          w.state = w.current ? (w.current.status === "serving" ? "serving" : "called") : "idle";
+        }
+        break;
+      case "window.signed_in":
+        if (w) { w.staff_name = d.staff_name || ""; if (w.state === "closed") { w.state = "idle"; } }
+        break;
+      case "window.signed_out":
+        if (w) { w.staff_name = null; w.state = "closed"; }
+        break;
+      default:
+        break;
+    }
+    state.seq = env.seq;
+    return state;
+  };
+
+  // ---------------------------------------------------------------------------------------
+  // The live stream.
+
+  /**
+   * Opens the hall stream. opts: {hall, token, onSnapshot(state), onEvent(env, state),
+   * onStatus(online), refreshMs}. Returns {state(), seq(), reload(), close()}.
+   */
+  Hall.live = function (opts) {
+    var hall = opts.hall;
+    var token = opts.token || "";
+    var state = null;
+    var seq = null;
+    var ws = null;
+    var attempt = 0;
+    var closed = false;
+    var reconnectTimer = null;
+    var refreshTimer = null;
+    var pingTimer = null;
+    var lastMessage = Date.now();
+    var reloading = null;
+    var buffered = [];
+    var refreshMs = opts.refreshMs === undefined ? 800 : opts.refreshMs;
+
+    function status(online) {
+      Hall.showOnline(online);
+      if (opts.onStatus) { opts.onStatus(online); }
+    }
+
+    function setSnapshot(snap, force) {
+      if (!snap || typeof snap.seq !== "number") { return; }
+      if (!force && seq !== null && snap.seq < seq) { return; } // older than what we show
+      state = snap;
+      seq = snap.seq;
+      if (opts.onSnapshot) { opts.onSnapshot(state); }
+    }
+
+    function reload() {
+      if (reloading) { return reloading; }
+      reloading = Hall.api("GET", "/api/halls/" + encodeURIComponent(hall) + "/snapshot", null,
+        { token: token }).then(function (snap) {
+          setSnapshot(snap, false);
+        }, function () {
+          // The socket's own reconnect will fetch a fresh snapshot when the server is back.
+        }).then(function () {
+          reloading = null;
+          var pending = buffered;
+          buffered = [];
+          pending.sort(function (a, b) { return a.seq - b.seq; });
+          pending.forEach(handleEnvelope);
+        });
+      return reloading;
+    }
+
+    function scheduleRefresh() {
+      if (!refreshMs) { return; }
+      clearTimeout(refreshTimer);
+      refreshTimer = setTimeout(reload, refreshMs);
+    }
+
+    function handleEnvelope(env) {
+      if (reloading) { buffered.push(env); return; }
+      if (seq !== null && env.seq <= seq) { return; } // already seen (replay overlap)
+      if (state === null || (seq !== null && env.seq > seq + 1)) {
+        buffered.push(env); // a gap: what we show may be stale, so start again from a snapshot
+        reload();
+        return;
+      }
+      Hall.applyEvent(state, env);
+      seq = env.seq;
+      if (opts.onEvent) { opts.onEvent(env, state); }
+      scheduleRefresh();
+    }
+
+    function onMessage(ev) {
+      lastMessage = Date.now();
+      var msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      if (!msg || typeof msg !== "object") { return; }
+      if (msg.type === "snapshot") {
+        attempt = 0;
+        setSnapshot(msg.data ? Object.assign({}, msg.data, { seq: msg.seq }) : null, true);
+        return;
+      }
+      if (msg.type === "hall.resync") { reload(); return; }
+      if (msg.type === "pong") { return; }
+      if (msg.type === "error") { return; }
+      if (typeof msg.seq === "number" && msg.type) {
+        attempt = 0;
+        handleEnvelope(msg);
+      }
+    }
+
+    function connect() {
+      if (closed) { return; }
+      var proto = location.protocol === "https:" ? "wss://" : "ws://";
+      var params = new URLSearchParams();
+      if (seq !== null) { params.set("since", String(seq)); }
+      if (token) { params.set("token", token); }
+      var qs = params.toString();
+      var url = proto + location.host + "/ws/halls/" + encodeURIComponent(hall) + (qs ? "?" + qs : "");
+      try { ws = new WebSocket(url); } catch (e) { scheduleReconnect(); return; }
+      ws.onopen = function () {
+        lastMessage = Date.now();
+        status(true);
+      };
+      ws.onmessage = onMessage;
+      ws.onclose = function () {
+        ws = null;
+        status(false);
+        scheduleReconnect();
+      };
+      ws.onerror = function () { /* onclose follows */ };
+    }
+
+    function scheduleReconnect() {
+      if (closed || reconnectTimer) { return; }
+      // 0.5 s, 1 s, 2 s … capped at 10 s, with jitter so a restarted server is not hit by every
+      // screen of the hall in the same millisecond.
+      var delay = Math.min(10000, 500 * Math.pow(2, attempt)) * (0.75 + Math.random() * 0.5);
+      attempt += 1;
+      reconnectTimer = setTimeout(function () { reconnectTimer = null; connect(); }, delay);
+    }
+
+    function reconnectNow() {
+      if (closed || ws) { return; }
+      clearTimeout(reconnectTimer);
+      reconnectTimer = null;
+      attempt = 0;
+      connect();
+    }
+
+    pingTimer = setInterval(function () {
+      if (!ws || ws.readyState !== WebSocket.OPEN) { return; }
+      if (Date.now() - lastMessage > 35000) { ws.close(); return; } // half-open: start again
+      try { ws.send(JSON.stringify({ type: "ping" })); } catch (e) { /* closing */ }
+    }, 15000);
+    window.addEventListener("online", reconnectNow);
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) { reconnectNow(); }
+    });
+
+    connect();
+    return {
+      state: function () { return state; },
+      seq: function () { return seq; },
+      reload: reload,
+      close: function () {
+        closed = true;
+        clearInterval(pingTimer);
+        clearTimeout(reconnectTimer);
+        clearTimeout(refreshTimer);
+        if (ws) { ws.close(); }
+      },
+    };
+  };
+
+  /** Keeps an element showing the wall clock (HH:MM). */
+  Hall.clock = function (id) {
+    function tick() {
+      var d = new Date();
+      Hall.text(id, String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0"));
+    }
+    tick();
+    setInterval(tick, 5000);
+  };
+
+  window.Hall = Hall;
+})();

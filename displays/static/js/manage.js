@@ -1,0 +1,109 @@
+/*
+ * Manager live view: waiting per category, the longest current wait, every window's state and
+ * how long it has been in it, today's service level, devices offline. The live stream keeps
+ * the counts; /api/halls/{hall}/live-summary gives what a snapshot lacks (times, devices).
+ */
+(function () {
+  "use strict";
+  var cfg = Hall.config();
+  var hall = cfg.hall;
+  var $ = function (id) { return document.getElementById(id); };
+  var token = Hall.token("staff");
+  var state = null;
+  var summary = null;
+  var summaryAt = 0;
+  var timer = null;
+  var live = null;
+  var STATES = { idle: "空闲", called: "叫号中", serving: "办理中", paused: "暂停", closed: "未上岗" };
+
+  Hall.clock("g-clock");
+
+  function show(view) {
+    $("g-login").classList.toggle("hidden", view !== "login");
+    $("g-live").classList.toggle("hidden", view !== "live");
+    $("g-logout").classList.toggle("hidden", view !== "live");
+    document.body.dataset.view = view;
+  }
+
+  $("g-login-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    Hall.api("POST", "/api/auth/login", { username: $("g-user").value, password: $("g-pass").value })
+      .then(function (r) { token = r.token; Hall.setToken("staff", token); $("g-pass").value = ""; start(); },
+        function (err) { alert(String(err)); });
+  });
+  $("g-logout").addEventListener("click", function () {
+    Hall.setToken("staff", ""); token = ""; if (live) { live.close(); live = null; } show("login");
+  });
+
+  function minutes(secs) { return secs === null || secs === undefined ? "-" : Math.floor(secs / 60) + " 分"; }
+
+  function render() {
+    if (!state) { return; }
+    if (state.hall) { Hall.text("g-hall", state.hall.name + " · 实时监控"); }
+    var elapsed = summary ? Date.now() / 1000 - summaryAt : 0;
+    var total = 0;
+    var tbody = $("g-categories");
+    tbody.textContent = "";
+    (state.categories || []).forEach(function (c) {
+      var n = (state.waiting || {})[c.code] || 0;
+      total += n;
+      var longest = summary && summary.longest_by_category ? summary.longest_by_category[c.code] : null;
+      tbody.appendChild(Hall.el("tr", { "data-category": c.code }, [
+        Hall.el("td", { text: c.code + " " + c.name }),
+        Hall.el("td", { class: "count", text: String(n) }),
+        Hall.el("td", { text: longest === null || longest === undefined || n === 0 ? "-" : minutes(longest + elapsed) }),
+      ]));
+    });
+    Hall.text("k-waiting", total);
+    var wins = $("g-windows");
+    wins.textContent = "";
+    var since = (summary && summary.window_since) || {};
+    (state.windows || []).forEach(function (w) {
+      var s = since[String(w.number)];
+      var label = STATES[w.state] || w.state;
+      if (w.state === "paused" && w.pause_reason) { label += "（" + w.pause_reason + "）"; }
+      if (w.current) { label += " " + w.current.number; }
+      wins.appendChild(Hall.el("tr", { "data-window": String(w.number) }, [
+        Hall.el("td", { text: w.number + "号 " + w.name }),
+        Hall.el("td", { text: w.staff_name || "-" }),
+        Hall.el("td", {}, [Hall.el("span", { class: "st st-" + w.state, text: label })]),
+        Hall.el("td", { text: s === undefined || s === null ? "-" : minutes(Date.now() / 1000 - s) }),
+      ]));
+    });
+    if (summary) {
+      var longest = summary.longest_wait;
+      Hall.text("k-longest", longest && total ? minutes(longest.waited_seconds + elapsed) : "0 分");
+      Hall.text("k-longest-sub", longest && total ? longest.number : "");
+      var sl = summary.service_level || {};
+      Hall.text("k-sl", sl.share === null || sl.share === undefined ? "-" : Math.round(sl.share * 100) + "%");
+      Hall.text("k-sl-sub", sl.within_minutes ? sl.within_minutes + " 分钟内叫号（已叫 " + (sl.count || 0) + " 人）" : "");
+      var off = summary.devices_offline || [];
+      Hall.text("k-offline", off.length);
+      $("k-offline").classList.toggle("bad", off.length > 0);
+      Hall.text("k-offline-sub", off.map(function (d) { return d.name || d.code; }).join("、"));
+    }
+  }
+
+  function loadSummary() {
+    Hall.api("GET", "/api/halls/" + encodeURIComponent(hall) + "/live-summary", null, { token: token })
+      .then(function (s) { summary = s; summaryAt = Date.now() / 1000; $("g-error").classList.add("hidden"); render(); },
+        function (err) {
+          if (err.status === 401) { show("login"); return; }
+          $("g-error").textContent = String(err);
+          $("g-error").classList.remove("hidden");
+        });
+  }
+  function scheduleSummary() { clearTimeout(timer); timer = setTimeout(loadSummary, 500); }
+
+  function start() {
+    show("live");
+    if (live) { live.close(); }
+    live = Hall.live({ hall: hall, token: token,
+      onSnapshot: function (s) { state = s; render(); scheduleSummary(); },
+      onEvent: function (_e, s) { state = s; render(); scheduleSummary(); } });
+  }
+
+  setInterval(function () { render(); }, 15000);
+  setInterval(loadSummary, 30000);
+  if (token) { start(); } else { show("login"); }
+})();

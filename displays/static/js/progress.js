@@ -1,0 +1,71 @@
+/*
+ * Mobile progress page: the ticket's number, people ahead, estimate and status, kept live by the
+ * hall's public stream (any call may move this ticket up) with a slow poll as a safety net.
+ */
+(function () {
+  "use strict";
+  var cfg = Hall.config();
+  var token = cfg.token;
+  var live = null;
+  var timer = null;
+  var STATUS = {
+    waiting: "排队等候中",
+    called: "请到窗口办理",
+    serving: "正在办理",
+    suspended: "已挂起，补齐材料后请回到窗口",
+    no_show: "已过号",
+    finished: "已办结，感谢您的耐心",
+    cancelled: "号码已取消",
+    closed: "号码已作废",
+  };
+
+  function etaText(eta) {
+    if (!eta) { return "—"; }
+    var lo = Math.round(eta.p50_minutes), hi = Math.round(eta.p90_minutes);
+    if (hi <= 0) { return "马上就到"; }
+    return lo >= hi ? "约 " + hi + " 分钟" : lo + "–" + hi + " 分钟";
+  }
+
+  function render(p) {
+    Hall.text("m-number", p.number);
+    var hallName = p.hall && typeof p.hall === "object" ? p.hall.name : p.hall_name;
+    if (hallName) { Hall.text("m-hall", hallName); }
+    Hall.text("m-category", p.category_name || "");
+    var status = document.getElementById("m-status");
+    var text = STATUS[p.status] || p.status;
+    if ((p.status === "called" || p.status === "serving") && p.window) {
+      text = (p.status === "called" ? "请到 " : "正在 ") + p.window + " 号窗口" +
+        (p.status === "called" ? "办理" : "办理中");
+    }
+    status.textContent = text;
+    status.className = "m-status" + (p.status === "called" ? " called" : "") +
+      (p.status === "finished" ? " done" : "");
+    status.dataset.status = p.status;
+    var waiting = p.status === "waiting";
+    document.getElementById("m-lines").classList.toggle("hidden", !waiting);
+    Hall.text("m-ahead", p.ahead);
+    Hall.text("m-eta", etaText(p.eta));
+    document.getElementById("m-noshow").classList.toggle("hidden", p.status !== "no_show");
+    Hall.text("m-updated", "更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false }));
+    var hall = p.hall && typeof p.hall === "object" ? p.hall.code : (p.hall_code || p.hall || cfg.hall);
+    if (!live && hall) {
+      live = Hall.live({ hall: String(hall), onSnapshot: schedule, onEvent: schedule, refreshMs: 0 });
+    }
+  }
+
+  function refresh() {
+    Hall.api("GET", "/api/progress/" + encodeURIComponent(token)).then(render, function (err) {
+      if (err.status === 404) {
+        Hall.text("m-status", "没有找到这个号码，请核对二维码");
+      }
+    });
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 300); // one fetch for a burst of events
+  }
+
+  refresh();
+  setInterval(refresh, 20000);
+})();

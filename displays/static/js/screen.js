@@ -1,0 +1,137 @@
+/*
+ * Hall screen: latest calls (newest highlighted and flashing), waiting counts, paused windows,
+ * and each call's voice announcement played one at a time, never overlapping. With ?zone= it
+ * shows and speaks only that zone's calls and counts.
+ */
+(function () {
+  "use strict";
+  var cfg = Hall.config();
+  var hall = cfg.hall;
+  var zone = cfg.zone || "";
+  var token = Hall.token("screen." + hall);
+  var audio = document.getElementById("voice");
+  var soundButton = document.getElementById("sound-on");
+  var queue = [];          // calls waiting to be announced
+  var playing = false;
+  var shownNewest = null;  // id+window of the call in the big panel
+  var categoryNames = {};
+  var STALE_CALL_SECONDS = 120; // a call older than this is not announced after a reconnect
+
+  Hall.clock("clock");
+
+  function inZone(call) { return !zone || call.zone === zone; }
+
+  function announce(call) {
+    queue.push(call);
+    playNext();
+  }
+
+  function playNext() {
+    if (playing || queue.length === 0) { return; }
+    var call = queue.shift();
+    playing = true;
+    audio.src = "/api/halls/" + encodeURIComponent(hall) + "/calls/" + encodeURIComponent(call.id) +
+      "/audio.wav?window=" + encodeURIComponent(call.window) + (call.recall ? "&recall=1" : "") +
+      (token ? "&token=" + encodeURIComponent(token) : "");
+    var done = function () {
+      audio.onended = null;
+      audio.onerror = null;
+      playing = false;
+      playNext();
+    };
+    audio.onended = done;
+    audio.onerror = done; // a missing clip must not block later calls
+    var p = audio.play();
+    if (p && p.catch) {
+      p.catch(function (err) {
+        if (err && err.name === "NotAllowedError") {
+          // Autoplay blocked (the display PC should run Chromium with
+          // --autoplay-policy=no-user-gesture-required): ask for one tap, keep the call queued.
+          soundButton.classList.remove("hidden");
+          queue.unshift(call);
+          audio.onended = null;
+          audio.onerror = null;
+          playing = false;
+        } else {
+          done();
+        }
+      });
+    }
+  }
+
+  soundButton.addEventListener("click", function () {
+    soundButton.classList.add("hidden");
+    playNext();
+  });
+
+  function renderNewest(call, flash) {
+    var box = document.getElementById("newest");
+    Hall.text("newest-number", call ? call.number : "——");
+    Hall.text("newest-window", call ? call.window : "——");
+    if (flash) {
+      box.classList.remove("flash");
+      void box.offsetWidth; // restart the animation
+      box.classList.add("flash");
+    }
+  }
+
+  function render(state) {
+    if (!state) { return; }
+    if (state.hall && state.hall.name) {
+      Hall.text("hall-name", state.hall.name);
+      document.title = state.hall.name + " · 综合屏";
+    }
+    (state.categories || []).forEach(function (c) { categoryNames[c.code] = c; });
+    var calls = (state.latest_calls || []).filter(inZone);
+    var newest = calls[0] || null;
+    var key = newest ? newest.id + "@" + newest.window + "@" + newest.at : null;
+    if (key !== shownNewest) { renderNewest(newest, false); shownNewest = key; }
+    var tbody = document.getElementById("recent");
+    tbody.textContent = "";
+    calls.slice(1, 7).forEach(function (c) {
+      tbody.appendChild(Hall.el("tr", {}, [
+        Hall.el("td", { class: "number", text: c.number }),
+        Hall.el("td", { text: c.window + "号窗口" }),
+        Hall.el("td", { class: "at", text: Hall.hhmm(c.at) }),
+      ]));
+    });
+    var waiting = document.getElementById("waiting");
+    waiting.textContent = "";
+    (state.categories || []).filter(function (c) { return !zone || c.zone === zone; })
+      .forEach(function (c) {
+        var n = (state.waiting || {})[c.code] || 0;
+        waiting.appendChild(Hall.el("tr", { "data-category": c.code }, [
+          Hall.el("td", { text: c.code + " " + c.name }),
+          Hall.el("td", { class: "count", text: n + " 人" }),
+        ]));
+      });
+    var paused = document.getElementById("paused");
+    paused.textContent = "";
+    var pausedWindows = (state.windows || []).filter(function (w) {
+      return w.state === "paused" && (!zone || w.zone === zone || !w.zone);
+    });
+    if (pausedWindows.length === 0) { paused.appendChild(Hall.el("li", { class: "none", text: "无" })); }
+    pausedWindows.forEach(function (w) {
+      paused.appendChild(Hall.el("li", { text: w.number + "号窗口 " + (w.pause_reason || "暂停服务") }));
+    });
+  }
+
+  Hall.live({
+    hall: hall,
+    token: token,
+    onSnapshot: render,
+    onEvent: function (env, state) {
+      render(state);
+      if (env.type !== "ticket.called" && env.type !== "ticket.recalled") { return; }
+      var d = env.data || {};
+      var call = { id: d.id, number: d.number, window: d.window, zone: d.zone,
+        recall: env.type === "ticket.recalled" };
+      if (!inZone(call)) { return; }
+      var at = Hall.seconds(env.at);
+      if (at !== null && Date.now() / 1000 - at > STALE_CALL_SECONDS) { return; }
+      renderNewest(call, true);
+      shownNewest = d.id + "@" + d.window + "@" + env.at;
+      announce(call);
+    },
+  });
+})();

@@ -1,0 +1,297 @@
+/*
+ * Staff console (窗口叫号台): log in, pick a window and sign in, then call next, recall, no-show,
+ * start, finish, transfer, suspend/resume, pause with a reason; the waiting list this window can
+ * serve (call any of them out of order), the current ticket with its timer and the policy's
+ * reason, today's counts, reprinting. Every action has a key (shown on its button).
+ */
+(function () {
+  "use strict";
+  var cfg = Hall.config();
+  var $ = function (id) { return document.getElementById(id); };
+  var token = Hall.token("staff");
+  var me = null;
+  var hall = cfg.hall || localStorageGet("hall.staff.hall") || "";
+  var windowNumber = cfg.window ? String(cfg.window) : (localStorageGet("hall.staff.window") || "");
+  var live = null;
+  var state = null;
+  var current = null;        // the window's current ticket (from the snapshot)
+  var reasons = {};          // ticket id -> the policy's reason for calling it
+  var startedAt = {};        // ticket id -> when service started (seconds)
+  var deskTimer = null;
+  var busy = false;
+
+  function localStorageGet(k) { try { return localStorage.getItem(k); } catch (e) { return null; } }
+  function localStorageSet(k, v) { try { localStorage.setItem(k, v); } catch (e) { /* memory only */ } }
+
+  function show(view) {
+    ["login", "pick", "console"].forEach(function (v) { $("s-" + v).classList.toggle("hidden", v !== view); });
+    document.body.dataset.view = view;
+    $("s-signout").classList.toggle("hidden", view !== "console");
+    $("s-logout").classList.toggle("hidden", view === "login");
+  }
+
+  function showError(msg) {
+    $("s-error").textContent = msg || "";
+    $("s-error").classList.toggle("hidden", !msg);
+  }
+
+  function api(method, path, body) {
+    return Hall.api(method, path, body, { token: token, idempotencyKey: method === "POST" ? Hall.newKey() : null })
+      .catch(function (err) {
+        if (err.status === 401) { logout(); }
+        throw err;
+      });
+  }
+
+  function hallPath(rest) { return "/api/halls/" + encodeURIComponent(hall) + rest; }
+  function windowPath(rest) { return hallPath("/windows/" + encodeURIComponent(windowNumber) + rest); }
+
+  // ---- login and window choice ---------------------------------------------------------------
+  $("login-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    Hall.api("POST", "/api/auth/login", { username: $("login-user").value, password: $("login-pass").value })
+      .then(function (r) {
+        token = r.token;
+        me = { name: r.name, role: r.role };
+        Hall.setToken("staff", token);
+        localStorageSet("hall.staff.name", r.name || "");
+        $("login-pass").value = "";
+        afterLogin();
+      }, function (err) { alert(String(err)); });
+  });
+
+  function logout() {
+    Hall.setToken("staff", "");
+    token = "";
+    if (live) { live.close(); live = null; }
+    show("login");
+  }
+  $("s-logout").addEventListener("click", logout);
+
+  function afterLogin() {
+    Hall.text("s-user", localStorageGet("hall.staff.name") || (me && me.name) || "");
+    $("pick-hall").value = hall;
+    show("pick");
+    if (hall) { loadWindows(); }
+  }
+
+  function loadWindows() {
+    hall = $("pick-hall").value.trim();
+    if (!hall) { return; }
+    Hall.api("GET", hallPath("/snapshot"), null, { token: token }).then(function (snap) {
+      var select = $("pick-window");
+      select.textContent = "";
+      (snap.windows || []).forEach(function (w) {
+        var opt = Hall.el("option", { value: String(w.number), text: w.number + "号 " + w.name +
+          (w.staff_name ? "（" + w.staff_name + "）" : "") });
+        if (String(w.number) === windowNumber) { opt.selected = true; }
+        select.appendChild(opt);
+      });
+    }, function (err) { alert(String(err)); });
+  }
+  $("pick-load").addEventListener("click", loadWindows);
+
+  $("pick-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    hall = $("pick-hall").value.trim();
+    windowNumber = $("pick-window").value;
+    if (!hall || !windowNumber) { return; }
+    api("POST", windowPath("/sign-in"), {}).then(function () {
+      localStorageSet("hall.staff.hall", hall);
+      localStorageSet("hall.staff.window", windowNumber);
+      openConsole();
+    }, function (err) { alert(String(err)); });
+  });
+
+  $("s-signout").addEventListener("click", function () {
+    api("POST", windowPath("/sign-out"), {}).then(function () {
+      if (live) { live.close(); live = null; }
+      afterLogin();
+    }, function (err) { showError(String(err)); });
+  });
+
+  // ---- the console ----------------------------------------------------------------------------
+  function openConsole() {
+    Hall.text("s-where", windowNumber + "号窗口");
+    show("console");
+    if (live) { live.close(); }
+    live = Hall.live({
+      hall: hall,
+      token: token,
+      onSnapshot: function (s) { state = s; render(); loadDesk(); },
+      onEvent: function (env, s) {
+        state = s;
+        var d = env.data || {};
+        if (env.type === "ticket.called" && d.reason) { reasons[d.id] = d.reason; }
+        if (env.type === "ticket.started") { startedAt[d.id] = Hall.seconds(env.at); }
+        render();
+        scheduleDesk();
+      },
+    });
+  }
+
+  function myWindow() {
+    return ((state && state.windows) || []).filter(function (w) { return String(w.number) === windowNumber; })[0];
+  }
+
+  function reasonText(r) {
+    if (!r) { return ""; }
+    if (typeof r === "string") { return r; }
+    var detail = r.detail ? Object.keys(r.detail).map(function (k) { return k + "=" + JSON.stringify(r.detail[k]); }).join(", ") : "";
+    return "叫号依据：" + r.rule + (detail ? "（" + detail + "）" : "");
+  }
+
+  function render() {
+    var w = myWindow();
+    if (!w) { return; }
+    if (state.hall) { Hall.text("s-where", state.hall.name + " · " + w.number + "号窗口 " + w.name); }
+    current = w.current;
+    var stateText = { idle: "空闲", called: "已叫号，等待群众到窗口", serving: "办理中",
+      paused: "暂停服务：" + (w.pause_reason || ""), closed: "未上岗" }[w.state] || w.state;
+    Hall.text("s-state", stateText);
+    $("s-state").classList.toggle("paused", w.state === "paused");
+    Hall.text("s-number", current ? current.number : "—");
+    var cat = current && (state.categories || []).filter(function (c) { return c.code === current.category; })[0];
+    Hall.text("s-category", cat ? cat.name : (current ? current.category : ""));
+    Hall.text("s-status", current ? (current.status === "serving" ? "办理中" : "已叫号") : "");
+    Hall.text("s-reason", current ? reasonText(reasons[current.id]) : "");
+    var paused = w.state === "paused";
+    $("a-pause").firstChild.textContent = paused ? "恢复服务 " : "暂停服务 ";
+    $("a-call").disabled = paused || !!(current && current.status === "serving");
+    ["a-recall", "a-noshow", "a-transfer", "a-suspend", "a-reprint"].forEach(function (id) { $(id).disabled = !current; });
+    $("a-start").disabled = !current || current.status === "serving";
+    $("a-finish").disabled = !current;
+    tick();
+  }
+
+  function tick() {
+    if (!current) { Hall.text("s-timer", ""); return; }
+    var since = startedAt[current.id] || Hall.seconds(current.called_at);
+    Hall.text("s-timer", since ? Hall.duration(Date.now() / 1000 - since) : "");
+  }
+  setInterval(tick, 1000);
+
+  function scheduleDesk() { clearTimeout(deskTimer); deskTimer = setTimeout(loadDesk, 300); }
+
+  function loadDesk() {
+    api("GET", windowPath("/console")).then(function (desk) {
+      var tbody = $("s-waiting");
+      tbody.textContent = "";
+      (desk.waiting || []).forEach(function (t) {
+        tbody.appendChild(Hall.el("tr", { "data-ticket": String(t.id) }, [
+          Hall.el("td", { class: "num", text: t.number }),
+          Hall.el("td", { text: (t.priority && t.priority !== "normal" ? "优先 " : "") + (t.queue_class === "appointment" ? "预约 " : "") }),
+          Hall.el("td", { text: "已等 " + Math.round((t.waited_seconds || 0) / 60) + " 分" }),
+          Hall.el("td", {}, [Hall.el("button", { type: "button", class: "secondary", text: "叫此号",
+            onclick: function () { call(t.id); } })]),
+        ]));
+      });
+      Hall.text("s-waiting-count", (desk.waiting_total || (desk.waiting || []).length) + " 人");
+      var sus = $("s-suspended");
+      sus.textContent = "";
+      (desk.suspended || []).forEach(function (t) {
+        sus.appendChild(Hall.el("tr", {}, [
+          Hall.el("td", { class: "num", text: t.number }),
+          Hall.el("td", { text: t.kind === "holding" ? "持件" : "不持件" }),
+          Hall.el("td", {}, [Hall.el("button", { type: "button", class: "secondary", text: "恢复",
+            onclick: function () { act(hallPath("/tickets/" + t.id + "/resume"), {}); } })]),
+        ]));
+      });
+      var today = desk.today || {};
+      Hall.text("s-today", "叫号 " + (today.called || 0) + " · 办结 " + (today.finished || 0) +
+        " · 过号 " + (today.no_show || 0) + " · 转移 " + (today.transferred || 0));
+      if (desk.current && desk.current.reason) { reasons[desk.current.id] = desk.current.reason; render(); }
+    }, function () { /* shown again on the next event */ });
+  }
+
+  function act(path, body) {
+    if (busy) { return Promise.resolve(); }
+    busy = true;
+    showError("");
+    return api("POST", path, body).then(function (r) {
+      busy = false;
+      return r;
+    }, function (err) {
+      busy = false;
+      showError(String(err));
+    });
+  }
+
+  function call(ticketId) {
+    act(windowPath("/call"), ticketId ? { ticket: ticketId } : {}).then(function (r) {
+      if (r && r.ticket) { reasons[r.ticket.id] = r.reason; render(); }
+      else if (r === null || (r && !r.ticket)) { showError("没有可叫的号"); }
+    });
+  }
+
+  var actions = {
+    "a-call": function () { call(null); },
+    "a-recall": function () { act(windowPath("/recall"), {}); },
+    "a-start": function () { act(windowPath("/start"), {}); },
+    "a-finish": function () { act(windowPath("/finish"), {}); },
+    "a-noshow": function () { act(windowPath("/no-show"), {}); },
+    "a-transfer": function () { openTransfer(); },
+    "a-suspend": function () { $("d-suspend").showModal(); },
+    "a-pause": function () {
+      var w = myWindow();
+      if (w && w.state === "paused") { act(windowPath("/resume"), {}); } else { $("d-pause").showModal(); }
+    },
+    "a-reprint": function () { reprint(); },
+  };
+  Object.keys(actions).forEach(function (id) {
+    $(id).addEventListener("click", function () { if (!$(id).disabled) { actions[id](); } });
+  });
+
+  document.addEventListener("keydown", function (ev) {
+    if (document.body.dataset.view !== "console" || ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
+    var tag = document.activeElement && document.activeElement.tagName;
+    if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || document.querySelector("dialog[open]")) { return; }
+    var button = document.querySelector('.s-actions button[data-key="' + ev.key.toLowerCase() + '"]');
+    if (button && !button.disabled) { ev.preventDefault(); actions[button.id](); }
+  });
+
+  function openTransfer() {
+    var cats = $("t-category"), wins = $("t-window");
+    cats.length = 1;
+    wins.length = 1;
+    (state.categories || []).forEach(function (c) { cats.appendChild(Hall.el("option", { value: c.code, text: c.code + " " + c.name })); });
+    (state.windows || []).forEach(function (w) {
+      if (String(w.number) !== windowNumber) { wins.appendChild(Hall.el("option", { value: String(w.number), text: w.number + "号 " + w.name })); }
+    });
+    $("d-transfer").showModal();
+  }
+  $("d-transfer").addEventListener("close", function () {
+    if ($("d-transfer").returnValue !== "ok" || !current) { return; }
+    var body = {};
+    if ($("t-category").value) { body.category = $("t-category").value; }
+    if ($("t-window").value) { body.window = Number($("t-window").value); }
+    if (!body.category && !body.window) { showError("请选择要转到的业务或窗口"); return; }
+    act(hallPath("/tickets/" + current.id + "/transfer"), body);
+  });
+  $("d-suspend").addEventListener("close", function () {
+    if ($("d-suspend").returnValue !== "ok" || !current) { return; }
+    var kind = document.querySelector('#d-suspend input[name="kind"]:checked').value;
+    act(hallPath("/tickets/" + current.id + "/suspend"), { kind: kind });
+  });
+  $("d-pause").addEventListener("close", function () {
+    if ($("d-pause").returnValue !== "ok") { return; }
+    act(windowPath("/pause"), { reason: $("p-reason").value });
+  });
+
+  function reprint() {
+    if (!current) { return; }
+    Hall.text("pr-hall", state.hall ? state.hall.name : "");
+    Hall.text("pr-number", current.number);
+    var cat = (state.categories || []).filter(function (c) { return c.code === current.category; })[0];
+    Hall.text("pr-category", cat ? cat.name : current.category);
+    Hall.text("pr-time", "补打 " + new Date().toLocaleString("zh-CN", { hour12: false }));
+    window.print();
+  }
+
+  // ---- start --------------------------------------------------------------------------------
+  if (!token) { show("login"); }
+  else if (hall && windowNumber && cfg.resume !== false) {
+    Hall.text("s-user", localStorageGet("hall.staff.name") || "");
+    openConsole();
+  } else { afterLogin(); }
+})();
