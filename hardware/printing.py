@@ -82,8 +82,10 @@ def render_ticket(job: TicketJob, paper_mm: int = 80) -> bytes:
     paper = PAPER[paper_mm]
     p = Dummy()
     p._raw(b"\x1b\x40" + _CHINESE_MODE)
-    p.set(align="center", bold=True, custom_size=True, width=2, height=2)
-    for line in wrap_cells(job.hall_name, paper.columns // 2):
+    # Double width when the hall name fits on one line that way, else double height only.
+    wide = sum(_cols(c) for c in job.hall_name) * 2 <= paper.columns
+    p.set(align="center", bold=True, custom_size=True, width=2 if wide else 1, height=2)
+    for line in wrap_cells(job.hall_name, paper.columns // (2 if wide else 1)):
         _text(p, line)
     p.set(align="center", bold=False, custom_size=True, width=1, height=1)
     _text(p, job.category_name)
