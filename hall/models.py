@@ -258,6 +258,7 @@ class Rating(Base):
     ticket_id: Mapped[int] = mapped_column(BigId, unique=True)
     level: Mapped[int] = mapped_column(Integer)
     reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    indicators: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reason_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     channel: Mapped[str] = mapped_column(String(16))
     window: Mapped[int | None] = mapped_column(Integer, nullable=True)

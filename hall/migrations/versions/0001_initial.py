@@ -145,6 +145,7 @@ def upgrade() -> None:
     sa.Column('ticket_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('level', sa.Integer(), nullable=False),
     sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('indicators', sa.JSON(), nullable=False),
     sa.Column('reason_pending', sa.Boolean(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('window', sa.Integer(), nullable=True),

@@ -1,0 +1,433 @@
+"""The HTTP API of docs/CONTRACTS.md: tickets, windows, snapshot, events, matters, progress,
+device heartbeats, call audio, login. Every write runs in one hall transaction (hall.tx) in a
+worker thread and publishes its events after the commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from sqlalchemy import func, or_, select, update
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hall.auth import Principal, issue_token, require, verify_password
+from hall.calling import call_next, pause, resume_window, sign_in, sign_out, window_action
+from hall.errors import ApiError, invalid, not_found, unauthorized
+from hall.events import iso
+from hall.hub import read_events
+from hall.issuing import issue_ticket, parse_issue, progress_path
+from hall.models import Device, Matter, TicketRow, User
+from hall.registry import HallInfo
+from hall.snapshot import read_snapshot
+from hall.state import HallState, hall_of, principal_of, state_of
+from hall.ticketactions import rate_ticket, ticket_action
+from hall.tx import HallTx, WriteResult, run_write
+
+__all__ = ["api_routes"]
+
+T = TicketRow.__table__
+MAX_EVENTS = 1000
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    import json
+
+    try:
+        body = json.loads(raw)
+    except ValueError as e:
+        raise invalid(f"body is not valid JSON: {e}") from None
+    if not isinstance(body, dict):
+        raise invalid("body must be a JSON object")
+    return body
+
+
+def _json(body: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
+async def _write(
+    request: Request,
+    hall: HallInfo,
+    principal: Principal | None,
+    work: Callable[[HallTx], tuple[int, dict[str, Any]]],
+    key: str | None = None,
+) -> tuple[WriteResult, Response]:
+    st = state_of(request)
+    key = request.headers.get("idempotency-key") or key
+    if key is not None and (not isinstance(key, str) or len(key) > 150):
+        raise invalid("an idempotency key is text of at most 150 characters", "idempotency_key")
+    sig = f"{request.method} {request.url.path}"
+    result = await anyio.to_thread.run_sync(
+        lambda: run_write(st.db, hall, principal, work, idempotency_key=key, request=sig)
+    )
+    await st.publish(result.envelopes)
+    _count(st, hall, result)
+    return result, _json(result.body, result.status)
+
+
+def _count(st: HallState, hall: HallInfo, result: WriteResult) -> None:
+    m = st.metrics
+    for env in result.envelopes:
+        t = env["type"]
+        d = env["data"]
+        if t == "ticket.issued":
+            m.issued.labels(hall.code, d.get("category", "")).inc()
+        elif t == "ticket.called":
+            m.calls.labels(hall.code, str(d.get("window"))).inc()
+        elif t == "ticket.finished":
+            m.finished.labels(hall.code).inc()
+    if result.status >= 400:
+        m.requests.labels(str(result.status)).inc()
+
+
+# --- auth ------------------------------------------------------------------------------------
+
+
+async def login(request: Request) -> Response:
+    body = await _body(request)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise invalid("username and password are needed")
+    st = state_of(request)
+
+    def work() -> dict[str, Any]:
+        with st.db.write() as conn:
+            user = conn.execute(select(User).where(User.username == username)).first()
+            if user is None or not user.active or not verify_password(user.password_hash, password):
+                raise unauthorized("wrong username or password")
+            token = issue_token(conn, user_id=user.id, hours=st.settings.token_hours)
+            return {"token": token, "role": user.role, "name": user.name, "expires_in": int(st.settings.token_hours * 3600)}
+
+    return _json(await anyio.to_thread.run_sync(work))
+
+
+# --- tickets ---------------------------------------------------------------------------------
+
+
+async def issue(request: Request) -> Response:
+    st = state_of(request)
+    hall = await hall_of(request, request.path_params["hall"])
+    p = require(await principal_of(request), "issue", hall.id)
+    body = await _body(request)
+    req = parse_issue(body)
+    key = body.get("idempotency_key")
+    if p.kind == "device" and not await st.limiter.hit(f"issue:{p.id}", st.settings.issue_rate_per_minute):
+        raise ApiError(429, "rate_limited", f"at most {st.settings.issue_rate_per_minute} tickets a minute from one device")
+    _, response = await _write(request, hall, p, lambda tx: issue_ticket(tx, req, st.crypto), key)
+    return response
+
+
+async def get_ticket(request: Request) -> Response:
+    st = state_of(request)
+    hall = await hall_of(request, request.path_params["hall"])
+    p = require(await principal_of(request), "read_staff", hall.id)
+    tid = request.path_params["id"]
+
+    def read() -> dict[str, Any]:
+        with st.db.read() as conn:
+            row = conn.execute(select(T).where(T.c.id == tid, T.c.hall_id == hall.id)).first()
+        if row is None:
+            raise not_found("ticket", tid)
+        return _ticket_view(hall, row, staff=p.kind == "user")
+
+    return _json(await anyio.to_thread.run_sync(read))
+
+
+def _ticket_view(hall: HallInfo, row: Any, *, staff: bool) -> dict[str, Any]:
+    extra = row.extra or {}
+    out = {
+        "id": row.id, "number": row.number, "category": row.category, "status": row.status,
+        "priority": row.priority, "queue_class": row.queue_class, "channel": row.channel, "window": row.window,
+        "target_window": row.target_window, "recalls": extra.get("recalls", 0), "day": row.day,
+        "issued_at": iso(row.issued_at, hall.tz),
+        "called_at": iso(row.called_at, hall.tz) if row.called_at else None,
+        "started_at": iso(extra["started_at"], hall.tz) if extra.get("started_at") else None,
+        "finished_at": iso(row.finished_at, hall.tz) if row.finished_at else None,
+        "matters": [m["code"] for m in extra.get("matters", [])], "suspend_kind": extra.get("suspend_kind"),
+        "close_reason": extra.get("close_reason"),
+    }
+    if staff:
+        out["has_id_number"] = row.person_hash is not None
+        out["has_phone"] = row.phone_hash is not None
+    return out
+
+
+async def ticket_move(request: Request) -> Response:
+    hall = await hall_of(request, request.path_params["hall"])
+    p = require(await principal_of(request), "ticket", hall.id)
+    tid, action = request.path_params["id"], request.path_params["action"]
+    body = await _body(request)
+    _, response = await _write(request, hall, p, lambda tx: ticket_action(tx, tid, action, body))
+    return response
+
+
+async def rating(request: Request) -> Response:
+    st = state_of(request)
+    hall = await hall_of(request, request.path_params["hall"])
+    tid = request.path_params["id"]
+    body = await _body(request)
+    principal = await principal_of(request)
+    token = body.get("progress_token")
+    if principal is None and isinstance(token, str):
+        # The person rates from the mobile page: the progress token proves it is their ticket.
+        def owns() -> bool:
+            with st.db.read() as conn:
+                return conn.execute(select(T.c.id).where(T.c.id == tid, T.c.progress_token == token)).first() is not None
+
+        if not await anyio.to_thread.run_sync(owns):
+            raise ApiError(403, "forbidden", "this progress token is not for this ticket")
+        body.setdefault("channel", "qr")
+    else:
+        require(principal, "rate", hall.id)
+    _, response = await _write(request, hall, principal, lambda tx: rate_ticket(tx, tid, body))
+    return response
+
+
+# --- windows ---------------------------------------------------------------------------------
+
+
+async def window_call(request: Request) -> Response:
+    hall = await hall_of(request, request.path_params["hall"])
+    p = require(await principal_of(request), "window", hall.id)
+    w = request.path_params["w"]
+    body = await _body(request)
+    ticket = body.get("ticket")
+    if ticket is not None and (not isinstance(ticket, int) or isinstance(ticket, bool)):
+        raise invalid("ticket must be a ticket id", "ticket")
+    _, response = await _write(request, hall, p, lambda tx: call_next(tx, w, ticket))
+    return response
+
+
+async def window_move(request: Request) -> Response:
+    hall = await hall_of(request, request.path_params["hall"])
+    p = require(await principal_of(request), "window", hall.id)
+    w, action = request.path_params["w"], request.path_params["action"]
+    body = await _body(request)
+    work: Callable[[HallTx], tuple[int, dict[str, Any]]]
+    if action in ("recall", "no-show", "start", "finish"):
+        def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+            return window_action(tx, w, action)
+    elif action == "pause":
+        def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+            return pause(tx, w, body.get("reason"))
+    elif action == "resume":
+        def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+            return resume_window(tx, w)
+    elif action == "sign-in":
+        def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+            return sign_in(tx, w)
+    elif action == "sign-out":
+        def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+            return sign_out(tx, w)
+    else:
+        raise not_found("action", action)
+    _, response = await _write(request, hall, p, work)
+    return response
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+async def _screen_access(request: Request, hall: HallInfo) -> Principal | None:
+    principal = await principal_of(request)
+    if principal is None and not hall.public_snapshot:
+        raise unauthorized("this hall's screens need a screen token")
+    if principal is not None:
+        require(principal, "read_screen", hall.id)
+    return principal
+
+
+async def snapshot(request: Request) -> Response:
+    st = state_of(request)
+    hall = await hall_of(request, request.path_params["hall"])
+    await _screen_access(request, hall)
+
+    def read() -> dict[str, Any]:
+        with st.db.read() as conn:
+            return read_snapshot(conn, hall)
+
+    return _json(await anyio.to_thread.run_sync(read))
+
+
+async def events(request: Request) -> Response:
+    st = state_of(request)
+    hall = await hall_of(request, request.path_params["hall"])
+    principal = await _screen_access(request, hall)
+    try:
+        since = int(request.query_params.get("since", "0"))
+        limit = min(int(request.query_params.get("limit", str(MAX_EVENTS))), MAX_EVENTS)
+    except ValueError:
+        raise invalid("since and limit must be whole numbers", "since") from None
+    rows = await anyio.to_thread.run_sync(lambda: read_events(st.db, hall, since, None, limit))
+    if principal is None:
+        from hall.events import public_data
+
+        rows = [e | {"data": public_data(e["type"], e["data"])} for e in rows]
+    seq = rows[-1]["seq"] if rows else since
+    return _json({"events": rows, "seq": seq, "more": len(rows) == limit})
+
+
+async def matters(request: Request) -> Response:
+    st = state_of(request)
+    hall = await hall_of(request, request.path_params["hall"])
+    q = (request.query_params.get("q") or "").strip()
+    if len(q) > 50:
+        raise invalid("q is at most 50 characters", "q")
+
+    def read() -> list[dict[str, Any]]:
+        stmt = select(Matter.code, Matter.name, Matter.category, Matter.department).where(Matter.hall_id == hall.id)
+        if q:
+            like = f"%{q.lower()}%"
+            stmt = stmt.where(or_(Matter.name.contains(q), Matter.initials.like(like), Matter.pinyin.like(like), Matter.code == q.upper()))
+        with st.db.read() as conn:
+            rows = conn.execute(stmt.order_by(func.length(Matter.name), Matter.code).limit(50)).all()
+        names = {c.code: c.name for c in hall.layout.categories}
+        return [
+            {"code": r.code, "name": r.name, "category": r.category, "category_name": names.get(r.category, ""), "department": r.department}
+            for r in rows
+        ]
+
+    return _json({"matters": await anyio.to_thread.run_sync(read)})
+
+
+async def progress(request: Request) -> Response:
+    """The mobile progress page's data; the token is the only key (no login)."""
+    st = state_of(request)
+    token = request.path_params["token"]
+
+    def read() -> dict[str, Any]:
+        with st.db.read() as conn:
+            row = conn.execute(select(T).where(T.c.progress_token == token)).first()
+            if row is None:
+                raise not_found("ticket", "(progress token)")
+            hall = st.registry.by_id(row.hall_id) or st.registry.get(_hall_code(conn, row.hall_id))
+            ahead = conn.execute(
+                select(func.count()).select_from(T).where(
+                    T.c.hall_id == row.hall_id, T.c.status == "waiting", T.c.category == row.category,
+                    or_(T.c.queue_key < row.queue_key, (T.c.queue_key == row.queue_key) & (T.c.id < row.id)),
+                )
+            ).scalar_one() if row.status == "waiting" else 0
+        from queueing.estimate import estimate_wait
+
+        open_windows = len(hall.layout.windows_serving(row.category))
+        est = estimate_wait(int(ahead), float(open_windows), hall.layout.category(row.category).service_minutes)
+        return {
+            "hall": {"code": hall.code, "name": hall.name}, "id": row.id, "number": row.number, "category": row.category,
+            "status": row.status, "window": row.window, "ahead": int(ahead),
+            "eta": {"p50_minutes": est.p50_minutes, "p90_minutes": est.p90_minutes} if row.status == "waiting" else None,
+            "issued_at": iso(row.issued_at, hall.tz), "progress_url": progress_path(token),
+        }
+
+    return _json(await anyio.to_thread.run_sync(read))
+
+
+def _hall_code(conn: Any, hall_id: int) -> str:
+    from hall.models import Hall
+
+    return str(conn.execute(select(Hall.code).where(Hall.id == hall_id)).scalar_one())
+
+
+async def heartbeat(request: Request) -> Response:
+    """Bridge heartbeats: presence in Redis with expiry when configured, and `device.status`
+    events when a device goes on- or offline."""
+    st = state_of(request)
+    hall = await hall_of(request, request.path_params["hall"])
+    p = require(await principal_of(request), "heartbeat", hall.id)
+    body = await _body(request)
+    devices = body.get("devices")
+    if not isinstance(devices, list) or not all(isinstance(d, dict) and isinstance(d.get("id"), str | int) for d in devices):
+        raise invalid("devices must be a list of {id, kind, window?, ok}", "devices")
+    if st.redis is not None:
+        try:
+            async with st.redis.pipeline(transaction=False) as pipe:
+                for d in devices:
+                    pipe.set(f"hall:presence:{hall.code}:{d['id']}", "1" if d.get("ok", True) else "0", ex=90)
+                await pipe.execute()
+        except Exception:  # noqa: BLE001 - presence is best effort
+            pass
+
+    def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+        from hall.events import EventType
+
+        tx.conn.execute(update(Device).where(Device.id == p.id).values(last_seen=tx.now)) if p.kind == "device" else None
+        known = _device_states(tx)
+        changed = 0
+        for d in devices:
+            ok = bool(d.get("ok", True))
+            key = f"{d['id']}"
+            if known.get(key) != ok:
+                changed += 1
+                tx.emit(
+                    EventType.DEVICE_STATUS.value,
+                    {"id": key, "kind": str(d.get("kind", "")), "window": d.get("window"), "online": ok, "detail": d.get("detail")},
+                    window=d.get("window") if isinstance(d.get("window"), int) else None,
+                )
+        return 200, {"ok": True, "changed": changed}
+
+    _, response = await _write(request, hall, p, work)
+    return response
+
+
+def _device_states(tx: HallTx) -> dict[str, bool]:
+    """Each device's last reported state, from the latest device.status event per id."""
+    from hall.models import EventRow
+
+    rows = tx.conn.execute(
+        select(EventRow.data).where(EventRow.hall_id == tx.hall.id, EventRow.type == "device.status").order_by(EventRow.seq.desc()).limit(500)
+    ).scalars()
+    out: dict[str, bool] = {}
+    for d in rows:
+        out.setdefault(str(d.get("id")), bool(d.get("online")))
+    return out
+
+
+async def call_audio(request: Request) -> Response:
+    st = state_of(request)
+    hall = await hall_of(request, request.path_params["hall"])
+    await _screen_access(request, hall)
+    tid = request.path_params["ticket_id"]
+
+    def render() -> bytes:
+        with st.db.read() as conn:
+            row = conn.execute(select(T.c.number, T.c.window, T.c.status).where(T.c.id == tid, T.c.hall_id == hall.id)).first()
+        if row is None or row.window is None:
+            raise not_found("call", tid)
+        from displays.voice.render import ClipPack
+
+        return ClipPack.default().render_call(row.number, row.window)
+
+    data = await anyio.to_thread.run_sync(render)
+    return Response(data, media_type="audio/wav", headers={"Cache-Control": "public, max-age=3600"})
+
+
+async def halls(request: Request) -> Response:
+    st = state_of(request)
+    await anyio.to_thread.run_sync(st.registry.refresh)
+    return _json({"halls": [{"code": h.code, "name": h.name} for h in st.registry.all()]})
+
+
+def api_routes() -> list[Route]:
+    return [
+        Route("/api/auth/login", login, methods=["POST"]),
+        Route("/api/halls", halls, methods=["GET"]),
+        Route("/api/halls/{hall}/tickets", issue, methods=["POST"]),
+        Route("/api/halls/{hall}/tickets/{id:int}", get_ticket, methods=["GET"]),
+        Route("/api/halls/{hall}/tickets/{id:int}/rating", rating, methods=["POST"]),
+        Route("/api/halls/{hall}/tickets/{id:int}/{action}", ticket_move, methods=["POST"]),
+        Route("/api/halls/{hall}/windows/{w:int}/call", window_call, methods=["POST"]),
+        Route("/api/halls/{hall}/windows/{w:int}/{action}", window_move, methods=["POST"]),
+        Route("/api/halls/{hall}/snapshot", snapshot, methods=["GET"]),
+        Route("/api/halls/{hall}/events", events, methods=["GET"]),
+        Route("/api/halls/{hall}/matters", matters, methods=["GET"]),
+        Route("/api/halls/{hall}/devices/heartbeat", heartbeat, methods=["POST"]),
+        Route("/api/halls/{hall}/calls/{ticket_id:int}/audio.wav", call_audio, methods=["GET"]),
+        Route("/api/progress/{token}", progress, methods=["GET"]),
+    ]
+
+

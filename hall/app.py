@@ -1,0 +1,157 @@
+"""The app factory: `create_app(settings=None, ...)` builds the Starlette app of one server
+process. Everything it needs is made in the lifespan and handed to handlers as
+`request.state.hall` (hall.state.HallState); nothing lives in module globals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from hall.api import api_routes
+from hall.auth import TokenCache
+from hall.bus import EventBus, make_bus
+from hall.crypto import PersonalData
+from hall.daily import close_day, nightly
+from hall.database import Database
+from hall.errors import exception_handlers
+from hall.halls import import_layout
+from hall.hub import Hub
+from hall.metrics import CONTENT_TYPE_LATEST, Metrics
+from hall.migrate import upgrade
+from hall.openapi import openapi
+from hall.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from hall.registry import HallRegistry
+from hall.settings import Settings, load_settings
+from hall.state import HallState, state_of
+from hall.ws import hall_stream
+from queueing.layout import load_layout
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("hall.app")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    bus: EventBus | None = None,
+    migrate: bool = True,
+    poll_interval: float = 1.0,
+) -> Starlette:
+    """Build the app. `settings` default to `load_settings(environ)`; `bus` overrides the one
+    HALL_REDIS_URL selects; `migrate=False` skips `alembic upgrade head` at start."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        s = settings or load_settings(environ)
+        if s.database_url.startswith("sqlite"):
+            s.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(s.database_url, synchronous=s.sqlite_synchronous)
+        if migrate:
+            await anyio.to_thread.run_sync(upgrade, db)
+        if s.layout:
+            layout = load_layout(s.layout)
+
+            def _import() -> None:
+                with db.write() as conn:
+                    import_layout(conn, layout)
+
+            await anyio.to_thread.run_sync(_import)
+        registry = HallRegistry(db)
+        await anyio.to_thread.run_sync(registry.refresh)
+        metrics = Metrics()
+        redis = None
+        if s.redis_url:
+            import redis.asyncio as aioredis
+
+            redis = aioredis.from_url(s.redis_url, socket_connect_timeout=2, socket_timeout=5)
+        the_bus = bus or make_bus(s.redis_url)
+        hub = Hub(
+            db, registry, poll_interval=poll_interval,
+            on_lag=metrics.bus_lag.observe, on_clients=lambda n: metrics.ws_clients.set(n),
+        )
+        state = HallState(
+            settings=s, db=db, registry=registry, bus=the_bus, hub=hub, metrics=metrics,
+            crypto=PersonalData(s.secret_key),
+            limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
+            tokens=TokenCache(), redis=redis,
+        )
+        await hub.start()
+
+        async def reconnected() -> None:
+            await hub.catch_up(resync=True)
+
+        await the_bus.start(hub.deliver, reconnected)
+        # Leftovers of earlier days (the server was down at night) are closed now.
+        for h in registry.all():
+            n, envs = await anyio.to_thread.run_sync(lambda h=h: close_day(db, h))
+            await state.publish(envs)
+            if n:
+                log.info("closed %d tickets left open from earlier days in %s", n, h.code)
+        from hall import operations
+
+        state.tasks = list(await operations.start_background(state))
+        state.tasks.append(asyncio.create_task(nightly(state), name="hall-nightly-close"))
+        try:
+            yield {"hall": state}
+        finally:
+            for t in state.tasks:
+                t.cancel()
+            for t in state.tasks:
+                try:
+                    await t
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
+                    pass
+            await the_bus.stop()
+            await hub.stop()
+            if redis is not None:
+                await redis.aclose()
+            db.dispose()
+
+    from hall.operations import operation_routes
+    from hall.pages import page_routes
+
+    routes = [
+        *api_routes(),
+        WebSocketRoute("/ws/halls/{hall}", hall_stream),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+        Route("/openapi.json", openapi),
+        *operation_routes(),
+        *page_routes(),
+        Mount("/static", app=StaticFiles(packages=[("displays", "static")]), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)
+
+
+async def healthz(_request: Request) -> Response:
+    return JSONResponse({"ok": True})
+
+
+async def readyz(request: Request) -> Response:
+    st = state_of(request)
+    checks: dict[str, bool] = {}
+    try:
+        await anyio.to_thread.run_sync(st.db.ping)
+        checks["database"] = True
+    except Exception:  # noqa: BLE001 - reported, not raised
+        checks["database"] = False
+    checks["bus"] = await st.bus.ping()
+    ok = all(checks.values())
+    return JSONResponse({"ok": ok, **checks}, status_code=200 if ok else 503)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    return Response(state_of(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)

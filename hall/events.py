@@ -1,0 +1,80 @@
+"""Event types, the wire envelope and what each audience may see of an event.
+
+An event is stored once, with its staff-audience `data`. The public stream (screens, LED boards,
+anyone without a token) gets `public_data(type, data)`: no names of people, no ID or phone numbers, no
+progress tokens or URLs, no issuing device, no policy reasons. Exports get `export_data(data)`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+__all__ = ["EventType", "envelope", "public_data", "export_data", "iso", "PRIVATE_KEYS"]
+
+
+class EventType(StrEnum):
+    TICKET_ISSUED = "ticket.issued"
+    TICKET_CALLED = "ticket.called"
+    TICKET_RECALLED = "ticket.recalled"
+    TICKET_STARTED = "ticket.started"
+    TICKET_FINISHED = "ticket.finished"
+    TICKET_NO_SHOW = "ticket.no_show"
+    TICKET_RECHECKED_IN = "ticket.rechecked_in"
+    TICKET_TRANSFERRED = "ticket.transferred"
+    TICKET_SUSPENDED = "ticket.suspended"
+    TICKET_RESUMED = "ticket.resumed"
+    TICKET_CANCELLED = "ticket.cancelled"
+    TICKET_CLOSED = "ticket.closed"
+    TICKET_RATED = "ticket.rated"
+    WINDOW_PAUSED = "window.paused"
+    WINDOW_RESUMED = "window.resumed"
+    WINDOW_SIGNED_IN = "window.signed_in"
+    WINDOW_SIGNED_OUT = "window.signed_out"
+    DEVICE_STATUS = "device.status"
+
+
+# Staff-only keys. `staff_name` stays public on window.signed_in: the window screen shows the
+# clerk on duty (工作人员), as halls are required to; it is never a citizen's name.
+PRIVATE_KEYS = frozenset(
+    {
+        "device",
+        "progress_url",
+        "progress_token",
+        "channel",
+        "priority",
+        "appointment_start",
+        "matters",
+        "reasons",
+        "user",
+        "finished_by_call",
+        "detail",
+    }
+)
+# The dispatch policy's explanation of a call is for staff; a pause reason or a closing reason
+# ("day closed") is for everyone.
+_PRIVATE_BY_TYPE = {"ticket.called": frozenset({"reason"}), "ticket.recalled": frozenset({"reason"})}
+_EXPORT_DROPPED = frozenset({"progress_url", "progress_token", "user"})
+
+
+def public_data(type_: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What the public stream may carry of an event's data."""
+    extra = _PRIVATE_BY_TYPE.get(type_, frozenset())
+    return {k: v for k, v in data.items() if k not in PRIVATE_KEYS and k not in extra}
+
+
+def export_data(data: dict[str, Any]) -> dict[str, Any]:
+    """What `hall export events` writes of an event's data (no tokens, no staff accounts)."""
+    return {k: v for k, v in data.items() if k not in _EXPORT_DROPPED}
+
+
+def iso(instant: float, tz: ZoneInfo) -> str:
+    """`2026-11-21T09:03:12.123+08:00`: milliseconds, the hall's offset."""
+    return datetime.fromtimestamp(instant, tz).isoformat(timespec="milliseconds")
+
+
+def envelope(seq: int, type_: str, at: float, hall: str, data: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """The wire form `{seq, type, at, hall, data}` of a stored event."""
+    return {"seq": seq, "type": type_, "at": iso(at, tz), "hall": hall, "data": data}

@@ -1,0 +1,247 @@
+"""Issuing a ticket (取号): validation, the one-waiting-ticket rule, numbering, the estimate."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+
+from hall.crypto import PersonalData
+from hall.errors import ApiError, conflict, invalid
+from hall.models import Matter, NumberCounter
+from hall.ticketmap import ticket_columns
+from hall.ticketops import T, W, base_data, waiting_count
+from hall.tx import HallTx
+from queueing import lifecycle
+from queueing.estimate import estimate_wait
+from queueing.numbering import format_number, hall_day, printed_prefix
+from queueing.tickets import Channel, PriorityClass, queue_class
+
+__all__ = ["IssueRequest", "parse_issue", "issue_ticket", "progress_path"]
+
+_ID_NUMBER = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
+_PHONE = re.compile(r"^1\d{10}$")
+
+
+def progress_path(token: str) -> str:
+    """The person's mobile progress page (served by hall.pages)."""
+    return f"/progress/{token}"
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRequest:
+    category: str | None
+    priority: PriorityClass
+    channel: Channel
+    matters: tuple[str, ...]
+    appointment_code: str | None
+    id_number: str | None
+    phone: str | None
+
+
+def parse_issue(body: Any) -> IssueRequest:
+    """Validate a POST …/tickets body; raises ApiError 422 naming the bad field."""
+    if not isinstance(body, dict):
+        raise invalid("body must be a JSON object")
+    category = body.get("category")
+    if category is not None and not isinstance(category, str):
+        raise invalid("category must be a category code", "category")
+    try:
+        priority = PriorityClass(body.get("priority") or "normal")
+    except ValueError:
+        raise invalid(f"priority must be one of {', '.join(p.value for p in PriorityClass)}", "priority") from None
+    try:
+        channel = Channel(body.get("channel") or "kiosk")
+    except ValueError:
+        raise invalid(f"channel must be one of {', '.join(c.value for c in Channel)}", "channel") from None
+    matters = body.get("matters") or []
+    if not isinstance(matters, list) or not all(isinstance(m, str) for m in matters) or len(matters) > 20:
+        raise invalid("matters must be a list of matter codes (at most 20)", "matters")
+    code = body.get("appointment_code")
+    if code is not None and not isinstance(code, str):
+        raise invalid("appointment_code must be text", "appointment_code")
+    id_number = body.get("id_number")
+    if id_number is not None and (not isinstance(id_number, str) or not _ID_NUMBER.match(id_number.strip())):
+        raise invalid("id_number must be an 18-digit ID number", "id_number")
+    phone = body.get("phone")
+    if phone is not None and (not isinstance(phone, str) or not _PHONE.match(phone.strip())):
+        raise invalid("phone must be an 11-digit mobile number", "phone")
+    if category is None and not matters and not code:
+        raise invalid("give a category, a matter or an appointment code", "category")
+    return IssueRequest(
+        category, priority, channel, tuple(matters), code,
+        id_number.strip().upper() if id_number else None, phone.strip() if phone else None,
+    )
+
+
+def issue_ticket(tx: HallTx, req: IssueRequest, crypto: PersonalData) -> tuple[int, dict[str, Any]]:
+    """Create the ticket inside `tx`; returns (201, body)."""
+    hall, conn, now = tx.hall, tx.conn, tx.now
+    category = req.category
+    matters = req.matters
+    if matters:
+        found = dict(
+            conn.execute(select(Matter.code, Matter.category).where(Matter.hall_id == hall.id, Matter.code.in_(matters))).all()
+        )
+        missing = [m for m in matters if m not in found]
+        if missing:
+            raise invalid(f"unknown matter {missing[0]!r}", "matters")
+        category = category or found[matters[0]]
+    appointment_start = None
+    appointment_id = None
+    channel = req.channel
+    if req.appointment_code:
+        appointment_id, appt_category, appointment_start = _check_in(tx, req.appointment_code)
+        category = category or appt_category
+        channel = Channel.APPOINTMENT
+    assert category is not None
+    if not hall.has_category(category):
+        raise invalid(f"unknown category {category!r}", "category")
+    cat = hall.layout.category(category)
+
+    person_hash = crypto.lookup_hash(req.id_number, "id") if req.id_number else None
+    phone_hash = crypto.lookup_hash(req.phone, "phone") if req.phone else None
+    if hall.layout.rules.one_waiting_ticket_per_person and (person_hash or phone_hash):
+        same = []
+        if person_hash:
+            same.append(T.c.person_hash == person_hash)
+        if phone_hash:
+            same.append(T.c.phone_hash == phone_hash)
+        dup = conn.execute(
+            select(T.c.number).where(T.c.hall_id == hall.id, T.c.category == category, T.c.status == "waiting", or_(*same)).limit(1)
+        ).first()
+        if dup is not None:
+            raise conflict("already_waiting", f"这位办事人已有本类别的等候号 {dup.number}", number=dup.number)
+
+    day = hall_day(now, hall.timezone).isoformat()
+    if cat.daily_cap is not None:
+        issued = conn.execute(
+            select(func.count()).select_from(T).where(T.c.hall_id == hall.id, T.c.day == day, T.c.category == category)
+        ).scalar_one()
+        if issued >= cat.daily_cap:
+            raise conflict("daily_cap", f"{cat.name}今日号源已满 ({cat.daily_cap})")
+
+    klass = queue_class(req.priority, appointment_start)
+    prefix = printed_prefix(category, klass, hall.layout.rules)
+    seq = _next_number(tx, day, prefix)
+    number = format_number(prefix, seq)
+    tr = lifecycle.issue(
+        0, number, category, now, priority=req.priority, channel=channel,
+        appointment_start=appointment_start, matters=matters,
+    )
+    token = secrets.token_urlsafe(24)
+    p = tx.principal
+    ticket_id = conn.execute(
+        insert(T)
+        .values(
+            hall_id=hall.id, day=day, progress_token=token,
+            person_hash=person_hash, person_enc=crypto.encrypt(req.id_number, "id") if req.id_number else None,
+            phone_hash=phone_hash, phone_enc=crypto.encrypt(req.phone, "phone") if req.phone else None,
+            device_id=p.device_id if p else None,
+            **ticket_columns(tr.ticket),
+        )
+        .returning(T.c.id)
+    ).scalar_one()
+    ticket = replace(tr.ticket, id=ticket_id)
+    if appointment_id is not None:
+        _link_appointment(tx, appointment_id, ticket_id)
+
+    waiting = waiting_count(tx, category)
+    ahead, estimate = _estimate(tx, ticket.category, ticket.queue_key, ticket_id)
+    data = base_data(tx, ticket) | {
+        "queue_class": klass.value, "waiting": waiting, "channel": channel.value, "priority": req.priority.value,
+        "appointment_start": appointment_start, "progress_url": progress_path(token),
+        "device": p.name if p and p.kind == "device" else None,
+    }
+    tx.emit("ticket.issued", data, ticket_id=ticket_id)
+    tx.audit("ticket.issue", number)
+    body = {
+        "id": ticket_id, "number": number, "category": category, "status": ticket.status.value,
+        "queue_class": klass.value, "ahead": ahead,
+        "eta": {"p50_minutes": estimate.p50_minutes, "p90_minutes": estimate.p90_minutes},
+        "issued_at": _iso(tx, now), "progress_token": token, "progress_url": progress_path(token),
+        "hall": {"code": hall.code, "name": hall.name}, "category_name": cat.name,
+    }
+    return 201, body
+
+
+def _iso(tx: HallTx, instant: float) -> str:
+    from hall.events import iso
+
+    return iso(instant, tx.hall.tz)
+
+
+def _next_number(tx: HallTx, day: str, prefix: str) -> int:
+    hall_id = tx.hall.id
+    row = tx.conn.execute(
+        update(NumberCounter)
+        .where(NumberCounter.hall_id == hall_id, NumberCounter.day == day, NumberCounter.prefix == prefix)
+        .values(last=NumberCounter.last + 1)
+        .returning(NumberCounter.last)
+    ).first()
+    if row is not None:
+        return int(row[0])
+    tx.conn.execute(insert(NumberCounter).values(hall_id=hall_id, day=day, prefix=prefix, last=1))
+    return 1
+
+
+def _estimate(tx: HallTx, category: str, key: float, ticket_id: int) -> tuple[int, Any]:
+    """People ahead (waiting tickets of the categories that share its windows, earlier in time)
+    and the wait estimate from the windows open for it."""
+    from queueing.estimate import competing_categories
+
+    hall = tx.hall
+    cats = sorted(competing_categories(hall.layout, category))
+    ahead = int(
+        tx.conn.execute(
+            select(func.count()).select_from(T).where(
+                T.c.hall_id == hall.id, T.c.status == "waiting", T.c.category.in_(cats),
+                or_(T.c.queue_key < key, (T.c.queue_key == key) & (T.c.id < ticket_id)),
+            )
+        ).scalar_one()
+    )
+    serving = [w.number for w in hall.layout.windows_serving(category)]
+    rows = tx.conn.execute(
+        select(W.c.number, W.c.paused, W.c.current_ticket_id).where(
+            W.c.hall_id == hall.id, W.c.active.is_(True), W.c.number.in_(serving)
+        )
+    ).all()
+    open_rows = [r for r in rows if not r.paused]
+    idle = sum(1 for r in open_rows if r.current_ticket_id is None)
+    # `ahead` counts every competing ticket, and the open windows serving this category work
+    # through all of them, so the estimate uses the whole count of those windows.
+    minutes = hall.layout.category(category).service_minutes
+    return ahead, estimate_wait(ahead, float(len(open_rows)), minutes, idle_windows=idle)
+
+
+def _check_in(tx: HallTx, code: str) -> tuple[int, str, float]:
+    """Check in an appointment (预约签到): its id, category and slot start."""
+    try:
+        from hall.operations.models import AppointmentRow
+    except ImportError:  # pragma: no cover - operations not installed
+        raise ApiError(422, "invalid", "appointments are not available") from None
+    row = tx.conn.execute(
+        select(AppointmentRow.id, AppointmentRow.category, AppointmentRow.start_at, AppointmentRow.status).where(
+            AppointmentRow.hall_id == tx.hall.id, AppointmentRow.code == code
+        )
+    ).first()
+    if row is None:
+        raise ApiError(404, "unknown_appointment", f"no appointment {code!r}")
+    if row.status not in ("booked", "late"):
+        raise conflict("appointment_used", f"appointment {code} is {row.status}")
+    return row.id, row.category, row.start_at
+
+
+def _link_appointment(tx: HallTx, appointment_id: int, ticket_id: int) -> None:
+    from hall.operations.models import AppointmentRow
+
+    tx.conn.execute(
+        update(AppointmentRow)
+        .where(AppointmentRow.id == appointment_id)
+        .values(status="checked_in", ticket_id=ticket_id, changed_at=tx.now)
+    )
+
+

@@ -1,0 +1,81 @@
+"""What the app's lifespan builds and every handler reads (`request.state.hall`)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from starlette.requests import HTTPConnection
+
+from hall.auth import Principal, TokenCache, resolve_token
+from hall.bus import EventBus
+from hall.crypto import PersonalData
+from hall.database import Database
+from hall.hub import Hub
+from hall.metrics import Metrics
+from hall.ratelimit import RateLimiter
+from hall.registry import HallInfo, HallRegistry
+from hall.settings import Settings
+
+__all__ = ["HallState", "state_of", "principal_of", "hall_of"]
+
+
+@dataclass
+class HallState:
+    settings: Settings
+    db: Database
+    registry: HallRegistry
+    bus: EventBus
+    hub: Hub
+    metrics: Metrics
+    crypto: PersonalData
+    limiter: RateLimiter
+    tokens: TokenCache
+    redis: Any = None  # redis.asyncio client when HALL_REDIS_URL is set (presence, rate limits)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    async def publish(self, envelopes: list[dict[str, Any]]) -> None:
+        if envelopes:
+            await self.bus.publish(envelopes)
+
+
+def state_of(conn: HTTPConnection) -> HallState:
+    return conn.state.hall  # type: ignore[no-any-return]
+
+
+def _token(conn: HTTPConnection) -> str | None:
+    auth = conn.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    # Browsers cannot set headers on websockets or <audio src>: a token may come in the query.
+    return conn.query_params.get("token") or None
+
+
+async def principal_of(conn: HTTPConnection) -> Principal | None:
+    """The caller, or None without a (valid) token."""
+    token = _token(conn)
+    if not token:
+        return None
+    st = state_of(conn)
+    hit, principal = st.tokens.get(token)
+    if hit:
+        return principal
+
+    def lookup() -> Principal | None:
+        with st.db.read() as c:
+            return resolve_token(c, token)
+
+    principal = await anyio.to_thread.run_sync(lookup)
+    st.tokens.put(token, principal)
+    return principal
+
+
+async def hall_of(conn: HTTPConnection, code: str) -> HallInfo:
+    """The hall named in the path; ApiError 404 when unknown."""
+    st = state_of(conn)
+    info = st.registry.cached(code)
+    if info is not None:
+        return info
+    return await anyio.to_thread.run_sync(st.registry.get, code)

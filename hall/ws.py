@@ -1,0 +1,121 @@
+"""`WS /ws/halls/{hall}?since=SEQ&token=T`: the live event stream of one hall.
+
+On connect the server sends the events after `since` (or a `snapshot` when there is no `since`
+or it is more than HALL_RESUME_LIMIT events back), then live envelopes in seq order. Without a
+token the stream is the public one. Close codes: 4401 token needed, 4403 not allowed, 4404
+unknown hall, 1013 the client fell behind (its queue filled): reconnect with `since`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import anyio
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from hall.auth import require
+from hall.errors import ApiError
+from hall.events import public_data
+from hall.hub import Client, read_events
+from hall.snapshot import read_snapshot
+from hall.state import hall_of, principal_of, state_of
+
+__all__ = ["hall_stream"]
+
+
+async def hall_stream(websocket: WebSocket) -> None:
+    st = state_of(websocket)
+    code = websocket.path_params["hall"]
+    try:
+        hall = await hall_of(websocket, code)
+        principal = await principal_of(websocket)
+        if principal is not None:
+            require(principal, "read_screen", hall.id)
+        elif websocket.query_params.get("token"):
+            raise ApiError(401, "unauthorized", "unknown token")
+        elif not hall.public_snapshot:
+            raise ApiError(401, "unauthorized", "token needed")
+    except ApiError as e:
+        await websocket.close(code=4000 + e.status, reason=e.code)
+        return
+    try:
+        since: int | None = int(websocket.query_params["since"]) if "since" in websocket.query_params else None
+    except ValueError:
+        since = None
+    audience = "staff" if principal is not None else "public"
+    await websocket.accept()
+
+    queue: asyncio.Queue[tuple[int | None, str]] = asyncio.Queue(maxsize=st.settings.ws_queue)
+    sender: asyncio.Task[None] | None = None
+
+    def overflow() -> None:
+        st.metrics.ws_dropped.inc()
+        if sender is not None:
+            sender.cancel()
+
+    client = Client(code, audience, queue, overflow)
+    st.hub.add(client)  # first: live events queue up while we catch up below
+    try:
+        last = await _catch_up(websocket, st, hall, since, audience)
+        sender = asyncio.create_task(_send_loop(websocket, queue, last))
+        async for text in websocket.iter_text():
+            try:
+                msg = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(msg, dict) and msg.get("type") == "ping":
+                client.offer(None, '{"type": "pong"}')
+            if sender.done():
+                break
+    except WebSocketDisconnect:
+        pass
+    finally:
+        st.hub.remove(client)
+        if sender is not None and not sender.done():
+            sender.cancel()
+    if client.dropped:
+        try:
+            await websocket.close(code=1013, reason="too slow; resume with since")
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
+async def _catch_up(websocket: WebSocket, st: Any, hall: Any, since: int | None, audience: str) -> int:
+    limit = st.settings.resume_limit
+    if since is not None and since >= 0:
+        events = await anyio.to_thread.run_sync(lambda: read_events(st.db, hall, since, None, limit + 1))
+        counter = st.hub.last_seq(hall.code)
+        ahead_of_table = counter is not None and since > counter and not events
+        if len(events) <= limit and not ahead_of_table:
+            for env in events:
+                data = env["data"] if audience == "staff" else public_data(env["type"], env["data"])
+                await websocket.send_text(json.dumps(env | {"data": data}, ensure_ascii=False))
+            return events[-1]["seq"] if events else since
+
+    def snap() -> dict[str, Any]:
+        with st.db.read() as conn:
+            return read_snapshot(conn, hall)
+
+    data = await anyio.to_thread.run_sync(snap)
+    await websocket.send_text(json.dumps({"type": "snapshot", "seq": data["seq"], "data": data}, ensure_ascii=False))
+    return int(data["seq"])
+
+
+async def _send_loop(websocket: WebSocket, queue: asyncio.Queue[tuple[int | None, str]], last: int) -> None:
+    try:
+        while True:
+            seq, text = await queue.get()
+            if seq is not None:
+                if seq <= last:
+                    continue
+                last = seq
+            await websocket.send_text(text)
+    except asyncio.CancelledError:
+        # Dropped for falling behind: close so the client reconnects and resumes.
+        try:
+            await websocket.close(code=1013, reason="too slow; resume with since")
+        except Exception:  # noqa: BLE001
+            pass
+        raise

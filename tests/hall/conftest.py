@@ -1,0 +1,160 @@
+"""Fixtures of the server tests: an app on SQLite or PostgreSQL (each run in its own schema),
+users and device tokens, a tiny hall layout."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from hall.accounts import add_device, add_user
+from hall.app import create_app
+from hall.database import Database
+from hall.settings import load_settings
+
+TINY = """
+[hall]
+code = "tiny"
+name = "测试便民服务中心"
+timezone = "Asia/Shanghai"
+
+[rules]
+priority_ratio = 2
+recalls_before_no_show = 2
+
+[[zones]]
+code = "service"
+name = "便民服务区"
+
+[[zones]]
+code = "police"
+name = "公安"
+
+[[categories]]
+code = "A"
+name = "综合业务"
+zone = "service"
+service_minutes = 10
+
+[[categories]]
+code = "B"
+name = "社保医保"
+zone = "service"
+service_minutes = 8
+daily_cap = 50
+
+[[categories]]
+code = "F"
+name = "户籍办理"
+zone = "police"
+service_minutes = 8
+
+[[windows]]
+number = 1
+name = "综合窗口1"
+kind = "comprehensive"
+serves = ["A", "B", "F"]
+
+[[windows]]
+number = 2
+name = "综合窗口2"
+kind = "comprehensive"
+serves = ["A", "B", "F"]
+
+[[windows]]
+number = 3
+name = "户籍专窗"
+kind = "dedicated"
+serves = ["F"]
+"""
+
+
+def pg_schema_url(base: str, schema: str) -> str:
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def layout_file(tmp_path: Path) -> Path:
+    p = tmp_path / "tiny.toml"
+    p.write_text(TINY, encoding="utf-8")
+    return p
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database: a SQLite file, or a PostgreSQL schema of its own (dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hall.db'}"
+        return
+    base = request.getfixturevalue("postgres_url")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    import psycopg
+
+    plain = base.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as c:
+        c.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield pg_schema_url(base, schema)
+    finally:
+        with psycopg.connect(plain, autocommit=True) as c:
+            c.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@dataclass
+class Hall:
+    """A running app with a tiny hall, an admin, a clerk, and device tokens."""
+
+    client: TestClient
+    db: Database
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, who: str, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}", **extra}
+
+    def post(self, path: str, who: str = "staff", json: Any = None, **headers: str) -> Any:
+        return self.client.post(path, json=json if json is not None else {}, headers=self.headers(who, **headers))
+
+    def issue(self, category: str = "A", who: str = "kiosk", **body: Any) -> Any:
+        r = self.post("/api/halls/tiny/tickets", who, {"category": category, "channel": "kiosk", **body})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+
+def make_env(database_url: str, tmp_path: Path, layout: Path, **extra: str) -> dict[str, str]:
+    return {
+        "HALL_DATABASE_URL": database_url,
+        "HALL_DATA_DIR": str(tmp_path / "data"),
+        "HALL_SECRET_KEY": "test-secret-key",
+        "HALL_LAYOUT": str(layout),
+        "HALL_CLOSE_DAY_AT": "",
+        **extra,
+    }
+
+
+@pytest.fixture
+def hall(database_url: str, tmp_path: Path, layout_file: Path) -> Iterator[Hall]:
+    settings = load_settings(make_env(database_url, tmp_path, layout_file))
+    app = create_app(settings, poll_interval=0.2)
+    with TestClient(app) as client:
+        db = Database(database_url)
+        h = Hall(client, db)
+        with db.write() as conn:
+            add_user(conn, "admin", "admin-pass-1", role="admin", name="管理员")
+            add_user(conn, "clerk", "clerk-pass-1", role="staff", name="张三", halls=["tiny"])
+            add_user(conn, "other", "other-pass-1", role="staff", name="李四", halls=[])
+            for kind, window in (("kiosk", None), ("screen", None), ("pad", 1), ("bridge", None)):
+                h.tokens[kind] = add_device(conn, kind, "tiny", window=window)[1]
+        for user, pw, key in (("admin", "admin-pass-1", "admin"), ("clerk", "clerk-pass-1", "staff"), ("other", "other-pass-1", "other")):
+            r = client.post("/api/auth/login", json={"username": user, "password": pw})
+            assert r.status_code == 200, r.text
+            h.tokens[key] = r.json()["token"]
+        yield h
+        db.dispose()
+
+
