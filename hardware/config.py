@@ -10,6 +10,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 __all__ = ["BridgeConfig", "BusConfig", "LedConfig", "PadConfig", "PrinterConfig", "ConfigError", "load_config", "parse_config"]
 
@@ -76,7 +77,7 @@ class BridgeConfig:
     def ws_url(self) -> str:
         base = self.server.rstrip("/")
         scheme = "wss" if base.startswith("https") else "ws"
-        return f"{scheme}{base[base.index(':'):]}/ws/halls/{self.hall}?token={self.token}"
+        return f"{scheme}{base[base.index(':'):]}/ws/halls/{quote(self.hall)}?token={quote(self.token, safe='')}"
 
 
 def _req(d: dict[str, Any], key: str, where: str) -> Any:
