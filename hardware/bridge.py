@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Generator
 from datetime import datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import websockets
@@ -47,7 +48,10 @@ __all__ = ["Bridge", "NETWORK_DOWN_TEXT"]
 log = logging.getLogger(__name__)
 NETWORK_DOWN_TEXT = "网络中断"
 _RETRY_4XX = {408, 425, 429}  # "try again later" answers, not refusals
-_WINDOW_ACTIONS = {"call": "call", "recall": "recall", "no-show": "no-show"}
+_WINDOW_ACTIONS = {a: a for a in ("call", "recall", "no-show", "start", "finish")}
+# What a keypad shows when the server refuses an action (short: keypads have few characters).
+_REFUSAL_TEXT = {"window_busy": "请先开始办理", "window_paused": "暂停服务中", "no_current": "无当前号"}
+NO_ONE_WAITING_TEXT = "无人等候"
 
 
 class Bridge:
@@ -313,8 +317,18 @@ class Bridge:
         log.warning("%s %s refused (%s): %s", entry.kind, entry.path, status or "expired", answer[:200])
         device = entry.body.get("_device")
         if entry.kind == "keypad" and device:
-            text = NETWORK_DOWN_TEXT if status is None else "操作失败"
+            text = NETWORK_DOWN_TEXT if status is None else _REFUSAL_TEXT.get(_error_code(answer), "操作失败")
             self._keypad_notice(device["bus"], device["address"], text)
+
+    def _answered(self, entry: OutboxEntry, answer: str) -> None:
+        device = entry.body.get("_device")
+        if entry.kind == "keypad" and device and entry.path.endswith("/call"):
+            try:
+                nobody = json.loads(answer).get("ticket", 0) is None
+            except (ValueError, AttributeError):
+                nobody = False
+            if nobody:
+                self._keypad_notice(device["bus"], device["address"], NO_ONE_WAITING_TEXT)
 
     async def _outbox_loop(self) -> None:
         failures = 0
@@ -338,6 +352,7 @@ class Bridge:
                     status, answer = r.status_code, r.text
                 if status is not None and status < 300:
                     self.outbox.done(entry.key)
+                    self._answered(entry, answer)
                     failures = 0
                     continue
                 if status is not None and 400 <= status < 500 and status not in _RETRY_4XX:
@@ -412,7 +427,8 @@ class Bridge:
             ahead=ahead,
             eta_minutes=eta,
             issued_at=_people_time(str(msg.get("at", ""))),
-            qr_payload=str(data.get("progress_url") or ""),
+            # The server may give a path; phones need the address they can reach.
+            qr_payload=urljoin(self.config.public_url or self.config.server, str(data.get("progress_url") or "")),
         )
         payload = render_ticket(job, printer.paper)
         if bus is not None:
@@ -444,6 +460,13 @@ class Bridge:
                 if path:
                     with contextlib.suppress(OSError):
                         os.unlink(path)
+
+
+def _error_code(answer: str) -> str:
+    try:
+        return str(json.loads(answer).get("error", ""))
+    except (ValueError, AttributeError):
+        return ""
 
 
 def _people_time(at: str) -> str:

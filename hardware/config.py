@@ -72,6 +72,7 @@ class BridgeConfig:
     audio_player: tuple[str, ...] = ()  # e.g. ("aplay", "-q"): the wav path is appended
     backoff_max: float = 10.0
     hall_settings: dict[str, Any] = field(default_factory=dict)
+    public_url: str = ""  # base of progress links printed as QR codes, when not `server`
 
     @property
     def ws_url(self) -> str:
@@ -154,6 +155,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
         audio_player=tuple(opts.get("audio_player", ())),
         backoff_max=float(opts.get("backoff_max_s", 10)),
         hall_settings=dict(raw.get("texts", {})),
+        public_url=str(server.get("public_url", "")),
     )
 
 

@@ -117,6 +117,10 @@ DEFAULT_KEYS: dict[int, str] = {
     0x12: "pause",
     0x13: "transfer",
     0x0F: "confirm",
+    # Not in the vendor list above: our defaults for keypads with start (开始办理) and finish
+    # (办结) keys, which the server needs before the next call (a called ticket is not finished).
+    0x0E: "start",
+    0x10: "finish",
 }
 # 确认 after a typed digit: 6 = give up / no-show, 0 = hold, 3 = call back a held ticket.
 CONFIRM_DIGITS: dict[int, str] = {6: "no-show", 0: "hold", 3: "call-held"}

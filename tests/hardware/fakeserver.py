@@ -140,7 +140,7 @@ def build_app(hall: FakeHall) -> Starlette:
         def work(body: dict[str, Any]) -> tuple[int, Any]:
             if action == "call":
                 t = hall.call(w)
-                return (409, {"error": "no_waiting", "message": "无人等候"}) if t is None else (200, {"ticket": hall._tdata(t), "reason": {"rule": "fifo", "detail": {}}})
+                return (200, {"ticket": None, "reason": None}) if t is None else (200, {"ticket": hall._tdata(t), "reason": {"rule": "fifo", "detail": {}}})
             if action == "pause":
                 hall.paused.add(w)
                 hall.publish("window.paused", {"window": int(w), "reason": body.get("reason")})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from hardware.bridge import NETWORK_DOWN_TEXT
+from hardware.bridge import NETWORK_DOWN_TEXT, NO_ONE_WAITING_TEXT
 from hardware.emulators import BusEmulator, LedBoard
 from tests.hardware.fakeserver import FakeHall, FakeServer
 from tests.hardware.harness import bridge_config, running_bridge, until
@@ -45,6 +45,9 @@ def test_keypad_call_next_paints_led_byte_exact_and_pad_rates_finished_ticket(tm
                 await until(lambda: hall.ratings, what="rating stored")
                 assert hall.ratings == {1: 5}  # A023: the ticket window 8 had just finished
                 assert hall.calls == 2
+                pads.press(8, CALL)  # nobody left: the keypad says so instead of failing silently
+                await until(lambda: pads.keypads[8].shown == NO_ONE_WAITING_TEXT, what="无人等候")
+                assert pads.keypads[8].beeps == 1
         await server.stop()
 
     asyncio.run(main())
