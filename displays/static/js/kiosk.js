@@ -323,6 +323,7 @@
   // ---- live hall state ------------------------------------------------------------------------
   function onState(s) {
     state = s;
+    (s.zones || []).forEach(function (z) { zoneNames[z.code] = z.name; });
     if (s.hall && s.hall.name) { Hall.text("hall-name", s.hall.name); }
     if (document.body.dataset.view === "home") { renderZones(); }
   }
