@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Generator
 from datetime import datetime
 from typing import Any
@@ -52,6 +53,7 @@ _WINDOW_ACTIONS = {a: a for a in ("call", "recall", "no-show", "start", "finish"
 # What a keypad shows when the server refuses an action (short: keypads have few characters).
 _REFUSAL_TEXT = {"window_busy": "请先开始办理", "window_paused": "暂停服务中", "no_current": "无当前号"}
 NO_ONE_WAITING_TEXT = "无人等候"
+_NOTICE_SECONDS = 3.0
 
 
 class Bridge:
@@ -76,6 +78,8 @@ class Bridge:
         self._printers: dict[str, tuple[PrinterConfig, SerialBus | None]] = {}
         self._paper: dict[int, bool | None] = {}
         self.printed = 0
+        self._notice_until: dict[tuple[int, int], float] = {}
+        self._next_page = 0.0
         for p in config.printers:
             self._printers[p.kiosk] = (p, None)
         for index, bus_cfg in enumerate(config.buses):
@@ -241,6 +245,8 @@ class Bridge:
             self._pages[(id(bus), led.address)] = (pages, 0, number)
             bus.send(proto.encode(led.address, pages[0], number), key=("led", led.address))
         for bus, address, keypad in self._keypads.get(window, ()):
+            if (id(bus), address) in self._notice_until:
+                continue  # a notice (网络中断, 无人等候) stays up for a moment; repainted after
             frame = keypad.show_number(address, number) if number else keypad.show_text(address, text[:4])
             bus.send(frame, key=("keypad", address))
 
@@ -254,7 +260,17 @@ class Bridge:
 
     async def _page_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.config.page_every)
+            await asyncio.sleep(min(self.config.page_every, 1.0))
+            now = time.monotonic()
+            for spot, until in list(self._notice_until.items()):
+                if until <= now:
+                    del self._notice_until[spot]
+                    for window, pads in self._keypads.items():
+                        if any((id(bus), address) == spot for bus, address, _ in pads):
+                            self._paint_window(window)
+            if now < self._next_page:
+                continue
+            self._next_page = now + self.config.page_every
             for boards in self._leds.values():
                 for bus, led, proto in boards:
                     pages, index, number = self._pages.get((id(bus), led.address), ([], 0, None))
@@ -282,6 +298,7 @@ class Bridge:
             return
         bus.send(keypad.beep(address))
         bus.send(keypad.show_text(address, text), key=("keypad", address))
+        self._notice_until[(id(bus), address)] = time.monotonic() + _NOTICE_SECONDS
 
     def _key(self, bus_index: int, address: int, window: str, action: str) -> None:
         view = self.state.window(window)
