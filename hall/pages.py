@@ -7,7 +7,7 @@ still renders when that fails. The call audio (``/api/halls/{hall}/calls/{ticket
 is public like the hall screen that plays it and says nothing the screen does not show. The
 staff console's ``/api/halls/{hall}/windows/{w}/console`` and the manager view's
 ``/api/halls/{hall}/live-summary`` need a staff / manager token (see ``hall.pagedata``).
-The app must keep its ``hall.database.Database`` on ``app.state.db`` (or ``.database``).
+The database is the lifespan state's (``request.state.hall.db``).
 """
 
 from __future__ import annotations
@@ -109,9 +109,13 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def _database(request: Request) -> Any:
-    state = request.app.state
+    """The app's Database: on the lifespan state (``request.state.hall.db``) or ``app.state``."""
+    hall_state = getattr(request.state, "hall", None)
+    db = getattr(hall_state, "db", None)
+    if db is not None:
+        return db
     for name in ("db", "database"):
-        db = getattr(state, name, None)
+        db = getattr(request.app.state, name, None)
         if db is not None:
             return db
     raise RuntimeError("the app has no database on its state")
@@ -247,6 +251,8 @@ def page_routes() -> list[BaseRoute]:
         Route("/staff", staff, methods=["GET"]),
         Route("/pad/{hall}/windows/{window:int}", pad, methods=["GET"]),
         Route("/t/{token}", progress, methods=["GET"]),
+        # hall.issuing hands out /progress/{token}; the issue names /t/{token}: both work.
+        Route("/progress/{token}", progress, methods=["GET"]),
         Route("/manage/{hall}", manage, methods=["GET"]),
         Route("/qr.svg", qr_svg, methods=["GET"]),
         Route("/api/halls/{hall}/calls/{ticket_id:int}/audio.wav", call_audio, methods=["GET"]),
