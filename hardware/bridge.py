@@ -324,7 +324,9 @@ class Bridge:
         if view is None or view.last_finished_id is None:
             log.warning("rating %s at window %s with no finished ticket: dropped", level, window)
             return
-        body = {"level": level, "reasons": [], "channel": "pad", "window": view.api_number}
+        # Channel "keypad": a five-key pad cannot give a reason, so the server takes its 差评
+        # with the reason pending instead of refusing it.
+        body = {"level": level, "reasons": [], "channel": self.config.rating_channel, "window": view.api_number}
         path = f"/api/halls/{self.config.hall}/tickets/{view.last_finished_id}/rating"
         self.outbox.add("rating", path, body, ttl=self.config.rating_ttl)
         self._outbox_wake.set()

@@ -72,6 +72,7 @@ class BridgeConfig:
     audio_player: tuple[str, ...] = ()  # e.g. ("aplay", "-q"): the wav path is appended
     backoff_max: float = 10.0
     hall_settings: dict[str, Any] = field(default_factory=dict)
+    rating_channel: str = "keypad"  # "pad" for tablet pads that can ask for a reason
     public_url: str = ""  # base of progress links printed as QR codes, when not `server`
 
     @property
@@ -156,6 +157,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
         backoff_max=float(opts.get("backoff_max_s", 10)),
         hall_settings=dict(raw.get("texts", {})),
         public_url=str(server.get("public_url", "")),
+        rating_channel=str(opts.get("rating_channel", "keypad")),
     )
 
 
