@@ -1,14 +1,18 @@
 """Hall operations: 好差评 rules and 差评整改 cases, appointments, alerts, statistics, exports.
 
-Seams used by hall.app (the operations work fills them in):
-- `operation_routes()` — HTTP routes and pages of this package, mounted by the app factory;
-- `start_background(state)` — background tasks started by the app's lifespan (reading the events
-  table by sequence: cases from `ticket.rated`, webhooks, alerts); cancelled at shutdown.
+Seams used by hall.app:
+- `operation_routes()` — the operations JSON API (hall.operations.routes) and manager pages
+  (hall.operations.views), mounted by the app factory;
+- `start_background(state)` — the operations loop (hall.operations.background): cases from
+  `ticket.rated` events read by seq, default ratings, no-shows, alerts, person notifications,
+  webhooks. A deployment sets `state.notifier` (SMS/WeChat adapter) before the lifespan starts
+  the loop, or gets the logging default. Cancelled by the app at shutdown.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from starlette.routing import BaseRoute
@@ -17,8 +21,16 @@ __all__ = ["operation_routes", "start_background"]
 
 
 def operation_routes() -> list[BaseRoute]:
-    return []
+    from hall.operations import routes, views
+
+    return [*routes.api_routes(), *views.page_routes()]
 
 
 async def start_background(state: Any) -> list[asyncio.Task[Any]]:
-    return []
+    from hall.operations.background import OperationsLoop
+
+    # HALL_OPS_INTERVAL: seconds between rounds of the loop (default 5).
+    interval = float(getattr(state, "operations_interval", None) or os.environ.get("HALL_OPS_INTERVAL") or 5.0)
+    loop = OperationsLoop(state, getattr(state, "notifier", None), interval=interval)
+    state.operations = loop  # tests and the CLI can run `await state.operations.once()`
+    return [asyncio.create_task(loop.run(), name="hall-operations")]

@@ -92,7 +92,7 @@ def retarget_window(
     """Set the categories window `number` serves; adds the window when the layout lacks it
     (a spare window opened for the day). Raises LayoutError for a layout that would be invalid
     (unknown category, a category no window serves any more)."""
-    row = conn.execute(select(Hall.layout).where(Hall.id == hall_id).with_for_update()).first()
+    row = conn.execute(select(Hall.layout, Hall.updated_at).where(Hall.id == hall_id).with_for_update()).first()
     if row is None:
         raise LayoutError("hall", "unknown hall")
     source = copy.deepcopy(dict(row.layout))
@@ -106,7 +106,9 @@ def retarget_window(
         target["name"] = name
     target["serves"] = list(categories)
     layout = parse_layout(source)  # validates before anything is stored
-    conn.execute(update(Hall).where(Hall.id == hall_id).values(layout=source, updated_at=now))
+    # updated_at must move even under a fixed test clock: the registries reload on a change.
+    stamp = max(now, float(row.updated_at) + 0.001)
+    conn.execute(update(Hall).where(Hall.id == hall_id).values(layout=source, updated_at=stamp))
     w = layout.window(number)
     values = {"name": w.name, "kind": w.kind.value, "zone": w.zone, "active": True}
     existing = conn.execute(select(WindowRow.id).where(WindowRow.hall_id == hall_id, WindowRow.number == number)).first()

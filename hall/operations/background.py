@@ -1,0 +1,215 @@
+"""The operations loop started by the app's lifespan (`start_background`).
+
+Every `interval` seconds, for every hall: open 差评整改 cases from new `ticket.rated` events,
+record default ratings whose period is over (when the hall configures one), mark appointment
+no-shows, raise and clear alerts (and tell the managers through the notifier), notify people
+(N ahead, called), and queue and post webhooks. Each step is its own short transaction in a
+worker thread; one failing step is logged and does not stop the others or the loop.
+
+Person notifications are recorded (one row per ticket and kind) before they are sent, so a
+restart or a second process never sends the same SMS twice; a send that fails is logged, not
+retried (a late "you are called" SMS is worse than none).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import httpx
+from sqlalchemy import Connection, func, insert, select
+
+from hall.models import EventRow, Rating, TicketRow
+from hall.operations.appointments import sweep_no_shows
+from hall.operations.casebook import sync_cases
+from hall.operations.config import OpsConfig
+from hall.operations.cursors import advance, read_cursor
+from hall.operations.live import check_alerts
+from hall.operations.models import PersonNotice
+from hall.operations.notify import LogNotifier, Notifier
+from hall.operations.webhooks import deliver_due, enqueue
+from hall.registry import HallInfo
+
+__all__ = ["OperationsLoop", "record_default_ratings", "person_notices"]
+
+log = logging.getLogger("hall.operations")
+DAY = 86_400.0
+
+
+def record_default_ratings(db: Any, hall: HallInfo, cfg: OpsConfig, now: float, limit: int = 200) -> int:
+    """Rate with the hall's default level the finished tickets whose rating period is over."""
+    if cfg.rating.default_level is None:
+        return 0
+    from hall.tx import run_write
+
+    level = cfg.rating.default_level
+    cutoff = now - cfg.rating.period_days * DAY
+
+    def work(tx: Any) -> tuple[int, dict[str, Any]]:
+        rated = select(Rating.ticket_id).where(Rating.hall_id == hall.id)
+        rows = tx.conn.execute(
+            select(TicketRow.id, TicketRow.number, TicketRow.category, TicketRow.window)
+            .where(TicketRow.hall_id == hall.id, TicketRow.status == "finished", TicketRow.finished_at < cutoff,
+                   TicketRow.id.not_in(rated))
+            .order_by(TicketRow.id).limit(limit)
+        ).all()
+        for r in rows:
+            tx.conn.execute(insert(Rating).values(
+                hall_id=hall.id, ticket_id=r.id, level=level, reasons=[], reason_pending=False,
+                channel="default", window=r.window, staff_user_id=None, at=tx.now,
+            ))
+            tx.emit("ticket.rated", {"id": r.id, "number": r.number, "category": r.category, "window": r.window,
+                                     "level": level, "channel": "default", "reasons": []},
+                    ticket_id=r.id, window=r.window)
+        return 200, {"rated": len(rows)}
+
+    result = run_write(db, hall, None, work, now=now)
+    return int(result.body["rated"])
+
+
+def person_notices(conn: Connection, hall: HallInfo, cfg: OpsConfig, crypto: Any, now: float) -> list[tuple[str, str, str]]:
+    """Record the notices due now; returns (phone, text, kind) to send after the commit."""
+    out: list[tuple[str, str, str]] = []
+    start = read_cursor(conn, hall.id, "notices", lock=True)
+    calls = conn.execute(
+        select(EventRow.seq, EventRow.ticket_id, EventRow.window)
+        .where(EventRow.hall_id == hall.id, EventRow.seq > start, EventRow.type == "ticket.called")
+        .order_by(EventRow.seq).limit(500)
+    ).all()
+    last = conn.execute(select(func.max(EventRow.seq)).where(EventRow.hall_id == hall.id)).scalar() or start
+    if calls and len(calls) == 500:
+        last = calls[-1].seq
+
+    def claim(ticket_id: int, kind: str) -> bool:
+        exists = conn.execute(
+            select(PersonNotice.ticket_id).where(PersonNotice.ticket_id == ticket_id, PersonNotice.kind == kind)
+        ).first()
+        if exists:
+            return False
+        conn.execute(insert(PersonNotice).values(ticket_id=ticket_id, kind=kind, hall_id=hall.id, at=now, channel="sms"))
+        return True
+
+    for ev in calls:
+        t = conn.execute(select(TicketRow.number, TicketRow.phone_enc).where(TicketRow.id == ev.ticket_id)).first()
+        if t is None or not t.phone_enc or not claim(ev.ticket_id, "called"):
+            continue
+        out.append((crypto.decrypt(t.phone_enc, "phone"), f"请{t.number}号到{ev.window}号窗口办理。", "called"))
+    if cfg.notify_ahead > 0 and calls:
+        waiting = conn.execute(
+            select(TicketRow.id, TicketRow.number, TicketRow.category, TicketRow.queue_key, TicketRow.phone_enc)
+            .where(TicketRow.hall_id == hall.id, TicketRow.status == "waiting", TicketRow.phone_enc.is_not(None))
+            .order_by(TicketRow.queue_key).limit(200)
+        ).all()
+        for t in waiting:
+            ahead = conn.execute(
+                select(func.count()).select_from(TicketRow).where(
+                    TicketRow.hall_id == hall.id, TicketRow.status == "waiting", TicketRow.category == t.category,
+                    TicketRow.queue_key < t.queue_key,
+                )
+            ).scalar_one()
+            if ahead <= cfg.notify_ahead and claim(t.id, "ahead"):
+                out.append((crypto.decrypt(t.phone_enc, "phone"),
+                            f"您的{t.number}号前面还有{ahead}人，请回到大厅等候叫号。", "ahead"))
+    if last > start:
+        advance(conn, hall.id, "notices", last)
+    return out
+
+
+class OperationsLoop:
+    """The background loop of one server process."""
+
+    def __init__(self, state: Any, notifier: Notifier | None = None, interval: float = 2.0,
+                 client: httpx.AsyncClient | None = None) -> None:
+        self.state = state
+        self.notifier: Notifier = notifier or LogNotifier()
+        self.interval = interval
+        self.client = client
+
+    def config(self, hall: HallInfo) -> OpsConfig:
+        return OpsConfig.build(hall.layout, hall.settings)
+
+    async def _step(self, name: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return await anyio.to_thread.run_sync(fn)
+        except Exception:  # noqa: BLE001 - one failing step must not stop the loop
+            log.exception("operations step %s failed", name)
+            return None
+
+    async def once(self, now: float | None = None) -> None:
+        st = self.state
+        db = st.db
+        clock = getattr(st, "clock", None)
+        for hall in list(st.registry.all()):
+            t = (float(clock.now()) if clock is not None else time.time()) if now is None else now
+            try:
+                cfg = self.config(hall)
+            except ValueError:
+                log.exception("bad operations settings for hall %s", hall.code)
+                continue
+
+            def cases(hall: HallInfo = hall, cfg: OpsConfig = cfg, t: float = t) -> Any:
+                with db.write() as conn:
+                    return sync_cases(conn, hall.id, cfg, t)
+
+            def noshows(hall: HallInfo = hall, cfg: OpsConfig = cfg, t: float = t) -> Any:
+                with db.write() as conn:
+                    return sweep_no_shows(conn, hall.id, cfg, t)
+
+            def alerts(hall: HallInfo = hall, cfg: OpsConfig = cfg, t: float = t) -> Any:
+                with db.write() as conn:
+                    return check_alerts(conn, hall.id, cfg, t)
+
+            def notices(hall: HallInfo = hall, cfg: OpsConfig = cfg, t: float = t) -> Any:
+                with db.write() as conn:
+                    return person_notices(conn, hall, cfg, st.crypto, t)
+
+            await self._step("default_ratings", lambda hall=hall, cfg=cfg, t=t: record_default_ratings(db, hall, cfg, t))
+            await self._step("cases", cases)
+            await self._step("no_shows", noshows)
+            changed = await self._step("alerts", alerts)
+            if changed:
+                raised, cleared = changed
+                contacts = list((hall.settings.get("operations") or {}).get("alert_contacts") or ["manager"])
+                for a in raised:
+                    for to in contacts:
+                        await self._send("manager", str(to), f"【{hall.name}】{a.message}", "alert")
+                for row in cleared:
+                    for to in contacts:
+                        await self._send("manager", str(to), f"【{hall.name}】已恢复：{row.message}", "alert_cleared")
+            for phone, text, kind in await self._step("notices", notices) or []:
+                await self._send("sms", phone, text, kind)
+
+        t_hooks = (float(clock.now()) if clock is not None else time.time()) if now is None else now
+
+        def queue() -> Any:
+            with db.write() as conn:
+                return enqueue(conn, t_hooks)
+
+        await self._step("webhook_enqueue", queue)
+        if self.client is not None:
+            try:
+                await deliver_due(db, self.client, t_hooks)
+            except Exception:  # noqa: BLE001
+                log.exception("webhook delivery failed")
+
+    async def _send(self, channel: str, to: str, text: str, kind: str) -> None:
+        try:
+            await self.notifier.send(channel, to, text, kind)
+        except Exception:  # noqa: BLE001 - a notification gateway being down is not our failure
+            log.exception("notification %s to %s failed", kind, channel)
+
+    async def run(self) -> None:
+        own_client = self.client is None
+        if own_client:
+            self.client = httpx.AsyncClient(timeout=10.0)
+        try:
+            while True:
+                await self.once()
+                await asyncio.sleep(self.interval)
+        finally:
+            if own_client and self.client is not None:
+                await self.client.aclose()

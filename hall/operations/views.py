@@ -1,0 +1,208 @@
+"""Manager pages of hall operations (server-rendered, templates in displays/templates/ops/).
+
+```
+/ops/{hall}/cases            差评整改 list, overdue flagged          (manager token)
+/ops/{hall}/cases/{id}       one case: details, next step's form, audit trail
+/ops/{hall}/stats?day=       statistics with charts, CSV/XLSX export links
+/ops/{hall}/report?day=      the daily report, laid out for A4 printing
+/ops/{hall}/live             open alerts, 潮汐窗口 (window categories, spare window)
+/book/{hall}                 public booking page (预约)
+```
+A manager page needs the login token as `?token=` (links between pages carry it; the page's
+script sends it as a bearer header): without a valid manager token it shows the login form,
+which stores the token under the same key as the live manager view and reloads.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+import jinja2
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+import displays
+from hall.errors import ApiError
+from hall.operations.casebook import case_dict, list_cases
+from hall.operations.models import AlertRow
+from hall.operations.ratings import LEVEL_NAMES
+from hall.operations.reports import day_cases, day_rows
+from hall.operations.routes import config_of, now_of, parse_day
+from hall.registry import HallInfo
+from hall.state import hall_of, principal_of, state_of
+
+__all__ = ["page_routes"]
+
+TEMPLATES = Path(displays.__file__).resolve().parent / "templates"
+WEEKDAYS = "一二三四五六日"
+ACTION_NAMES = {"open": "立案", "verify": "核实", "rectify": "整改", "explain": "解释说明",
+                "follow_up": "回访", "close": "办结", "withdraw": "申诉撤销"}
+ALERT_NAMES = {"waiting_per_window": "等候过多", "longest_wait": "等候超时", "window_paused": "窗口暂停过长",
+               "device_offline": "设备离线"}
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    env.globals.update(level_names=LEVEL_NAMES, action_names=ACTION_NAMES, alert_names=ALERT_NAMES)
+    return env
+
+
+class _Pages:
+    """One jinja2 environment per app (built on first use, no module globals)."""
+
+    def __init__(self) -> None:
+        self._env: jinja2.Environment | None = None
+
+    def render(self, name: str, hall: HallInfo, **ctx: Any) -> HTMLResponse:
+        if self._env is None:
+            self._env = _env()
+        tz = hall.tz
+
+        def fmt_time(t: float | None) -> str:
+            return "-" if t is None else datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M")
+
+        def mins(seconds: float | None) -> str:
+            return "-" if seconds is None else f"{seconds / 60:.1f}分"
+
+        def pct(share: float | None) -> str:
+            return "-" if share is None else f"{share * 100:.1f}%"
+
+        html = self._env.get_template(name).render(hall=hall, fmt_time=fmt_time, mins=mins, pct=pct, **ctx)
+        return HTMLResponse(html, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
+async def _manager_or_login(request: Request, pages: _Pages, page: str) -> tuple[HallInfo, str | None, HTMLResponse | None]:
+    hall = await hall_of(request, request.path_params["hall"])
+    token = request.query_params.get("token") or ""
+    principal = await principal_of(request) if token else None
+    ok = principal is not None and principal.kind == "user" and principal.role in ("admin", "manager") and principal.in_hall(hall.id)
+    if ok:
+        return hall, token, None
+    return hall, None, pages.render("ops/login.html", hall, page=page, token="", failed=bool(token))
+
+
+def _groups(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {d: [] for d in ("day", "hour", "category", "zone", "window", "staff")}
+    for r in rows:
+        out[r["dimension"]].append(r)
+    return out
+
+
+def page_routes() -> list[BaseRoute]:
+    pages = _Pages()
+
+    async def cases(request: Request) -> Response:
+        hall, token, login = await _manager_or_login(request, pages, "cases")
+        if login is not None:
+            return login
+        st = state_of(request)
+        show_all = request.query_params.get("all") == "1"
+        now = now_of(st)
+
+        def read() -> list[dict[str, Any]]:
+            with st.db.read() as conn:
+                return list_cases(conn, hall.id, now, status=None if show_all else "open")
+
+        rows = await anyio.to_thread.run_sync(read)
+        return pages.render("ops/cases.html", hall, page="cases", token=token, cases=rows, show_all=show_all,
+                            overdue=sum(1 for c in rows if c["overdue"]), cfg=config_of(hall))
+
+    async def case(request: Request) -> Response:
+        hall, token, login = await _manager_or_login(request, pages, "case")
+        if login is not None:
+            return login
+        st = state_of(request)
+        case_id = request.path_params["id"]
+
+        def read() -> list[dict[str, Any]]:
+            with st.db.read() as conn:
+                return list_cases(conn, hall.id, now_of(st), case_id=case_id)
+
+        found = await anyio.to_thread.run_sync(read)
+        if not found:
+            raise ApiError(404, "unknown_case", f"no case {case_id}")
+        return pages.render("ops/case.html", hall, page="case", token=token, c=found[0])
+
+    async def _stats(request: Request, template: str, page: str) -> Response:
+        hall, token, login = await _manager_or_login(request, pages, page)
+        if login is not None:
+            return login
+        st = state_of(request)
+        cfg = config_of(hall)
+        now = now_of(st)
+        day = parse_day(request.query_params.get("day"), hall, now)
+
+        def read() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Any]]:
+            with st.db.read() as conn:
+                rows = day_rows(conn, hall, day, cfg.service_level_seconds)
+                day_case_list = [case_dict(r, now) for r in day_cases(conn, hall.id, day)]
+                start = datetime.combine(date.fromisoformat(day), datetime.min.time(), hall.tz).timestamp()
+                alerts = list(conn.execute(select(AlertRow).where(
+                    AlertRow.hall_id == hall.id, AlertRow.raised_at >= start, AlertRow.raised_at < start + 86_400
+                ).order_by(AlertRow.raised_at)))
+            return rows, day_case_list, alerts
+
+        rows, cases_today, alerts = await anyio.to_thread.run_sync(read)
+        groups = _groups(rows)
+        names = {c.code: c.name for c in hall.layout.categories}
+        for r in groups["category"]:
+            r["label"] = f"{r['key']} {names.get(r['key'], '')}"
+        for r in groups["window"]:
+            r["label"] = f"{r['key']}号窗口"
+        for r in groups["hour"]:
+            r["label"] = f"{r['key']}时"
+        d = date.fromisoformat(day)
+        return pages.render(
+            template, hall, page=page, token=token, day=day, groups=groups, total=groups["day"][0],
+            hourly_tickets=[(r["key"], r["tickets"]) for r in groups["hour"]],
+            hourly_waits=[(r["key"], None if r["wait_mean"] is None else round(r["wait_mean"] / 60, 1)) for r in groups["hour"]],
+            cases=cases_today, alerts=alerts, weekday=f"星期{WEEKDAYS[d.weekday()]}", generated=time.time(),
+            sl_minutes=round(cfg.service_level_seconds / 60),
+        )
+
+    async def stats(request: Request) -> Response:
+        return await _stats(request, "ops/stats.html", "stats")
+
+    async def report(request: Request) -> Response:
+        return await _stats(request, "ops/report.html", "report")
+
+    async def live(request: Request) -> Response:
+        hall, token, login = await _manager_or_login(request, pages, "live")
+        if login is not None:
+            return login
+        st = state_of(request)
+
+        def read() -> list[Any]:
+            with st.db.read() as conn:
+                from hall.operations.live import open_alerts
+
+                return open_alerts(conn, hall.id)
+
+        hall = st.registry.get(hall.code)  # the latest layout (windows may have been retargeted)
+        return pages.render("ops/live.html", hall, page="live", token=token,
+                            open_alerts=await anyio.to_thread.run_sync(read), windows=hall.layout.windows,
+                            categories=hall.layout.categories, cfg=config_of(hall))
+
+    async def book(request: Request) -> Response:
+        hall = await hall_of(request, request.path_params["hall"])
+        return pages.render("ops/book.html", hall, page="book", token="", cfg=config_of(hall),
+                            categories=hall.layout.categories)
+
+    return [
+        Route("/ops/{hall}/cases", cases, methods=["GET"]),
+        Route("/ops/{hall}/cases/{id:int}", case, methods=["GET"]),
+        Route("/ops/{hall}/stats", stats, methods=["GET"]),
+        Route("/ops/{hall}/report", report, methods=["GET"]),
+        Route("/ops/{hall}/live", live, methods=["GET"]),
+        Route("/book/{hall}", book, methods=["GET"]),
+    ]
