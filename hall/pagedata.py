@@ -253,13 +253,32 @@ def live_summary(
                or_(Device.last_seen.is_(None), Device.last_seen < now - DEVICE_OFFLINE_SECONDS))
         .order_by(Device.code)
     ).all()
+    devices_offline = [
+        {"code": d.code, "name": d.name, "kind": d.kind, "window": d.window, "last_seen": d.last_seen}
+        for d in offline
+    ]
+    devices_offline += _reported_offline(conn, hall.id)
     return {
         "longest_wait": longest,
         "longest_by_category": longest_by_category,
         "window_since": since,
         "service_level": {"within_minutes": within_minutes, "share": share, "count": len(waits)},
-        "devices_offline": [
-            {"code": d.code, "name": d.name, "kind": d.kind, "window": d.window, "last_seen": d.last_seen}
-            for d in offline
-        ],
+        "devices_offline": devices_offline,
     }
+
+
+def _reported_offline(conn: Connection, hall_id: int) -> list[dict[str, Any]]:
+    """Devices behind a bridge (LED strips, printers, pads) whose latest device.status is offline."""
+    latest: dict[str, Mapping[str, Any]] = {}
+    rows = conn.execute(
+        select(EventRow.data, EventRow.at)
+        .where(EventRow.hall_id == hall_id, EventRow.type == "device.status")
+        .order_by(EventRow.seq.desc()).limit(1000)
+    )
+    for data, at in rows:
+        if isinstance(data, Mapping):
+            latest.setdefault(str(data.get("id")), {**data, "at": at})
+    return [
+        {"code": key, "name": key, "kind": d.get("kind", ""), "window": d.get("window"), "last_seen": d["at"]}
+        for key, d in sorted(latest.items()) if not d.get("online", True)
+    ]

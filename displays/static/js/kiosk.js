@@ -328,7 +328,7 @@
     if (document.body.dataset.view === "home") { renderZones(); }
   }
 
-  Hall.live({ hall: hall, token: token, onSnapshot: onState,
+  Hall.live({ hall: hall, token: token, onSnapshot: onState, heartbeat: { kind: "kiosk" },
     onEvent: function (_env, s) { onState(s); } });
   show("home");
 })();

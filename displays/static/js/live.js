@@ -384,6 +384,26 @@
       if (!document.hidden) { reconnectNow(); }
     });
 
+    // Device pages (kiosk, screens, pad) report themselves so the manager view can tell
+    // which devices went quiet; an id per browser, kept like the token.
+    if (opts.heartbeat && token) {
+      var hbKey = "hall.device." + hall + "." + opts.heartbeat.kind;
+      var hbId = null;
+      try { hbId = localStorage.getItem(hbKey); } catch (e) { hbId = null; }
+      if (!hbId) {
+        hbId = opts.heartbeat.kind + "-" + Hall.newKey().slice(0, 8);
+        try { localStorage.setItem(hbKey, hbId); } catch (e) { /* memory only */ }
+      }
+      var beat = function () {
+        var device = { id: hbId, kind: opts.heartbeat.kind, ok: true };
+        if (opts.heartbeat.window) { device.window = Number(opts.heartbeat.window); }
+        Hall.api("POST", "/api/halls/" + encodeURIComponent(hall) + "/devices/heartbeat",
+          { devices: [device] }, { token: token }).catch(function () { /* next beat */ });
+      };
+      beat();
+      setInterval(beat, opts.heartbeat.seconds ? opts.heartbeat.seconds * 1000 : 30000);
+    }
+
     connect();
     return {
       state: function () { return state; },

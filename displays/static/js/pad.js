@@ -103,6 +103,7 @@
   Hall.live({
     hall: hall,
     token: token,
+    heartbeat: { kind: "pad", window: windowNumber },
     onSnapshot: function (state) {
       renderIdle(state); // a rating being asked for stays asked for across a reconnect
     },

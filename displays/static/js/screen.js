@@ -119,6 +119,7 @@
   Hall.live({
     hall: hall,
     token: token,
+    heartbeat: { kind: "screen" },
     onSnapshot: render,
     onEvent: function (env, state) {
       render(state);

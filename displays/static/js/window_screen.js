@@ -35,6 +35,7 @@
   Hall.live({
     hall: hall,
     token: token,
+    heartbeat: { kind: "screen", window: number },
     onSnapshot: render,
     onEvent: function (env, state) {
       render(state);
