@@ -63,7 +63,7 @@ class BridgeConfig:
     buses: tuple[BusConfig, ...]
     printers: tuple[PrinterConfig, ...] = ()  # file or network printers, not on a bus
     outbox: str = "bridge-outbox.db"
-    frame_gap: float = 0.02  # seconds of silence between frames on one bus
+    frame_gap: float = 0.01  # silence between frames on one bus (>= 3.5 characters at 9600 baud)
     reopen_every: float = 3.0
     heartbeat_every: float = 30.0
     call_ttl: float = 5.0  # a keypad action older than this is dropped, never replayed
@@ -147,7 +147,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
         buses=tuple(buses),
         printers=printers,
         outbox=str(opts.get("outbox", "bridge-outbox.db")),
-        frame_gap=float(opts.get("frame_gap_ms", 20)) / 1000,
+        frame_gap=float(opts.get("frame_gap_ms", 10)) / 1000,
         reopen_every=float(opts.get("reopen_s", 3)),
         heartbeat_every=float(opts.get("heartbeat_s", 30)),
         call_ttl=float(opts.get("call_ttl_s", 5)),

@@ -160,5 +160,6 @@ class SerialBus:
             if self._pending.get(key) is data:
                 del self._pending[key]
             self.frames_written += 1
-            if self.gap:
-                await asyncio.sleep(self.gap)
+            # write() returns once the bytes are in the driver's buffer, long before they are on
+            # the line: wait out their line time too, so the gap is real silence on the bus.
+            await asyncio.sleep(len(data) * 10 / self.config.baud + self.gap)

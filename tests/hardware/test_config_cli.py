@@ -22,7 +22,7 @@ def test_example_config_loads() -> None:
     assert [b.port for b in cfg.buses][1] == "socket://192.168.1.50:4001"
     assert cfg.buses[0].leds[2].protocol == "modbus"
     assert {p.kiosk: p.paper for p in cfg.printers} == {"kiosk-2": 58, "kiosk-3": 80}
-    assert cfg.frame_gap == pytest.approx(0.02)
+    assert cfg.frame_gap == pytest.approx(0.01)
 
 
 def test_config_errors_name_the_field() -> None:
