@@ -174,7 +174,7 @@
     var paused = w.state === "paused";
     $("a-pause").firstChild.textContent = paused ? "恢复服务 " : "暂停服务 ";
     $("a-call").disabled = paused || !!(current && current.status === "serving");
-    ["a-recall", "a-noshow", "a-transfer", "a-suspend", "a-reprint"].forEach(function (id) { $(id).disabled = !current; });
+    ["a-recall", "a-noshow", "a-transfer", "a-suspend", "a-reprint", "a-link"].forEach(function (id) { $(id).disabled = !current; });
     $("a-start").disabled = !current || current.status === "serving";
     $("a-finish").disabled = !current;
     tick();
@@ -253,16 +253,34 @@
       if (w && w.state === "paused") { act(windowPath("/resume"), {}); } else { $("d-pause").showModal(); }
     },
     "a-reprint": function () { reprint(); },
+    "a-link": function () { $("link-case").focus(); },
   };
   Object.keys(actions).forEach(function (id) {
+    if (id === "a-link") { return; } // a submit button: the form's handler does the work
     $(id).addEventListener("click", function () { if (!$(id).disabled) { actions[id](); } });
+  });
+
+  // 办件编号: link the current ticket to its case in the approval system (operations' route).
+  $("link-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (!current) { showError("当前没有正在办理的号"); return; }
+    var body = { case_number: $("link-case").value.trim(), matter_code: $("link-matter").value.trim() };
+    if (!body.case_number || !body.matter_code) { showError("请填写办件编号和事项编码"); return; }
+    var number = current.number;
+    act(hallPath("/ops/tickets/" + current.id + "/link"), body).then(function (r) {
+      if (r) {
+        Hall.text("link-note", number + " 已关联 " + body.case_number);
+        $("link-case").value = "";
+        $("link-matter").value = "";
+      }
+    });
   });
 
   document.addEventListener("keydown", function (ev) {
     if (document.body.dataset.view !== "console" || ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
     var tag = document.activeElement && document.activeElement.tagName;
     if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || document.querySelector("dialog[open]")) { return; }
-    var button = document.querySelector('.s-actions button[data-key="' + ev.key.toLowerCase() + '"]');
+    var button = document.querySelector('#s-console button[data-key="' + ev.key.toLowerCase() + '"]');
     if (button && !button.disabled) { ev.preventDefault(); actions[button.id](); }
   });
 
