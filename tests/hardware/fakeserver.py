@@ -187,6 +187,9 @@ def build_app(hall: FakeHall) -> Starlette:
         ahead = hall.waiting.index(t.id) if t.id in hall.waiting else 0
         return JSONResponse({"id": t.id, "number": t.number, "ahead": ahead, "eta": {"p50_minutes": 6.0, "p90_minutes": 11.0}})
 
+    async def audio(request: Request) -> Response:
+        return Response(b"WAV" + str(request.path_params["tid"]).encode(), media_type="audio/wav")
+
     async def ws(websocket: WebSocket) -> None:
         if websocket.query_params.get("token") != TOKEN:
             await websocket.close(code=4401)
@@ -209,6 +212,7 @@ def build_app(hall: FakeHall) -> Starlette:
         Route("/api/halls/{hall}/tickets/{tid:int}", ticket),
         Route("/api/halls/{hall}/devices/heartbeat", heartbeat, methods=["POST"]),
         Route("/api/halls/{hall}/snapshot", snapshot),
+        Route("/api/halls/{hall}/calls/{tid:int}/audio.wav", audio),
         WebSocketRoute("/ws/halls/{hall}", ws),
     ])
 

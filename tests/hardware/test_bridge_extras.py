@@ -1,0 +1,85 @@
+"""Smaller bridge duties: strip pages in turn, call audio played one at a time, device health."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from hardware.emulators import BusEmulator, LedBoard
+from tests.hardware.fakeserver import FakeHall, FakeServer
+from tests.hardware.harness import bridge_config, running_bridge, until
+
+PLAYER = """
+import sys, time
+log = sys.argv[1]; wav = sys.argv[2]
+data = open(wav, 'rb').read().decode()
+open(log, 'a').write(f'start {data}\\n'); time.sleep(0.3); open(log, 'a').write(f'end {data}\\n')
+"""
+
+
+def test_narrow_strip_shows_pages_in_turn(tmp_path: Path) -> None:
+    async def main() -> None:
+        hall = FakeHall(next_number=23)
+        hall.issue()
+        server = FakeServer(hall)
+        await server.start()
+        leds = BusEmulator(leds=[LedBoard(8)], link=str(tmp_path / "ttyLED"))
+        with leds:
+            raw = bridge_config(tmp_path, server.url, [{"port": leds.path, "led": [{"address": 8, "window": 8, "width": 6}]}], page_s=0.2)
+            async with running_bridge(raw) as bridge:
+                await until(lambda: bridge.connected, what="connected")
+                hall.call("8")
+                # 请A023号到8号窗口 is 8.5 cells: two pages on a 6-cell strip, the number kept whole.
+                await until(lambda: len({r.value for r in leds.received if "A023" in r.value or "窗口" in r.value}) >= 2, what="both pages")
+                await until(lambda: sum(1 for r in leds.received if r.value == "请A023号") >= 2, what="pages cycle")
+        pages = {r.value for r in leds.received} - {"欢迎光临"}
+        assert pages == {"请A023号", "到8号窗口"}
+        await server.stop()
+
+    asyncio.run(main())
+
+
+def test_call_audio_is_played_one_call_after_another(tmp_path: Path) -> None:
+    log = tmp_path / "played.log"
+    script = tmp_path / "player.py"
+    script.write_text(PLAYER, encoding="utf-8")
+
+    async def main() -> None:
+        hall = FakeHall(windows=["1", "2"])
+        hall.issue()
+        hall.issue()
+        server = FakeServer(hall)
+        await server.start()
+        raw = bridge_config(tmp_path, server.url, [], audio_player=[sys.executable, str(script), str(log)])
+        async with running_bridge(raw) as bridge:
+            await until(lambda: bridge.connected, what="connected")
+            hall.call("1")
+            hall.call("2")
+            await until(lambda: log.exists() and log.read_text().count("end") == 2, what="both played")
+        await server.stop()
+
+    asyncio.run(main())
+    assert log.read_text().splitlines() == ["start WAV1", "end WAV1", "start WAV2", "end WAV2"]
+
+
+def test_heartbeat_reports_each_device_and_a_missing_port(tmp_path: Path) -> None:
+    async def main() -> None:
+        hall = FakeHall()
+        server = FakeServer(hall)
+        await server.start()
+        leds = BusEmulator(leds=[LedBoard(8)], link=str(tmp_path / "ttyLED"))
+        with leds:
+            buses = [
+                {"port": leds.path, "led": [{"address": 8, "window": 8}]},
+                {"port": str(tmp_path / "nothing-here"), "pad": [{"address": 3, "window": 8}]},
+            ]
+            async with running_bridge(bridge_config(tmp_path, server.url, buses, heartbeat_s=0.2)) as bridge:
+                await until(lambda: bridge.connected and len(hall.heartbeats) >= 2, what="heartbeats")
+        beat = {d["id"]: d for d in hall.heartbeats[-1]}
+        assert beat[f"led:{leds.path}#8"]["ok"] is True
+        pad = beat[f"pad:{tmp_path / 'nothing-here'}#3"]
+        assert pad["ok"] is False and "open failed" in pad["detail"]
+        await server.stop()
+
+    asyncio.run(main())
