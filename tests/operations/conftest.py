@@ -113,3 +113,66 @@ class World:
 @pytest.fixture
 def world(db: Database) -> World:
     return World(db)
+
+
+class App:
+    """A running app (TestClient) on the township hall with a manager, a clerk and devices."""
+
+    def __init__(self, client: Any, db: Database, clock: Any, tokens: dict[str, str]) -> None:
+        self.client = client
+        self.db = db
+        self.clock = clock
+        self.tokens = tokens
+
+    def post(self, path: str, who: str, body: Any = None) -> Any:
+        return self.client.post(path, json=body if body is not None else {},
+                                headers={"Authorization": f"Bearer {self.tokens[who]}"})
+
+    def get(self, path: str, who: str | None = None, **params: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return self.client.get(path, params=params or None, headers=headers)
+
+    def wait_for(self, path: str, who: str, predicate: Any, timeout: float = 15.0) -> Any:
+        """Poll a GET until `predicate(json)` holds (the background loop runs every 0.2 s)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            body = self.get(path, who).json()
+            if predicate(body):
+                return body
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting on {path}: {body}")
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def app(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
+    from starlette.testclient import TestClient
+
+    from hall.accounts import add_device, add_user
+    from hall.app import create_app
+    from hall.settings import load_settings
+    from queueing.clock import FixedClock
+
+    monkeypatch.setenv("HALL_OPS_INTERVAL", "0.2")
+    settings = load_settings({
+        "HALL_DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
+        "HALL_DATA_DIR": str(tmp_path / "data"), "HALL_SECRET_KEY": "ops-test-secret",
+        "HALL_LAYOUT": str(LAYOUT), "HALL_CLOSE_DAY_AT": "",
+    })
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    clock = FixedClock(datetime(2026, 3, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp())
+    application = create_app(settings, poll_interval=0.2, clock=clock)
+    with TestClient(application) as client:
+        tokens: dict[str, str] = {}
+        with db.write() as conn:
+            add_user(conn, "boss", "boss-pass-1", role="manager", name="王经理", halls=["township"])
+            add_user(conn, "clerk", "clerk-pass-1", role="staff", name="张三", halls=["township"])
+            for kind, window in (("kiosk", None), ("pad", 1)):
+                tokens[kind] = add_device(conn, kind, "township", window=window)[1]
+        for user, pw in (("boss", "boss-pass-1"), ("clerk", "clerk-pass-1")):
+            r = client.post("/api/auth/login", json={"username": user, "password": pw})
+            assert r.status_code == 200, r.text
+            tokens[user] = r.json()["token"]
+        yield App(client, db, clock, tokens)
