@@ -1,0 +1,85 @@
+"""Fixtures of the displays tests: a hall on SQLite with tickets, events, users and devices."""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, update
+
+from hall.accounts import add_device, add_user
+from hall.auth import issue_token
+from hall.database import Database
+from hall.halls import import_layout
+from hall.migrate import upgrade
+from hall.models import Device, EventRow, TicketRow, WindowRow
+from queueing.layout import parse_layout
+from tests.e2e.pages_harness import HALL, LAYOUT, PASSWORD
+
+
+@dataclass
+class Hall:
+    db: Database
+    hall_id: int
+    now: float
+    staff: str
+    manager: str
+    pad: str
+
+
+def _ticket(conn: Any, hall_id: int, number: str, status: str, waited: float, now: float, **extra: Any) -> int:
+    values = dict(
+        hall_id=hall_id, day="2026-11-21", number=number, category=number[0], priority="normal",
+        queue_class="normal", channel="kiosk", status=status, queue_key=now - waited,
+        issued_at=now - waited, progress_token=f"tok-{number}", extra={},
+    )
+    values.update(extra)
+    return int(conn.execute(insert(TicketRow).values(**values).returning(TicketRow.id)).scalar_one())
+
+
+def _event(conn: Any, hall_id: int, seq: int, kind: str, at: float, window: int | None,
+           ticket: int | None, data: dict[str, Any]) -> None:
+    conn.execute(insert(EventRow).values(hall_id=hall_id, seq=seq, type=kind, at=at, ticket_id=ticket,
+                                         window=window, data=data))
+
+
+@pytest.fixture(scope="module")
+def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall]:
+    """One hall for the module: every test only reads."""
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('pagedata') / 'hall.db'}")
+    upgrade(db)
+    now = time.time()
+    with db.write() as conn:
+        hall_id = import_layout(conn, parse_layout(tomllib.loads(LAYOUT)))
+        staff_id = add_user(conn, "clerk", PASSWORD, role="staff", halls=[HALL])
+        manager_id = add_user(conn, "boss", PASSWORD, role="manager", halls=[HALL])
+        staff = issue_token(conn, user_id=staff_id, hours=1)
+        manager = issue_token(conn, user_id=manager_id, hours=1)
+        _, pad = add_device(conn, "pad", HALL, window=1)
+        conn.execute(update(Device).values(last_seen=now))  # the pad reports; others are added below
+        add_device(conn, "screen", HALL, name="大厅综合屏")  # never reported: offline
+        a1 = _ticket(conn, hall_id, "A001", "waiting", 600, now)
+        _ticket(conn, hall_id, "A002", "waiting", 300, now)
+        _ticket(conn, hall_id, "F001", "waiting", 900, now)  # window 1 does not serve F
+        _ticket(conn, hall_id, "B001", "waiting", 1200, now, target_window=2)  # sent to window 2
+        _ticket(conn, hall_id, "B002", "waiting", 60, now, target_window=1)  # sent to window 1
+        _ticket(conn, hall_id, "A003", "suspended", 2000, now, window=1, extra={"suspend_kind": "holding"})
+        a4 = _ticket(conn, hall_id, "A004", "called", 1500, now, window=1, called_at=now - 100)
+        _ticket(conn, hall_id, "A005", "finished", 3000, now, window=1, called_at=now - 2000)  # 1000 s
+        conn.execute(update(WindowRow).where(WindowRow.hall_id == hall_id, WindowRow.number == 1)
+                     .values(current_ticket_id=a4))
+        reason = {"rule": "queue_key", "detail": {"waited_minutes": 23.3}}
+        _event(conn, hall_id, 1, "ticket.called", now - 2000, 1, None, {"id": 99})
+        _event(conn, hall_id, 2, "ticket.finished", now - 1800, 1, None, {"id": 99})
+        _event(conn, hall_id, 3, "ticket.no_show", now - 500, 1, a1, {"id": a1})
+        _event(conn, hall_id, 4, "ticket.called", now - 100, 1, a4, {"id": a4, "reason": reason})
+        _event(conn, hall_id, 5, "window.paused", now - 50, 2, None, {"window": 2, "reason": "午休"})
+        _event(conn, hall_id, 6, "device.status", now - 40, 8, None, {"id": "led-8", "kind": "led", "online": False})
+        _event(conn, hall_id, 7, "device.status", now - 30, 1, None, {"id": "led-1", "kind": "led", "online": False})
+        _event(conn, hall_id, 8, "device.status", now - 20, 1, None, {"id": "led-1", "kind": "led", "online": True})
+    yield Hall(db, hall_id, now, staff, manager, pad)
+    db.dispose()
