@@ -135,6 +135,7 @@ def test_ticket_flow_across_every_page_and_a_server_restart(
     expect(screen.locator("tr[data-category=A] .count")).to_have_text("0 人", timeout=LIVE)
     assert not any("/audio.wav" in u for u in pages.requests if "zone=police" in u)
     pages.shot(screen, "hall-screen")
+    pages.shot(zone_screen, "hall-screen-zone-police")
     pages.shot(window, "window-screen")
     pages.shot(staff, "staff-console")
     pages.shot(mobile, "mobile-called")

@@ -187,6 +187,11 @@
   }
   setInterval(tick, 1000);
 
+  function categoryName(code) {
+    var c = ((state && state.categories) || []).filter(function (x) { return x.code === code; })[0];
+    return c ? c.name : code;
+  }
+
   function scheduleDesk() { clearTimeout(deskTimer); deskTimer = setTimeout(loadDesk, 300); }
 
   function loadDesk() {
@@ -196,7 +201,8 @@
       (desk.waiting || []).forEach(function (t) {
         tbody.appendChild(Hall.el("tr", { "data-ticket": String(t.id) }, [
           Hall.el("td", { class: "num", text: t.number }),
-          Hall.el("td", { text: (t.priority && t.priority !== "normal" ? "优先 " : "") + (t.queue_class === "appointment" ? "预约 " : "") }),
+          Hall.el("td", { text: categoryName(t.category) + (t.priority && t.priority !== "normal" ? " · 优先" : "") +
+            (t.queue_class === "appointment" ? " · 预约" : "") }),
           Hall.el("td", { text: "已等 " + Math.round((t.waited_seconds || 0) / 60) + " 分" }),
           Hall.el("td", {}, [Hall.el("button", { type: "button", class: "secondary", text: "叫此号",
             onclick: function () { call(t.id); } })]),
