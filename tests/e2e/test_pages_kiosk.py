@@ -222,3 +222,14 @@ def test_kiosk_returns_to_start_after_idle(browser: Browser, server: PageServer)
     expect(page.locator("#elder-toggle")).to_have_attribute("aria-pressed", "false")
     expect(page.locator("button.zone")).to_have_count(2)
     context.close()
+
+
+def test_unknown_appointment_code_is_explained_in_chinese(kiosk: Page) -> None:
+    kiosk.click("#appointment-open")
+    expect(kiosk.locator("#keypad")).to_be_visible()
+    for key in "20261121":
+        kiosk.click(f"#keypad .key[data-key='{key}']")
+    expect(kiosk.locator("#appointment-code")).to_have_value("20261121")
+    kiosk.click("#appointment-submit")
+    expect(kiosk.locator("#k-error")).to_have_text("没有找到这个预约码，请核对后再输入", timeout=LIVE)
+    expect(kiosk.locator("#view-appointment")).to_be_visible()

@@ -266,8 +266,23 @@
     }
     send().then(showTicket, function (err) {
       show(what.appointment_code ? "appointment" : "home");
-      showError(String(err));
+      showError(kioskMessage(err));
     });
+  }
+
+  /** What to tell a person at the kiosk: the server's Chinese message, or one of ours. */
+  function kioskMessage(err) {
+    var ours = {
+      network: "网络连接中断，请稍后再试或联系工作人员",
+      unknown_appointment: "没有找到这个预约码，请核对后再输入",
+      appointment_used: "这个预约已经签到或已失效",
+      rate_limited: "取号太频繁，请稍后再试",
+      unauthorized: "本机未登记，请联系工作人员",
+      forbidden: "本机不能取号，请联系工作人员",
+    }[err.code];
+    if (ours) { return ours; }
+    if (/[\u4e00-\u9fff]/.test(err.message || "")) { return err.message; }
+    return "取号没有成功，请联系工作人员（" + (err.code || err.status) + "）";
   }
 
   function etaText(eta) {
