@@ -58,13 +58,15 @@ class Pages:
         self.shots = shots
         self.errors: list[str] = []
         self.requests: list[str] = []
+        self.requests_by_page: dict[str, list[str]] = {}
 
     def open(self, path: str, width: int, height: int, *, mobile: bool = False) -> Page:
         context = self.browser.new_context(viewport={"width": width, "height": height},
                                            is_mobile=mobile, has_touch=mobile, locale="zh-CN")
         page = context.new_page()
         page.on("pageerror", lambda e: self.errors.append(f"{path}: {e}"))
-        page.on("request", lambda r: self.requests.append(r.url))
+        mine = self.requests_by_page.setdefault(path, [])
+        page.on("request", lambda r: (self.requests.append(r.url), mine.append(r.url)))
         page.goto(self.server.base + path)
         page.evaluate("window.__loaded = Math.random()")  # gone if the page ever reloads
         return page
@@ -95,6 +97,7 @@ def test_ticket_flow_across_every_page_and_a_server_restart(
 
     # The device pages kept their tokens: a reload without ?token= still works.
     assert kiosk.evaluate(f"localStorage.getItem('hall.token.kiosk.{HALL}')") == tokens["kiosk"]
+    assert "token=" not in kiosk.url  # and took it out of the address bar
 
     # --- kiosk: take a ticket; the hall screen counts it -----------------------------------
     expect(kiosk.locator("button.zone[data-zone=service]")).to_contain_text("综合服务区", timeout=LIVE)
@@ -133,7 +136,9 @@ def test_ticket_flow_across_every_page_and_a_server_restart(
     expect(staff.locator("#s-reason")).to_contain_text("叫号依据", timeout=LIVE)
     expect(mobile.locator("#m-status")).to_have_text("请到 1 号窗口办理", timeout=LIVE)
     expect(screen.locator("tr[data-category=A] .count")).to_have_text("0 人", timeout=LIVE)
-    assert not any("/audio.wav" in u for u in pages.requests if "zone=police" in u)
+    zone_path = next(p for p in pages.requests_by_page if "zone=police" in p)
+    assert not any("/audio.wav" in u for u in pages.requests_by_page[zone_path])  # not its zone
+    assert any("/audio.wav" in u for u in pages.requests_by_page[f"/screen/{HALL}?token={tokens['screen']}"])
     pages.shot(screen, "hall-screen")
     pages.shot(zone_screen, "hall-screen-zone-police")
     pages.shot(window, "window-screen")
@@ -170,6 +175,10 @@ def test_ticket_flow_across_every_page_and_a_server_restart(
         db.dispose()
     assert [(r.level, list(r.reasons), r.channel) for r in stored] == [(2, ["等候时间太长"], "pad")]
     expect(mobile.locator("#m-status")).to_have_attribute("data-status", "finished", timeout=LIVE)
+    # One rating per ticket: the phone cannot rate again what the pad rated.
+    mobile.click(".m-lv[data-level='4']")
+    mobile.click("#m-rate-submit")
+    expect(mobile.locator("#m-rate-note")).to_have_text("本次服务已经评价过，感谢！", timeout=LIVE)
 
     # --- manager view --------------------------------------------------------------------------
     manager.fill("#g-user", "boss")
@@ -210,4 +219,23 @@ def test_ticket_flow_across_every_page_and_a_server_restart(
     mobile2 = pages.open(second["progress_url"], 390, 844, mobile=True)
     expect(mobile2.locator("#m-status")).to_have_text("请到 1 号窗口办理", timeout=LIVE)
     assert [p.evaluate("window.__loaded") for p in open_pages] == loaded  # nobody reloaded
+
+    # 好差评 from the phone for A002: a 差评 needs a reason there too.
+    for action in ("start", "finish"):
+        assert server.api("POST", f"/api/halls/{HALL}/windows/1/{action}", clerk, {}).status_code == 200
+    expect(mobile2.locator("#m-rate")).to_be_visible(timeout=LIVE)
+    pages.shot(mobile2, "mobile-rate")
+    mobile2.click(".m-lv[data-level='1']")
+    mobile2.click("#m-rate-submit")
+    expect(mobile2.locator("#m-rate-note")).to_have_text("请至少选择一个原因")
+    mobile2.check("#m-reasons input[value='办事效率低']")
+    mobile2.click("#m-rate-submit")
+    expect(mobile2.locator("#m-rate-note")).to_have_text("感谢您的评价！", timeout=LIVE)
+    db = Database(server.database_url)
+    try:
+        with db.read() as conn:
+            qr = conn.execute(select(Rating.level, Rating.reasons).where(Rating.channel == "qr")).all()
+    finally:
+        db.dispose()
+    assert [(r.level, list(r.reasons)) for r in qr] == [(1, ["办事效率低"])]
     assert pages.errors == []

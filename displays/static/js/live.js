@@ -26,7 +26,14 @@
     var storeKey = "hall.token." + key;
     var fromUrl = new URLSearchParams(location.search).get("token");
     try {
-      if (fromUrl) { localStorage.setItem(storeKey, fromUrl); return fromUrl; }
+      if (fromUrl) {
+        localStorage.setItem(storeKey, fromUrl);
+        // Kept now: take it out of the address bar, history and anything that shows the URL.
+        var url = new URL(location.href);
+        url.searchParams.delete("token");
+        history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+        return fromUrl;
+      }
       return localStorage.getItem(storeKey) || "";
     } catch (e) {
       return fromUrl || "";

@@ -46,12 +46,54 @@
     Hall.text("m-ahead", p.ahead);
     Hall.text("m-eta", etaText(p.eta));
     document.getElementById("m-noshow").classList.toggle("hidden", p.status !== "no_show");
+    renderRating(p);
     Hall.text("m-updated", "更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false }));
     var hall = p.hall && typeof p.hall === "object" ? p.hall.code : (p.hall_code || p.hall || cfg.hall);
     if (!live && hall) {
       live = Hall.live({ hall: String(hall), onSnapshot: schedule, onEvent: schedule, refreshMs: 0 });
     }
   }
+
+  // 好差评 from the phone (channel "qr"): the progress token proves the ticket is theirs.
+  var ticket = null;
+  var level = null;
+
+  function renderRating(p) {
+    ticket = p;
+    document.getElementById("m-rate").classList.toggle("hidden", p.status !== "finished");
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll(".m-lv"), function (b) {
+    b.addEventListener("click", function () {
+      level = Number(b.dataset.level);
+      Array.prototype.forEach.call(document.querySelectorAll(".m-lv"), function (x) {
+        x.setAttribute("aria-pressed", x === b ? "true" : "false");
+      });
+      document.getElementById("m-reasons").classList.toggle("hidden", level > 2);
+      document.getElementById("m-rate-submit").disabled = false;
+    });
+  });
+
+  document.getElementById("m-rate-submit").addEventListener("click", function () {
+    if (!ticket || level === null) { return; }
+    var reasons = Array.prototype.map.call(
+      document.querySelectorAll("#m-reasons input:checked"), function (i) { return i.value; });
+    if (level <= 2 && reasons.length === 0) { Hall.text("m-rate-note", "请至少选择一个原因"); return; }
+    var hall = ticket.hall && typeof ticket.hall === "object" ? ticket.hall.code : cfg.hall;
+    Hall.api("POST", "/api/halls/" + encodeURIComponent(hall) + "/tickets/" + encodeURIComponent(ticket.id) + "/rating",
+      { level: level, reasons: level <= 2 ? reasons : [], channel: "qr", progress_token: token },
+      { idempotencyKey: "qr-rating-" + ticket.id }).then(function () {
+        Hall.text("m-rate-note", "感谢您的评价！");
+        document.getElementById("m-rate").querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+      }, function (err) {
+        if (err.status === 409) {
+          Hall.text("m-rate-note", "本次服务已经评价过，感谢！");
+          document.getElementById("m-rate").querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+        } else {
+          Hall.text("m-rate-note", /[\u4e00-\u9fff]/.test(err.message || "") ? err.message : "评价没有提交成功，请稍后再试");
+        }
+      });
+  });
 
   function refresh() {
     Hall.api("GET", "/api/progress/" + encodeURIComponent(token)).then(render, function (err) {
