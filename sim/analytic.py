@@ -122,33 +122,33 @@ class ErlangA:
     utilisation: float
     _arrival_dist: tuple[float, ...]  # P(arrival finds n in system), n = 0..N
 
-    def _position_cdf(self, t: float, with_patience: bool) -> float:
-        """P(reach service by t [before own patience runs out]) for an arrival."""
+    def _position_cdf(self, t: float, with_patience: bool) -> tuple[float, float]:
+        """(P(reach service by t), P(abandon by t)) for an arrival; without patience the
+        second is 0 and the first is the virtual-wait distribution."""
         c, mu, theta = self.c, self.mu, self.theta
         dist = self._arrival_dist
         total = sum(dist[:c])  # served at once
         if len(dist) <= c:
-            return total
+            return total, 0.0
         kmax = len(dist) - 1 - c  # most people ahead in the queue
         # Uniformisation over the tagged person's "people ahead" chain: from k ahead the next
         # step is k-1 at rate c*mu + k*theta, plus own abandonment at rate theta (absorbing).
         own = theta if with_patience else 0.0
         rate = c * mu + kmax * theta + own
-        # p[k]: probability of being k ahead and still waiting; start from the arrival mix
         p = [dist[c + k] for k in range(kmax + 1)]
-        steps_needed = rate * t
-        # Poisson weights of the number of uniformised jumps by t
-        n_max = int(steps_needed + 10 * math.sqrt(steps_needed + 1) + 20)
-        log_w = -steps_needed
-        reached = 0.0
-        cumulative_weight = 0.0
-        served_so_far = 0.0
+        lam_t = rate * t
+        n_max = int(lam_t + 10 * math.sqrt(lam_t + 1) + 20)
+        log_w = -lam_t
+        reached = gave_up = weight = 0.0
+        served_so_far = left_so_far = 0.0
         for n in range(n_max + 1):
             w = math.exp(log_w) if log_w > -745 else 0.0
-            # after n jumps the probability of having reached service is served_so_far
+            # after n jumps: served_so_far / left_so_far are the absorbed probabilities
             reached += w * served_so_far
-            cumulative_weight += w
+            gave_up += w * left_so_far
+            weight += w
             nxt = [0.0] * (kmax + 1)
+            leave = own / rate
             for k in range(kmax + 1):
                 pk = p[k]
                 if pk == 0.0:
@@ -158,21 +158,29 @@ class ErlangA:
                     served_so_far += pk * down
                 else:
                     nxt[k - 1] += pk * down
-                stay = 1.0 - down - own / rate
-                nxt[k] += pk * stay
+                left_so_far += pk * leave
+                nxt[k] += pk * (1.0 - down - leave)
             p = nxt
-            log_w += math.log(steps_needed) - math.log(n + 1) if steps_needed > 0 else -math.inf
+            log_w += math.log(lam_t) - math.log(n + 1) if lam_t > 0 else -math.inf
         # jumps beyond n_max carry negligible weight; count them as fully progressed
-        reached += (1.0 - cumulative_weight) * served_so_far
-        return total + reached
+        reached += (1.0 - weight) * served_so_far
+        gave_up += (1.0 - weight) * left_so_far
+        return total + reached, gave_up
+
+    def metrics_service_level(self, t: float) -> float:
+        """Service level in `queueing.metrics`' definition: served within t over those served
+        plus those who left after waiting more than t."""
+        served_by_t, left_by_t = self._position_cdf(t, with_patience=True)
+        denominator = (1.0 - self.p_abandon) + (self.p_abandon - left_by_t)
+        return served_by_t / denominator
 
     def service_level(self, t: float) -> float:
         """P(an arrival is served after waiting at most `t`)."""
-        return self._position_cdf(t, with_patience=True)
+        return self._position_cdf(t, with_patience=True)[0]
 
     def offered_service_level(self, t: float) -> float:
         """P(virtual wait <= t): served within t if patience were unlimited."""
-        return self._position_cdf(t, with_patience=False)
+        return self._position_cdf(t, with_patience=False)[0]
 
 
 def mmc_abandon(c: int, lam: float, mu: float, theta: float, tol: float = 1e-15) -> ErlangA:
