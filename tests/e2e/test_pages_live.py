@@ -59,7 +59,8 @@ def page(browser: Browser) -> Iterator[Page]:
     pg = context.new_page()
     pg.set_content("<!doctype html><html><body></body></html>")
     pg.add_script_tag(content=FAKES)
-    pg.add_script_tag(content=(STATIC / "js" / "live.js").read_text(encoding="utf-8"))
+    for script in ("live.js", "reducer.js"):
+        pg.add_script_tag(content=(STATIC / "js" / script).read_text(encoding="utf-8"))
     pg.evaluate("""() => {
       window.snaps = []; window.evs = []; window.online = [];
       window.ctl = Hall.live({hall: 'h', token: 'tk', refreshMs: 0,
