@@ -126,11 +126,13 @@ def test_calls_are_announced_one_at_a_time(browser: Browser) -> None:
     page.wait_for_timeout(100)
     assert page.evaluate("played.length") == 3
     assert [r.inner_text() for r in page.locator("#recent td.number").all()] == ["F001"]
+    # Waiting counts by zone, then category, on the whole-hall screen.
+    assert page.locator("#waiting tr.zone-row").all_inner_texts() == ["综合服务区\t2 人", "公安服务区\t0 人"]  # after the calls
 
 
 def test_zone_screen_speaks_only_its_zone(browser: Browser) -> None:
     page = _open(browser, zone="police")
-    expect(page.locator("#zone-name")).to_have_text("police")
+    expect(page.locator("#zone-name")).to_have_text("公安服务区")  # its name from the snapshot
     deliver(page, call(2, 11, "A001", 1, "service"))
     deliver(page, call(3, 12, "F001", 8, "police"))
     expect(page.locator("#newest-number")).to_have_text("F001")

@@ -77,6 +77,10 @@
 
   function render(state) {
     if (!state) { return; }
+    if (zone) {
+      var named = (state.zones || []).filter(function (z) { return z.code === zone; })[0];
+      if (named) { Hall.text("zone-name", named.name); }
+    }
     if (state.hall && state.hall.name) {
       Hall.text("hall-name", state.hall.name);
       document.title = state.hall.name + " · 综合屏";
@@ -97,14 +101,27 @@
     });
     var waiting = document.getElementById("waiting");
     waiting.textContent = "";
-    (state.categories || []).filter(function (c) { return !zone || c.zone === zone; })
-      .forEach(function (c) {
+    var shown = (state.categories || []).filter(function (c) { return !zone || c.zone === zone; });
+    var zones = [];
+    shown.forEach(function (c) { if (zones.indexOf(c.zone) < 0) { zones.push(c.zone); } });
+    var zoneNames = {};
+    (state.zones || []).forEach(function (z) { zoneNames[z.code] = z.name; });
+    zones.forEach(function (z) {
+      if (zones.length > 1) { // the whole-hall screen: each zone's total above its categories
+        var total = (state.waiting_by_zone || {})[z] || 0;
+        waiting.appendChild(Hall.el("tr", { class: "zone-row", "data-zone": z }, [
+          Hall.el("td", { text: zoneNames[z] || z }),
+          Hall.el("td", { class: "count", text: total + " 人" }),
+        ]));
+      }
+      shown.filter(function (c) { return c.zone === z; }).forEach(function (c) {
         var n = (state.waiting || {})[c.code] || 0;
         waiting.appendChild(Hall.el("tr", { "data-category": c.code }, [
           Hall.el("td", { text: c.code + " " + c.name }),
           Hall.el("td", { class: "count", text: n + " 人" }),
         ]));
       });
+    });
     var paused = document.getElementById("paused");
     paused.textContent = "";
     var pausedWindows = (state.windows || []).filter(function (w) {
