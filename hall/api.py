@@ -64,7 +64,7 @@ async def _write(
         raise invalid("an idempotency key is text of at most 150 characters", "idempotency_key")
     sig = f"{request.method} {request.url.path}"
     result = await anyio.to_thread.run_sync(
-        lambda: run_write(st.db, hall, principal, work, idempotency_key=key, request=sig)
+        lambda: run_write(st.db, hall, principal, work, idempotency_key=key, request=sig, now=st.clock.now())
     )
     await st.publish(result.envelopes)
     _count(st, hall, result)

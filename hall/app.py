@@ -34,6 +34,7 @@ from hall.registry import HallRegistry
 from hall.settings import Settings, load_settings
 from hall.state import HallState, state_of
 from hall.ws import hall_stream
+from queueing.clock import Clock, SystemClock
 from queueing.layout import load_layout
 
 __all__ = ["create_app"]
@@ -48,9 +49,11 @@ def create_app(
     bus: EventBus | None = None,
     migrate: bool = True,
     poll_interval: float = 1.0,
+    clock: Clock | None = None,
 ) -> Starlette:
     """Build the app. `settings` default to `load_settings(environ)`; `bus` overrides the one
-    HALL_REDIS_URL selects; `migrate=False` skips `alembic upgrade head` at start."""
+    HALL_REDIS_URL selects; `migrate=False` skips `alembic upgrade head` at start; `clock`
+    (default SystemClock) dates every write, so tests can cross midnight."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -85,7 +88,7 @@ def create_app(
             settings=s, db=db, registry=registry, bus=the_bus, hub=hub, metrics=metrics,
             crypto=PersonalData(s.secret_key),
             limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
-            tokens=TokenCache(), redis=redis,
+            tokens=TokenCache(), redis=redis, clock=clock or SystemClock(),
         )
         await hub.start()
 
@@ -95,7 +98,7 @@ def create_app(
         await the_bus.start(hub.deliver, reconnected)
         # Leftovers of earlier days (the server was down at night) are closed now.
         for h in registry.all():
-            n, envs = await anyio.to_thread.run_sync(lambda h=h: close_day(db, h))
+            n, envs = await anyio.to_thread.run_sync(lambda h=h: close_day(db, h, now=state.clock.now()))
             await state.publish(envs)
             if n:
                 log.info("closed %d tickets left open from earlier days in %s", n, h.code)

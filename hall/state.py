@@ -33,6 +33,7 @@ class HallState:
     crypto: PersonalData
     limiter: RateLimiter
     tokens: TokenCache
+    clock: Any = None  # queueing.clock.Clock; SystemClock unless a test passes its own
     redis: Any = None  # redis.asyncio client when HALL_REDIS_URL is set (presence, rate limits)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 

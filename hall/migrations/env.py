@@ -18,6 +18,7 @@ context.configure(connection=connection, target_metadata=Base.metadata, render_a
 
 with context.begin_transaction():
     if connection.dialect.name == "postgresql":
-        # Two server processes starting together must not both run the same migration.
-        connection.execute(text("SELECT pg_advisory_xact_lock(72430001)"))
+        # Two server processes starting together must not both run the same migration (keyed
+        # by schema, so databases of other schemas, e.g. parallel test runs, do not wait).
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema()))"))
     context.run_migrations()

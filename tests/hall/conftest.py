@@ -3,19 +3,26 @@ users and device tokens, a tiny hall layout."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from hall import accounts, auth
 from hall.accounts import add_device, add_user
 from hall.app import create_app
 from hall.database import Database
+from hall.models import User
 from hall.settings import load_settings
+from queueing.clock import FixedClock
 
 TINY = """
 [hall]
@@ -106,12 +113,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             c.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
+# Monday 2026-11-23 09:00 in Asia/Shanghai: the hall is open.
+MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+
+
 @dataclass
 class Hall:
     """A running app with a tiny hall, an admin, a clerk, and device tokens."""
 
     client: TestClient
     db: Database
+    clock: FixedClock
     tokens: dict[str, str] = field(default_factory=dict)
 
     def headers(self, who: str, **extra: str) -> dict[str, str]:
@@ -137,23 +149,33 @@ def make_env(database_url: str, tmp_path: Path, layout: Path, **extra: str) -> d
     }
 
 
+@functools.lru_cache(maxsize=16)
+def _cached_hash(password: str) -> str:
+    # argon2 is slow on purpose; the tests hash the same few passwords over and over.
+    return auth.hash_password(password)
+
+
 @pytest.fixture
-def hall(database_url: str, tmp_path: Path, layout_file: Path) -> Iterator[Hall]:
+def hall(database_url: str, tmp_path: Path, layout_file: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hall]:
+    monkeypatch.setattr(accounts, "hash_password", _cached_hash)
     settings = load_settings(make_env(database_url, tmp_path, layout_file))
-    app = create_app(settings, poll_interval=0.2)
+    clock = FixedClock(MONDAY_9AM)
+    app = create_app(settings, poll_interval=0.2, clock=clock)
     with TestClient(app) as client:
         db = Database(database_url)
-        h = Hall(client, db)
+        h = Hall(client, db, clock)
         with db.write() as conn:
             add_user(conn, "admin", "admin-pass-1", role="admin", name="管理员")
             add_user(conn, "clerk", "clerk-pass-1", role="staff", name="张三", halls=["tiny"])
             add_user(conn, "other", "other-pass-1", role="staff", name="李四", halls=[])
             for kind, window in (("kiosk", None), ("screen", None), ("pad", 1), ("bridge", None)):
                 h.tokens[kind] = add_device(conn, kind, "tiny", window=window)[1]
-        for user, pw, key in (("admin", "admin-pass-1", "admin"), ("clerk", "clerk-pass-1", "staff"), ("other", "other-pass-1", "other")):
-            r = client.post("/api/auth/login", json={"username": user, "password": pw})
-            assert r.status_code == 200, r.text
-            h.tokens[key] = r.json()["token"]
+            ids = dict(conn.execute(select(User.username, User.id)).all())
+            h.tokens["admin"] = auth.issue_token(conn, user_id=ids["admin"], hours=1)
+            h.tokens["other"] = auth.issue_token(conn, user_id=ids["other"], hours=1)
+        r = client.post("/api/auth/login", json={"username": "clerk", "password": "clerk-pass-1"})
+        assert r.status_code == 200, r.text
+        h.tokens["staff"] = r.json()["token"]
         yield h
         db.dispose()
 
