@@ -1,0 +1,237 @@
+"""`plan` and `compare`: the fewest windows meeting a target, and layouts side by side.
+
+A target reads "`share` of people wait at most `within` minutes, with `confidence`": a layout
+meets it when the one-sided lower confidence bound of the daily service level (in
+`queueing.metrics`' definition), across simulated days, is at least `share`.
+
+The search starts from an analytic estimate — lag-SIPP with Erlang C on the whole hall's load,
+the peak over the day's intervals — and moves one window at a time, down while the target is
+still met and up until it is, every candidate on the same seed and days (common random numbers,
+so neighbours differ by the window and not by the noise).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from queueing.layout import parse_layout
+from sim import analytic, variants
+from sim.demand import Demand, parse_demand
+from sim.results import aggregate
+from sim.runner import Config, run_days
+from sim.stats import paired_difference, t_quantile, variance
+
+__all__ = ["Target", "analytic_start", "plan", "compare", "fit_staff", "lower_bound"]
+
+
+class Target:
+    """`share` served within `within_minutes`, asserted with `confidence` (one-sided)."""
+
+    def __init__(self, share: float = 0.9, within_minutes: float = 15.0,
+                 confidence: float = 0.95) -> None:
+        if not 0 < share < 1:
+            raise ValueError("target share must be between 0 and 1")
+        if not 0 < confidence < 1:
+            raise ValueError("confidence must be between 0 and 1")
+        if within_minutes <= 0:
+            raise ValueError("within must be more than 0 minutes")
+        self.share = share
+        self.within_minutes = within_minutes
+        self.confidence = confidence
+
+    def to_dict(self) -> dict[str, float]:
+        return {"share": self.share, "within_minutes": self.within_minutes,
+                "confidence": self.confidence}
+
+
+def lower_bound(values: Sequence[float], confidence: float) -> float:
+    """One-sided lower confidence bound of the mean (NaN values left out)."""
+    vals = [v for v in values if not math.isnan(v)]
+    n = len(vals)
+    if n == 0:
+        return math.nan
+    m = sum(vals) / n
+    if n == 1:
+        return m
+    return m - t_quantile(confidence, n - 1) * math.sqrt(variance(vals) / n)
+
+
+def fit_staff(demand_raw: Mapping[str, Any], layout_raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile with its [[staff]] groups limited to windows the layout has."""
+    out = copy.deepcopy(dict(demand_raw))
+    staff = out.get("staff")
+    if isinstance(staff, list):
+        numbers = {w["number"] for w in layout_raw.get("windows", [])}
+        kept = []
+        for g in staff:
+            wins = g.get("windows", "rest")
+            if isinstance(wins, list):
+                wins = [w for w in wins if w in numbers]
+                if not wins:
+                    continue
+                g = {**g, "windows": wins}
+            kept.append(g)
+        out["staff"] = kept
+    return out
+
+
+def _with_target(demand_raw: Mapping[str, Any], target: Target) -> dict[str, Any]:
+    out = copy.deepcopy(dict(demand_raw))
+    out.setdefault("profile", {})
+    out["profile"] = {**out["profile"], "service_level_minutes": target.within_minutes}
+    return out
+
+
+def analytic_start(demand: Demand, target: Target) -> dict[str, Any]:
+    """Lag-SIPP (Erlang C per interval, on the hall's total load) and its peak."""
+    within = target.within_minutes * 60
+    if demand.stationary:
+        lam = sum(c.rate_per_hour for c in demand.categories) / 3600
+        mean = sum(c.rate_per_hour * c.service.mean for c in demand.categories) / 3600 / lam
+        c = analytic.staff_for_service_level(lam, 1 / mean, within, target.share)
+        return {"method": "erlang_c", "windows": c, "per_interval": [c]}
+    n = max(len(c.arrivals) for c in demand.categories)
+    rates = []
+    work = 0.0
+    people = 0.0
+    for i in range(n):
+        count = sum(c.arrivals[i] for c in demand.categories if i < len(c.arrivals))
+        rates.append(count / demand.interval)
+        for c in demand.categories:
+            if i < len(c.arrivals):
+                work += c.arrivals[i] * c.service.mean
+                people += c.arrivals[i]
+    mean = work / people if people else 600.0
+    per = analytic.lag_sipp(rates, demand.interval, 1 / mean, within, target.share)
+    return {"method": "lag_sipp", "windows": max(per) if per else 1, "per_interval": per,
+            "mean_service_minutes": round(mean / 60, 3)}
+
+
+def _evaluate(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], days: int,
+              seed: int, workers: int) -> tuple[list[dict[str, Any]], Demand]:
+    config = Config(layout_raw, fit_staff(demand_raw, layout_raw))
+    per_day = run_days(config, days, seed, workers)
+    return per_day, config.parsed()[1]
+
+
+def plan(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], target: Target,
+         days: int = 20, seed: int = 1, workers: int = 1, mode: str = "pooled",
+         log: Callable[[str], None] | None = None, max_windows: int = 1000) -> dict[str, Any]:
+    """Fewest windows meeting `target`.
+
+    mode "pooled": a hall of k 无差别 windows; mode "comprehensive": the layout's zone windows
+    kept, k comprehensive windows beside them. Returns the JSON plan with every candidate tried.
+    """
+    started = time.perf_counter()
+    demand_raw = _with_target(demand_raw, target)
+    layout = parse_layout(layout_raw)
+    demand = parse_demand(demand_raw, layout)  # validates before anything runs
+    start = analytic_start(demand, target)
+    build = variants.pooled if mode == "pooled" else variants.with_comprehensive
+    floor = 1 if mode == "pooled" else 0
+    tried: dict[int, dict[str, Any]] = {}
+
+    def meets(k: int) -> bool:
+        if k not in tried:
+            per_day, d = _evaluate(build(layout_raw, k), demand_raw, days, seed, workers)
+            sl = [x["service_level"] for x in per_day]
+            lb = lower_bound(sl, target.confidence)
+            tried[k] = {"windows": k, "service_level_lower_bound": round(lb, 6),
+                        "result": aggregate(per_day, d), "meets": bool(lb >= target.share)}
+            if log:
+                log(f"{k} windows: service level ≥ {lb:.3f} "
+                    f"({'meets' if tried[k]['meets'] else 'short of'} {target.share:.0%})")
+        return bool(tried[k]["meets"])
+
+    if mode == "pooled":
+        k = max(floor, int(start["windows"]))
+    else:
+        k = max(floor, len([w for w in layout.windows if w.kind.value == "comprehensive"]))
+    # Gallop away from the analytic start, then bisect: monotone in k under common random
+    # numbers, so about 2·log2(distance) candidates instead of one per window.
+    if meets(k):
+        good, step = k, 1
+        bad = floor - 1
+        while good - step >= floor:
+            if meets(good - step):
+                good -= step
+                step *= 2
+            else:
+                bad = good - step
+                break
+    else:
+        bad, step = k, 1
+        while True:
+            if bad + step > max_windows:
+                raise ValueError(f"no layout up to {max_windows} windows meets the target")
+            if meets(bad + step):
+                good = bad + step
+                break
+            bad += step
+            step *= 2
+    while good - bad > 1:
+        mid = (good + bad) // 2
+        if meets(mid):
+            good = mid
+        else:
+            bad = mid
+    k = good
+    best = tried[k]
+    return {
+        "mode": mode,
+        "target": target.to_dict(),
+        "days": days,
+        "seed": seed,
+        "analytic": start,
+        "windows": k,
+        "total_windows": k if mode == "pooled" else k + len(
+            [w for w in layout.windows if w.kind.value != "comprehensive"]),
+        "result": best["result"],
+        "tried": [{kk: v for kk, v in tried[x].items() if kk != "result"}
+                  | {"mean_wait_minutes": tried[x]["result"]["wait_minutes"]["mean"]}
+                  for x in sorted(tried)],
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def compare(layouts: Mapping[str, Mapping[str, Any]], demand_raw: Mapping[str, Any],
+            days: int = 20, seed: int = 1, workers: int = 1,
+            log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run each named layout on the same seed and days; paired differences against the first."""
+    results: dict[str, Any] = {}
+    per: dict[str, list[dict[str, Any]]] = {}
+    for name, raw in layouts.items():
+        per_day, d = _evaluate(raw, demand_raw, days, seed, workers)
+        per[name] = per_day
+        results[name] = {"windows": len(raw.get("windows", [])), **aggregate(per_day, d)}
+        if log:
+            log(f"{name}: mean wait {results[name]['wait_minutes']['mean']['value']} min")
+    names = list(layouts)
+    base = names[0]
+    diffs = {}
+    for name in names[1:]:
+        diffs[f"{name} - {base}"] = {
+            metric: paired_difference([x[key] for x in per[name]], [x[key] for x in per[base]])
+            for metric, key in (("mean_wait_minutes", "mean"), ("p90_wait_minutes", "p90"),
+                                ("service_level", "service_level"),
+                                ("abandonment_rate", "abandonment_rate"))
+        }
+    return {"days": days, "seed": seed, "baseline": base, "layouts": results,
+            "paired_differences": diffs}
+
+
+def standard_variants(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any]
+                      ) -> dict[str, dict[str, Any]]:
+    """as-is (hybrid), pooled and dedicated layouts with the same number of windows."""
+    layout = parse_layout(layout_raw)
+    demand = parse_demand(demand_raw, layout)
+    n = len(layout.windows)
+    return {
+        "hybrid": dict(layout_raw),
+        "pooled": variants.pooled(layout_raw, n),
+        "dedicated": variants.dedicated(layout_raw, demand, n),
+    }
