@@ -117,7 +117,7 @@ async def issue(request: Request) -> Response:
     body = await _body(request)
     req = parse_issue(body)
     key = body.get("idempotency_key")
-    if p.kind == "device" and not await st.limiter.hit(f"issue:{p.id}", st.settings.issue_rate_per_minute):
+    if p.kind == "device" and not await st.limiter.hit(f"issue:{p.id}", st.settings.issue_rate_per_minute, st.clock.now()):
         raise ApiError(429, "rate_limited", f"at most {st.settings.issue_rate_per_minute} tickets a minute from one device")
     _, response = await _write(request, hall, p, lambda tx: issue_ticket(tx, req, st.crypto), key)
     return response

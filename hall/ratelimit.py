@@ -7,7 +7,6 @@ processes share one count. If Redis fails, the limit is not enforced (a kiosk ke
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, Protocol
 
 __all__ = ["RateLimiter", "MemoryRateLimiter", "RedisRateLimiter"]
@@ -16,16 +15,16 @@ log = logging.getLogger("hall.ratelimit")
 
 
 class RateLimiter(Protocol):
-    async def hit(self, key: str, limit: int, window: float = 60.0) -> bool:
-        """Count one request; False when `key` is over `limit` in the current window."""
+    async def hit(self, key: str, limit: int, now: float, window: float = 60.0) -> bool:
+        """Count one request at `now`; False when `key` is over `limit` in its window."""
 
 
 class MemoryRateLimiter:
     def __init__(self) -> None:
         self._counts: dict[str, tuple[int, int]] = {}
 
-    async def hit(self, key: str, limit: int, window: float = 60.0) -> bool:
-        slot = int(time.time() // window)
+    async def hit(self, key: str, limit: int, now: float, window: float = 60.0) -> bool:
+        slot = int(now // window)
         old_slot, count = self._counts.get(key, (slot, 0))
         count = count + 1 if old_slot == slot else 1
         if len(self._counts) > 100_000:
@@ -39,8 +38,8 @@ class RedisRateLimiter:
         self.redis = redis
         self.prefix = prefix
 
-    async def hit(self, key: str, limit: int, window: float = 60.0) -> bool:
-        slot = int(time.time() // window)
+    async def hit(self, key: str, limit: int, now: float, window: float = 60.0) -> bool:
+        slot = int(now // window)
         name = f"{self.prefix}{key}:{slot}"
         try:
             async with self.redis.pipeline(transaction=True) as pipe:

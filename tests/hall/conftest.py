@@ -53,7 +53,7 @@ code = "B"
 name = "社保医保"
 zone = "service"
 service_minutes = 8
-daily_cap = 50
+daily_cap = 3
 
 [[categories]]
 code = "F"
