@@ -1,9 +1,245 @@
-"""Subcommands of `hall` owned by this package (see hall/cli.py)."""
+"""Subcommands of `hall` owned by this package (see hall/cli.py): `hall sim …`.
+
+    hall sim run       --layout L --demand D --days N --seed S [--out result.json] [--html r.html]
+    hall sim plan      --layout L --demand D [--target 0.9 --within 15 --confidence 0.95]
+                       [--mode pooled|comprehensive]
+    hall sim compare   --layout L --demand D [--layout L2 …]   (one layout: hybrid/pooled/dedicated)
+    hall sim calibrate --events FILE.jsonl --layout L --out demand.toml
+    hall sim replay    --events FILE.jsonl --layout L [--as-recorded RECORDED_LAYOUT]
+    hall sim live      --url http://127.0.0.1:8000 --hall CODE --demand D --layout L [--speed 60]
+
+Bad input (a layout or profile error) prints `error: FIELD: WHY` and exits with status 2 before
+anything runs. Heavy imports happen inside the handlers so `hall --help` stays fast.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this package's subcommands to the `hall` parser."""
+    p = sub.add_parser("sim", help="simulate a hall, plan windows, compare layouts")
+    s = p.add_subparsers(dest="sim_command", required=True, metavar="SIM_COMMAND")
+
+    def common(q: argparse.ArgumentParser, days: int = 20) -> None:
+        q.add_argument("--days", type=int, default=days, help="replications (simulated days)")
+        q.add_argument("--seed", type=int, default=1)
+        q.add_argument("--workers", type=int, default=0, help="processes (0: one per core)")
+        q.add_argument("--out", help="write the JSON result here (default: standard output)")
+        q.add_argument("--html", help="also write a self-contained HTML report here")
+        q.add_argument("--progress", action="store_true", help="progress bar even when not a tty")
+
+    q = s.add_parser("run", help="simulate one configuration")
+    q.add_argument("--layout", required=True)
+    q.add_argument("--demand", required=True)
+    common(q)
+    q.set_defaults(func=_run)
+
+    q = s.add_parser("plan", help="fewest windows meeting a service-level target")
+    q.add_argument("--layout", required=True)
+    q.add_argument("--demand", required=True)
+    q.add_argument("--target", type=float, default=0.9, help="share served within --within")
+    q.add_argument("--within", type=float, default=15.0, help="minutes")
+    q.add_argument("--confidence", type=float, default=0.95)
+    q.add_argument("--mode", choices=["pooled", "comprehensive"], default="pooled",
+                   help="pooled: only 无差别 windows; comprehensive: keep the zone windows and "
+                        "find how many 无差别 windows to add beside them")
+    common(q)
+    q.set_defaults(func=_plan)
+
+    q = s.add_parser("compare", help="layouts side by side with paired differences")
+    q.add_argument("--layout", required=True, action="append",
+                   help="repeat to compare several; one layout compares hybrid/pooled/dedicated")
+    q.add_argument("--demand", required=True)
+    common(q)
+    q.set_defaults(func=_compare)
+
+    q = s.add_parser("calibrate", help="fit a demand profile from an exported event log")
+    q.add_argument("--events", required=True, help="JSONL from `hall export events`")
+    q.add_argument("--layout", required=True)
+    q.add_argument("--interval", type=int, default=30, help="minutes per arrival interval")
+    q.add_argument("--out", help="demand TOML to write (default: standard output)")
+    q.set_defaults(func=_calibrate)
+
+    q = s.add_parser("replay", help="re-run recorded days' people under a layout (what-if)")
+    q.add_argument("--events", required=True)
+    q.add_argument("--layout", required=True, help="the layout to try")
+    q.add_argument("--out")
+    q.add_argument("--html")
+    q.set_defaults(func=_replay)
+
+    q = s.add_parser("live", help="drive a running server with simulated people and staff")
+    q.add_argument("--url", required=True)
+    q.add_argument("--hall", required=True)
+    q.add_argument("--layout", required=True)
+    q.add_argument("--demand", required=True)
+    q.add_argument("--username", default="admin")
+    q.add_argument("--password-file", help="file holding the password (default: stdin)")
+    q.add_argument("--token", help="a bearer token instead of logging in")
+    q.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
+    q.add_argument("--minutes", type=float, default=0, help="stop after this much simulated time")
+    q.add_argument("--seed", type=int, default=1)
+    q.set_defaults(func=_live)
+
+
+def _read_toml(path: str) -> dict[str, Any]:
+    p = Path(path)
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SystemExit(_fail(f"{path}: no such file")) from None
+    except tomllib.TOMLDecodeError as e:
+        raise SystemExit(_fail(f"{path}: not valid TOML ({e})")) from None
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _workers(n: int) -> int:
+    from sim.runner import default_workers
+
+    return n if n > 0 else default_workers()
+
+
+def _emit(result: Any, out: str | None) -> None:
+    text = json.dumps(result, ensure_ascii=False, indent=2, sort_keys=False)
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+
+
+def _validated(layout_path: str, demand_path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    from queueing.layout import LayoutError, parse_layout
+    from sim.demand import DemandError, parse_demand
+
+    layout_raw, demand_raw = _read_toml(layout_path), _read_toml(demand_path)
+    try:
+        parse_demand(demand_raw, parse_layout(layout_raw))
+    except (LayoutError, DemandError) as e:
+        raise SystemExit(_fail(str(e))) from None
+    return layout_raw, demand_raw
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sim.analytic_ref import reference
+    from sim.report import render_run
+    from sim.runner import Config, Progress, run_config
+
+    layout_raw, demand_raw = _validated(args.layout, args.demand)
+    config = Config(layout_raw, demand_raw)
+    bar = Progress(args.days, "sim run", True if args.progress else None)
+    result = run_config(config, args.days, args.seed, _workers(args.workers), bar.advance)
+    layout, demand = config.parsed()
+    result["analytic"] = reference(layout, demand)
+    _emit(result, args.out)
+    if args.html:
+        Path(args.html).write_text(render_run(result), encoding="utf-8")
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from sim.planning import Target, plan
+    from sim.report import render_plan
+
+    layout_raw, demand_raw = _validated(args.layout, args.demand)
+    try:
+        target = Target(args.target, args.within, args.confidence)
+    except ValueError as e:
+        return _fail(str(e))
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    result = plan(layout_raw, demand_raw, target, args.days, args.seed, _workers(args.workers),
+                  args.mode, log)
+    _emit(result, args.out)
+    if args.html:
+        Path(args.html).write_text(render_plan(result), encoding="utf-8")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from sim.planning import compare, standard_variants
+    from sim.report import render_compare
+
+    pairs = [_validated(path, args.demand) for path in args.layout]
+    demand_raw = pairs[0][1]
+    if len(pairs) == 1:
+        layouts = standard_variants(pairs[0][0], demand_raw)
+    else:
+        layouts = {Path(path).stem if Path(path).stem not in args.layout[:i] else f"{Path(path).stem}{i}":
+                   raw for i, (path, (raw, _)) in enumerate(zip(args.layout, pairs, strict=True))}
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    result = compare(layouts, demand_raw, args.days, args.seed, _workers(args.workers), log)
+    _emit(result, args.out)
+    if args.html:
+        Path(args.html).write_text(render_compare(result), encoding="utf-8")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from queueing.layout import LayoutError, parse_layout
+    from sim.calibrate import CalibrationError, calibrate, read_events, to_toml
+
+    try:
+        layout = parse_layout(_read_toml(args.layout))
+        fitted = calibrate(read_events(args.events), layout, args.interval)
+    except (LayoutError, CalibrationError) as e:
+        return _fail(str(e))
+    text = to_toml(fitted)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from queueing.layout import LayoutError, parse_layout
+    from sim.calibrate import CalibrationError, read_events
+    from sim.replay import replay
+    from sim.report import render_run
+
+    try:
+        layout_raw = _read_toml(args.layout)
+        parse_layout(layout_raw)
+        result = replay(read_events(args.events), layout_raw)
+    except (LayoutError, CalibrationError, ValueError) as e:
+        return _fail(str(e))
+    _emit(result, args.out)
+    if args.html:
+        Path(args.html).write_text(render_run(result), encoding="utf-8")
+    return 0
+
+
+def _live(args: argparse.Namespace) -> int:
+    from sim.live import LiveError, run_live
+
+    layout_raw, demand_raw = _validated(args.layout, args.demand)
+    token = args.token
+    password = None
+    if token is None:
+        password = (Path(args.password_file).read_text(encoding="utf-8").strip()
+                    if args.password_file else sys.stdin.readline().strip())
+    try:
+        summary = run_live(args.url, args.hall, layout_raw, demand_raw, speed=args.speed,
+                           seed=args.seed, minutes=args.minutes, token=token,
+                           username=args.username, password=password)
+    except LiveError as e:
+        return _fail(str(e))
+    _emit(summary, None)
+    return 0
