@@ -106,6 +106,7 @@ def create_app(
 
         state.tasks = list(await operations.start_background(state))
         state.tasks.append(asyncio.create_task(nightly(state), name="hall-nightly-close"))
+        app.state.hall = state  # for tests and embedding code; handlers use request.state.hall
         try:
             yield {"hall": state}
         finally:
