@@ -1,0 +1,135 @@
+"""`hall sim calibrate`: a demand profile fitted from the server's exported event log.
+
+Per category: mean arrivals per interval over the recorded days (days with any ticket count),
+a lognormal service time by moments (the layout's typical time when fewer than 5 services were
+seen), the no-show share, appointment and priority shares, and exponential patience by maximum
+likelihood with censoring (abandonments / total time waited) when anyone left. Hall hours come
+from the layout; staff periods are not inferred (add [[staff]] groups by hand if needed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from queueing.layout import HallLayout
+from sim.eventlog import EventLogError, TicketLog, iter_days, tickets_from_events
+
+__all__ = ["CalibrationError", "calibrate", "to_toml", "read_events"]
+
+
+class CalibrationError(ValueError):
+    pass
+
+
+def read_events(path: str) -> list[dict[str, Any]]:
+    from sim.eventlog import read_events as _read
+
+    try:
+        return _read(path)
+    except EventLogError as e:
+        raise CalibrationError(str(e)) from None
+
+
+def _minutes_of_day(instant: float, zone: ZoneInfo) -> float:
+    t = dt.datetime.fromtimestamp(instant, zone)
+    return t.hour * 60 + t.minute + t.second / 60 + t.microsecond / 6e7
+
+
+def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
+              interval_minutes: int = 30) -> dict[str, Any]:
+    """The fitted profile as TOML-ready tables; raises CalibrationError for an empty log or
+    tickets of categories the layout does not have."""
+    if interval_minutes <= 0 or 1440 % interval_minutes:
+        raise CalibrationError("--interval: must divide a day (e.g. 15, 30, 60)")
+    tickets = tickets_from_events(envelopes)
+    if not tickets:
+        raise CalibrationError("the event log holds no issued tickets")
+    known = {c.code: c for c in layout.categories}
+    for t in tickets:
+        if t.category not in known:
+            raise CalibrationError(f"ticket {t.id}: category {t.category!r} is not in the layout")
+    zone = ZoneInfo(layout.timezone)
+    days = list(iter_days(tickets, layout.timezone))
+    start = layout.hours.opens
+    end = layout.hours.closes
+    n_int = math.ceil((end - start) / interval_minutes)
+    counts: dict[str, list[float]] = {c: [0.0] * n_int for c in known}
+    for _, ts in days:
+        for t in ts:
+            m = _minutes_of_day(t.issued, zone)
+            i = int((m - start) // interval_minutes)
+            if 0 <= i < n_int:
+                counts[t.category][i] += 1
+    ndays = len(days)
+    categories: dict[str, Any] = {}
+    by_cat: dict[str, list[TicketLog]] = {c: [] for c in known}
+    for t in tickets:
+        by_cat[t.category].append(t)
+    for code, ts in by_cat.items():
+        services = [s for t in ts if (s := t.service) is not None and s > 0]
+        entry: dict[str, Any] = {"arrivals": [round(x / ndays, 3) for x in counts[code]]}
+        if len(services) >= 5:
+            mean = sum(services) / len(services)
+            var = sum((s - mean) ** 2 for s in services) / (len(services) - 1)
+            entry["service"] = {"dist": "lognormal", "mean_minutes": round(mean / 60, 3),
+                                "cv": round(max(math.sqrt(var) / mean, 0.05), 3)}
+        else:
+            entry["service"] = {"dist": "lognormal", "mean_minutes": known[code].service_minutes}
+        if ts:
+            entry["no_show"] = round(sum(t.no_show for t in ts) / len(ts), 4)
+            appts = sum(t.appointment_start is not None for t in ts)
+            if appts:
+                entry["appointment_share"] = round(appts / len(ts), 4)
+            shares: dict[str, float] = {}
+            for t in ts:
+                if t.appointment_start is None and t.priority != "normal":
+                    shares[t.priority] = shares.get(t.priority, 0) + 1
+            if shares:
+                entry["priority_shares"] = {k: round(v / len(ts), 4) for k, v in shares.items()}
+            left = [a for t in ts if (a := t.abandoned_after) is not None]
+            waited = sum(w for t in ts if (w := t.wait) is not None) + sum(left)
+            if left and waited > 0:
+                entry["patience"] = {"dist": "exponential",
+                                     "mean_minutes": round(waited / len(left) / 60, 3)}
+        categories[code] = entry
+    first_day = days[0][0]
+    return {
+        "profile": {
+            "name": f"calibrated from {len(tickets)} tickets over {ndays} day(s)",
+            "date": first_day.isoformat(),
+            "start": f"{start // 60:02d}:{start % 60:02d}",
+            "interval_minutes": interval_minutes,
+            "cutoff_minutes": 0,
+            "service_level_minutes": layout.rules.service_level_minutes,
+        },
+        "categories": categories,
+    }
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def to_toml(profile: dict[str, Any]) -> str:
+    """The fitted profile as a TOML demand file."""
+    lines = ["# Demand profile fitted by `hall sim calibrate` from an exported event log.", "",
+             "[profile]"]
+    lines += [f"{k} = {_value(v)}" for k, v in profile["profile"].items()]
+    for code, entry in profile["categories"].items():
+        lines += ["", f"[categories.{code}]"]
+        lines += [f"{k} = {_value(v)}" for k, v in entry.items()]
+    return "\n".join(lines) + "\n"
