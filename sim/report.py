@@ -180,8 +180,13 @@ def render_run(result: Mapping[str, Any], title: str | None = None) -> str:
     if result.get("analytic"):
         a = result["analytic"]
         parts.append("<h2>解析参考 Analytic reference</h2>")
-        parts.append(_table([[html.escape(str(k)), html.escape(str(v))] for k, v in a.items()],
-                            ["quantity", "value"]))
+        parts.append(_table([[html.escape(str(k)), html.escape(str(v))] for k, v in a.items()
+                             if k != "windows_needed"], ["quantity", "value"]))
+        needed = a.get("windows_needed")
+        if needed:
+            parts.append("<p class=note>Windows a pooled hall would need per interval by lag-SIPP "
+                         "(Erlang C on each interval's load, shifted by the mean service time):</p>")
+            parts.append(_bars(list(needed), list(needed.values()), None, pct=False, height=200))
     return _page(name, "".join(parts))
 
 
