@@ -117,6 +117,7 @@ def test_ticket_flow_across_every_page_and_a_server_restart(
     pages.shot(mobile, "mobile-waiting")
 
     # --- staff console: log in, sign in at window 1, call -------------------------------------
+    pages.shot(staff, "staff-login")
     staff.fill("#login-user", "clerk")
     staff.fill("#login-pass", PASSWORD)
     staff.click("#login-form button[type=submit]")
@@ -182,6 +183,7 @@ def test_ticket_flow_across_every_page_and_a_server_restart(
     expect(mobile.locator("#m-rate-note")).to_have_text("本次服务已经评价过，感谢！", timeout=LIVE)
 
     # --- manager view --------------------------------------------------------------------------
+    pages.shot(manager, "manager-login")
     manager.fill("#g-user", "boss")
     manager.fill("#g-pass", PASSWORD)
     manager.click("#g-login-form button[type=submit]")

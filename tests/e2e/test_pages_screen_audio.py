@@ -4,45 +4,16 @@ reconnect, and a tap-to-enable button when autoplay is blocked."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from displays.voice import ClipPack
-from hall.pages import STATIC, render_page
+from tests.e2e.pages_scripted import Scripted, deliver, open_scripted
 
 pytestmark = [pytest.mark.browser]
-
-ORIGIN = "http://hall.test"
-
-FAKES = """
-window.sockets = [];
-class FakeSocket {
-  constructor(url) {
-    this.url = url; this.readyState = 0;
-    sockets.push(this);
-    setTimeout(() => { this.readyState = 1; this.onopen && this.onopen(); }, 0);
-  }
-  send() {}
-  close() { this.readyState = 3; this.onclose && this.onclose(); }
-  deliver(msg) { this.onmessage && this.onmessage({data: JSON.stringify(msg)}); }
-}
-FakeSocket.OPEN = 1;
-window.WebSocket = FakeSocket;
-window.played = [];
-window.blockAutoplay = false;
-HTMLMediaElement.prototype.play = function () {
-  if (window.blockAutoplay) {
-    return Promise.reject(new DOMException("blocked", "NotAllowedError"));
-  }
-  played.push(this.src);
-  return Promise.resolve();
-};
-"""
 
 SNAPSHOT = {
     "seq": 1, "hall": {"code": "demo", "name": "示例区政务服务中心"},
@@ -56,9 +27,6 @@ SNAPSHOT = {
 }
 
 
-WAV = ClipPack.default().render_call("A001", 1, repeat=1)  # the stubbed play() never plays it
-
-
 @pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Browser]:
     with sync_playwright() as p:
@@ -68,36 +36,12 @@ def browser(chromium_path: str) -> Iterator[Browser]:
         b.close()
 
 
-def _serve(route: Route, zone: str) -> None:
-    url = route.request.url
-    path = url[len(ORIGIN):].split("?", 1)[0]
-    if path.startswith("/static/"):
-        file = STATIC / path[len("/static/"):]
-        kind = "text/css" if file.suffix == ".css" else "application/javascript"
-        route.fulfill(status=200, body=file.read_text(encoding="utf-8"), content_type=kind)
-    elif path.endswith("/snapshot"):
-        route.fulfill(status=200, body=json.dumps(SNAPSHOT), content_type="application/json")
-    elif path.endswith("/audio.wav"):
-        route.fulfill(status=200, body=WAV, content_type="audio/wav")
-    elif path.startswith("/screen/"):
-        html = render_page("screen.html", "screen", {"hall": "demo", "zone": zone}, zone=zone)
-        route.fulfill(status=200, body=html, content_type="text/html")
-    else:
-        route.fulfill(status=204, body="")
-
-
 def _open(browser: Browser, zone: str = "") -> Page:
-    page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
-    page.add_init_script(FAKES)
-    page.route(f"{ORIGIN}/**", lambda route: _serve(route, zone))
-    page.goto(f"{ORIGIN}/screen/demo" + (f"?zone={zone}" if zone else ""))
-    page.wait_for_function("sockets.length === 1 && sockets[0].readyState === 1")
+    scripted = Scripted("screen.html", "screen", {"hall": "demo", "zone": zone}, zone=zone)
+    scripted.answer("GET", "/snapshot", 200, SNAPSHOT)
+    page = open_scripted(browser, scripted, "/screen/demo" + (f"?zone={zone}" if zone else ""), 1920, 1080)
     deliver(page, {"type": "snapshot", "seq": 1, "data": SNAPSHOT})
     return page
-
-
-def deliver(page: Page, msg: dict[str, Any]) -> None:
-    page.evaluate("(m) => sockets.at(-1).deliver(m)", msg)
 
 
 def call(seq: int, ticket: int, number: str, window: int, zone: str, *, ago: float = 0.0,

@@ -103,6 +103,9 @@ def test_console_actions_by_keyboard(server: PageServer, browser: Browser, scree
     expect(screen.locator("#paused")).to_contain_text("2号窗口 午休", timeout=LIVE)
     expect(window.locator("#win-status")).to_have_text("暂停服务", timeout=LIVE)
     expect(staff.locator("#a-call")).to_be_disabled()
+    if screenshot_dir:
+        window.screenshot(path=str(Path(screenshot_dir) / "window-screen-paused.png"))
+        screen.screenshot(path=str(Path(screenshot_dir) / "hall-screen-paused-window.png"))
     staff.keyboard.press("p")
     expect(staff.locator("#s-state")).to_have_text("空闲", timeout=LIVE)
     expect(screen.locator("#paused")).to_have_text("无", timeout=LIVE)

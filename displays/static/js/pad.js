@@ -13,6 +13,7 @@
   var level = null;
   var rated = {};       // ticket ids already rated on this pad (one rating per ticket)
   var timer = null;
+  var lastFinished;     // undefined until the first snapshot: then the window's last finished ticket
   var $ = function (id) { return document.getElementById(id); };
 
   function show(view) {
@@ -106,12 +107,23 @@
     heartbeat: { kind: "pad", window: windowNumber },
     onSnapshot: function (state) {
       renderIdle(state); // a rating being asked for stays asked for across a reconnect
+      // A finish that happened while the pad was offline (the server sent a snapshot rather
+      // than the missed events) is still asked about; the first snapshot only sets the mark.
+      var w = (state.windows || []).filter(function (x) { return String(x.number) === windowNumber; })[0];
+      var last = w && w.last_finished ? w.last_finished : null;
+      if (lastFinished !== undefined && last && (!lastFinished || last.id !== lastFinished.id)) {
+        ask({ id: last.id, number: last.number });
+      }
+      lastFinished = last;
     },
     onEvent: function (env, state) {
       renderIdle(state);
       var d = env.data || {};
       if (String(d.window) !== windowNumber) { return; }
-      if (env.type === "ticket.finished") { ask({ id: d.id, number: d.number }); }
+      if (env.type === "ticket.finished") {
+        lastFinished = { id: d.id, number: d.number };
+        ask(lastFinished);
+      }
       else if (env.type === "ticket.rated" && pending && d.id === pending.id) {
         rated[d.id] = true; pending = null; show("thanks");
       }
