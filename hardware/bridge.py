@@ -18,13 +18,9 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Generator
-from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import httpx
 import websockets
@@ -33,7 +29,8 @@ from displays.led import call_text, idle_text, layout_strip, paused_text
 from hardware.config import BridgeConfig, BusConfig, LedConfig, PrinterConfig
 from hardware.hallstate import HallState
 from hardware.outbox import Outbox, OutboxEntry
-from hardware.printing import PAPER_STATUS_QUERY, TicketJob, paper_ok, render_ticket, send_to_target
+from hardware.outputs import play_calls, print_issued
+from hardware.printing import PAPER_STATUS_QUERY, paper_ok
 from hardware.registry import (
     BoardProtocol,
     KeypadProtocol,
@@ -427,58 +424,11 @@ class Bridge:
     async def _maybe_print(self, msg: dict[str, Any]) -> None:
         data = msg.get("data") or {}
         found = self._printers.get(str(data.get("device")))
-        if found is None:
-            return
-        printer, bus = found
-        ahead, eta = max(0, int(data.get("waiting") or 1) - 1), None
-        try:
-            r = await self.http.get(f"/api/halls/{self.config.hall}/tickets/{data.get('id')}")
-            if r.status_code == 200:
-                info = r.json()
-                ahead = int(info.get("ahead", ahead))
-                eta = (info.get("eta") or {}).get("p50_minutes")
-        except httpx.HTTPError as exc:
-            log.info("ticket %s details unavailable, printing without estimate: %s", data.get("id"), exc)
-        job = TicketJob(
-            hall_name=self.state.hall_name,
-            category_name=self.state.categories.get(str(data.get("category")), str(data.get("category", ""))),
-            number=str(data.get("number", "")),
-            ahead=ahead,
-            eta_minutes=eta,
-            issued_at=_people_time(str(msg.get("at", ""))),
-            # The server may give a path; phones need the address they can reach.
-            qr_payload=urljoin(self.config.public_url or self.config.server, str(data.get("progress_url") or "")),
-        )
-        payload = render_ticket(job, printer.paper)
-        if bus is not None:
-            bus.send(payload)
-        elif printer.target:
-            try:
-                await asyncio.get_running_loop().run_in_executor(None, send_to_target, printer.target, payload)
-            except OSError as exc:
-                log.error("printer %s: %s", printer.kiosk, exc)
-                return
-        self.printed += 1
+        if found is not None and await print_issued(self.http, self.config, self.state, found[0], found[1], msg):
+            self.printed += 1
 
     async def _audio_loop(self) -> None:
-        """Calls are played one after another, never over each other."""
-        while True:
-            ticket_id = await self._audio.get()
-            path = ""
-            try:
-                r = await self.http.get(f"/api/halls/{self.config.hall}/calls/{ticket_id}/audio.wav")
-                r.raise_for_status()
-                fd, path = tempfile.mkstemp(suffix=".wav")
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(r.content)
-                proc = await asyncio.create_subprocess_exec(*self.config.audio_player, path)
-                await proc.wait()
-            except (httpx.HTTPError, OSError) as exc:
-                log.warning("call audio for %s failed: %s", ticket_id, exc)
-            finally:
-                if path:
-                    with contextlib.suppress(OSError):
-                        os.unlink(path)
+        await play_calls(self.http, self.config, self._audio)
 
 
 def _error_code(answer: str) -> str:
@@ -486,10 +436,3 @@ def _error_code(answer: str) -> str:
         return str(json.loads(answer).get("error", ""))
     except (ValueError, AttributeError):
         return ""
-
-
-def _people_time(at: str) -> str:
-    try:
-        return datetime.fromisoformat(at).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return at

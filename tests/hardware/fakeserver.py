@@ -234,7 +234,7 @@ class FakeServer:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        config = uvicorn.Config(build_app(self.hall), host="127.0.0.1", port=self.port, log_level="error", lifespan="off", ws="websockets-sansio")
+        config = uvicorn.Config(build_app(self.hall), host="127.0.0.1", port=self.port, log_level="error", lifespan="off", ws="websockets-sansio", timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:
@@ -243,8 +243,9 @@ class FakeServer:
     async def stop(self) -> None:
         if self._server is None or self._task is None:
             return
+        # A graceful stop: force_exit would abandon request tasks mid-flight, which Python then
+        # reports as never-awaited coroutines when they are collected.
         self._server.should_exit = True
-        self._server.force_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._server = None

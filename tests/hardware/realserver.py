@@ -64,6 +64,7 @@ class RealServer:
         self.tokens: dict[str, str] = {}
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
+        self._clients: dict[str, httpx.AsyncClient] = {}
 
     @property
     def url(self) -> str:
@@ -71,7 +72,7 @@ class RealServer:
 
     async def start(self) -> None:
         app = create_app(self.settings, poll_interval=0.2)
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", ws="websockets-sansio")
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", ws="websockets-sansio", timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:
@@ -86,10 +87,14 @@ class RealServer:
             db.dispose()
 
     async def stop(self) -> None:
+        for c in self._clients.values():
+            await c.aclose()
+        self._clients.clear()
         if self._server is None or self._task is None:
             return
+        # A graceful stop: force_exit would abandon request tasks mid-flight, which Python then
+        # reports as never-awaited coroutines when they are collected.
         self._server.should_exit = True
-        self._server.force_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._server = None
@@ -98,8 +103,9 @@ class RealServer:
         return httpx.AsyncClient(base_url=self.url, headers={"Authorization": f"Bearer {self.tokens[who]}"}, timeout=10)
 
     async def post(self, path: str, who: str = "bridge", json: Any = None) -> Any:
-        async with self.client(who) as c:
-            r = await c.post(path, json=json or {})
+        if who not in self._clients:
+            self._clients[who] = self.client(who)
+        r = await self._clients[who].post(path, json=json or {})
         assert r.status_code < 300, f"{path}: {r.status_code} {r.text}"
         return r.json()
 
