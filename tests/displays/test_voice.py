@@ -109,3 +109,21 @@ def test_generator_builds_a_full_pack(tmp_path: Path) -> None:
 
 def test_generator_without_espeak_exits_2(tmp_path: Path) -> None:
     assert generate_main(["--out", str(tmp_path), "--espeak", ""]) == 2
+
+
+def test_recorded_clips_replace_generated_ones_by_name(tmp_path: Path) -> None:
+    committed = ClipPack.default().folder
+    slow = ClipPack(committed).clip("qing")
+    with wave.open(str(tmp_path / "qing.wav"), "wb") as w:  # a "recording": 1.5 s of tone
+        w.setnchannels(slow.fmt.channels)
+        w.setsampwidth(2)
+        w.setframerate(slow.fmt.rate)
+        w.writeframes(b"\x00\x30" * int(slow.fmt.rate * 1.5))
+    pack = ClipPack(tmp_path, fallback=committed)
+    assert pack.missing() == []
+    assert pack.clip("qing").seconds == pytest.approx(1.5, abs=0.05)
+    assert pack.clip("dao").seconds == ClipPack(committed).clip("dao").seconds
+    base = _seconds(ClipPack(committed).render_call("A023", 8, repeat=1, chime=False))
+    mixed = _seconds(pack.render_call("A023", 8, repeat=1, chime=False))
+    assert mixed == pytest.approx(base - slow.seconds + 1.5, abs=0.05)
+    assert ClipPack(tmp_path).missing() != []  # without the fallback the folder alone is incomplete
