@@ -347,7 +347,7 @@ async def heartbeat(request: Request) -> Response:
         try:
             async with st.redis.pipeline(transaction=False) as pipe:
                 for d in devices:
-                    pipe.set(f"hall:presence:{hall.code}:{d['id']}", "1" if d.get("ok", True) else "0", ex=90)
+                    pipe.set(f"{st.settings.redis_prefix}presence:{hall.code}:{d['id']}", "1" if d.get("ok", True) else "0", ex=90)
                 await pipe.execute()
         except Exception:  # noqa: BLE001 - presence is best effort
             pass

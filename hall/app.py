@@ -79,7 +79,7 @@ def create_app(
             import redis.asyncio as aioredis
 
             redis = aioredis.from_url(s.redis_url, socket_connect_timeout=2, socket_timeout=5)
-        the_bus = bus or make_bus(s.redis_url)
+        the_bus = bus or make_bus(s.redis_url, s.redis_prefix)
         hub = Hub(
             db, registry, poll_interval=poll_interval,
             on_lag=metrics.bus_lag.observe, on_clients=lambda n: metrics.ws_clients.set(n),
@@ -87,7 +87,7 @@ def create_app(
         state = HallState(
             settings=s, db=db, registry=registry, bus=the_bus, hub=hub, metrics=metrics,
             crypto=PersonalData(s.secret_key),
-            limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
+            limiter=RedisRateLimiter(redis, f"{s.redis_prefix}rate:") if redis is not None else MemoryRateLimiter(),
             tokens=TokenCache(), redis=redis, clock=clock or SystemClock(),
         )
         await hub.start()

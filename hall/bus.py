@@ -150,8 +150,8 @@ class RedisBus:
             delay = min(delay * 2, 5.0)
 
 
-def make_bus(url: str | None) -> EventBus:
-    """RedisBus for a redis:// or rediss:// URL, else MemoryBus."""
+def make_bus(url: str | None, prefix: str = "hall:") -> EventBus:
+    """RedisBus (channel `{prefix}events`) for a redis:// or rediss:// URL, else MemoryBus."""
     if url and url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisBus(url)
+        return RedisBus(url, f"{prefix}events")
     return MemoryBus()

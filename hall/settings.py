@@ -7,6 +7,7 @@ Every setting has a default so that `hall serve` runs with nothing set: a SQLite
 |---|---|---|
 | HALL_DATABASE_URL | sqlite:///{HALL_DATA_DIR}/hall.db | SQLAlchemy URL (PostgreSQL: postgresql+psycopg://…) |
 | HALL_REDIS_URL | (empty) | Redis URL: event bus, device presence, rate limits shared by processes |
+| HALL_REDIS_PREFIX | hall: | prefix of every Redis key and of the pub/sub channel (`{prefix}events`) |
 | HALL_DATA_DIR | ./data | SQLite file, backups, generated secret key |
 | HALL_SECRET_KEY | (generated into HALL_DATA_DIR/secret.key) | keys the ID/phone encryption and hashes |
 | HALL_LAYOUT | (empty) | layout TOML imported at start (`hall serve` sets it from its argument) |
@@ -44,6 +45,7 @@ class Settings:
     resume_limit: int = 1000
     close_day_at: str = "23:30"
     sqlite_synchronous: str = "NORMAL"
+    redis_prefix: str = "hall:"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -71,6 +73,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         resume_limit=config("HALL_RESUME_LIMIT", cast=int, default=1000),
         close_day_at=config("HALL_CLOSE_DAY_AT", default="23:30"),
         sqlite_synchronous=synchronous,
+        redis_prefix=config("HALL_REDIS_PREFIX", default="hall:"),
     )
 
 
