@@ -80,3 +80,55 @@ def two_class_case(pooled: int, dedicated_a: int, dedicated_b: int, rate_a: floa
                        "B": {"rate_per_hour": rate_b, "service": svc}},
     }, layout)
     return layout, demand
+
+
+_CITY = [  # code, name, zone, tickets a day, mean service minutes
+    ("A", "综合受理", "comprehensive", 800, 7.0),
+    ("B", "市场主体登记", "comprehensive", 300, 10.0),
+    ("C", "工程建设审批", "comprehensive", 100, 15.0),
+    ("D", "社会事务", "comprehensive", 400, 6.0),
+    ("E", "不动产登记", "estate", 250, 12.0),
+    ("F", "户籍办理", "police", 250, 6.0),
+    ("G", "出入境证件", "police", 100, 8.0),
+    ("H", "社保业务", "insurance", 300, 5.0),
+    ("J", "医保业务", "insurance", 200, 5.0),
+    ("K", "税务办理", "tax", 250, 8.0),
+    ("L", "跨省通办", "cross", 20, 12.0),
+    ("M", "帮办代办", "help", 30, 10.0),
+]
+_CITY_ZONE_WINDOWS = {"estate": 10, "police": 8, "insurance": 9, "tax": 5, "cross": 1, "help": 2}
+# share of a day's tickets per 30-minute interval from 08:30 (shut 12:00-14:00, cut-off 17:00)
+_SHAPE = [0.07, 0.10, 0.11, 0.10, 0.08, 0.06, 0.04, 0, 0, 0, 0,
+          0.07, 0.08, 0.08, 0.07, 0.06, 0.05, 0.03]
+
+
+def city_case_raw(comprehensive: int = 25) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A 60-window city-district hall (25 无差别 + 35 zone windows) and a 3,000-ticket day."""
+    zones = sorted({z for _, _, z, _, _ in _CITY})
+    layout: dict[str, Any] = {
+        "hall": {"code": "district", "name": "某某区政务服务中心"},
+        "zones": [{"code": z, "name": z} for z in zones],
+        "categories": [{"code": c, "name": n, "zone": z, "service_minutes": m}
+                       for c, n, z, _, m in _CITY],
+        "windows": [],
+    }
+    front = [c for c, _, z, _, _ in _CITY if z == "comprehensive"]
+    number = 0
+    for _ in range(comprehensive):
+        number += 1
+        layout["windows"].append({"number": number, "kind": "comprehensive", "serves": front})
+    for zone, count in _CITY_ZONE_WINDOWS.items():
+        for _ in range(count):
+            number += 1
+            layout["windows"].append({"number": number, "kind": "zone", "zone": zone})
+    total = sum(_SHAPE)
+    demand: dict[str, Any] = {
+        "profile": {"name": "区级大厅 3000 号/日", "start": "08:30", "interval_minutes": 30,
+                    "cutoff_minutes": 30, "no_show": 0.03,
+                    "patience": {"dist": "lognormal", "mean_minutes": 120, "cv": 0.5},
+                    "priority_shares": {"elderly": 0.06, "disabled": 0.01}},
+        "categories": {c: {"arrivals": [round(n * s / total, 3) for s in _SHAPE],
+                           "service": {"dist": "lognormal", "mean_minutes": m, "cv": 0.6}}
+                       for c, _, _, n, m in _CITY},
+    }
+    return layout, demand
