@@ -152,6 +152,15 @@ def test_large_text_mode_meets_the_elderly_numbers(kiosk: Page, screenshot_dir: 
     expect(kiosk.locator("#search-results li.none")).to_be_visible(timeout=LIVE)
     seen["not found"] = _measure(kiosk)
     kiosk.fill("#search", "")
+    kiosk.click("#appointment-open")
+    expect(kiosk.locator("#keypad-code")).to_be_visible()
+    seen["appointment"] = _measure(kiosk)
+    for button in ("#appointment-submit", "#appointment-cancel", "#appointment-code"):  # not covered
+        assert kiosk.evaluate("""(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+            return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === document.querySelector(sel); }""",
+            button), button
+    _shot(kiosk, screenshot_dir, "kiosk-large-text-appointment")
+    kiosk.click("#appointment-cancel")
     kiosk.click("button.category[data-category=B]")
     expect(kiosk.locator("#t-number")).to_have_text("B001", timeout=LIVE)
     seen["ticket"] = _measure(kiosk)
@@ -226,10 +235,13 @@ def test_kiosk_returns_to_start_after_idle(browser: Browser, server: PageServer)
 
 def test_unknown_appointment_code_is_explained_in_chinese(kiosk: Page) -> None:
     kiosk.click("#appointment-open")
-    expect(kiosk.locator("#keypad")).to_be_visible()
-    for key in "20261121":
-        kiosk.click(f"#keypad .key[data-key='{key}']")
-    expect(kiosk.locator("#appointment-code")).to_have_value("20261121")
+    expect(kiosk.locator("#keypad-code")).to_be_visible()  # codes have letters: not the digit pad
+    for key in "K7MZ2Q9A":
+        kiosk.click(f"#keypad-code .key[data-key='{key}']")
+    kiosk.click("#keypad-code .key[data-key='删除']")
+    expect(kiosk.locator("#appointment-code")).to_have_value("K7MZ2Q9")
+    kiosk.fill("#appointment-code", "k7mz-2q9a")  # a keyboard: upper case, only letters and digits
+    expect(kiosk.locator("#appointment-code")).to_have_value("K7MZ2Q9A")
     kiosk.click("#appointment-submit")
     expect(kiosk.locator("#k-error")).to_have_text("没有找到这个预约码，请核对后再输入", timeout=LIVE)
     expect(kiosk.locator("#view-appointment")).to_be_visible()

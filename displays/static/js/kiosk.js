@@ -29,7 +29,7 @@
       $("view-" + v).classList.toggle("hidden", v !== view);
     });
     document.body.dataset.view = view;
-    if (view !== "home" && view !== "appointment") { hideKeypad(); }
+    hideKeypad(); // a keypad belongs to the view that opened it
     armIdle();
   }
 
@@ -137,13 +137,27 @@
   });
 
   // ---- on-screen keypad ----------------------------------------------------------------------
-  function showKeypad(target) {
+  function showKeypad(target, which) {
+    hideKeypad();
     keypadTarget = target;
-    $("keypad").classList.remove("hidden");
+    $(which || "keypad").classList.remove("hidden");
   }
-  function hideKeypad() { keypadTarget = null; $("keypad").classList.add("hidden"); }
+  function hideKeypad() {
+    keypadTarget = null;
+    $("keypad").classList.add("hidden");
+    $("keypad-code").classList.add("hidden");
+  }
   $("id-keypad-open").addEventListener("click", function () { showKeypad($("id-number")); });
-  Array.prototype.forEach.call(document.querySelectorAll("#keypad .key"), function (b) {
+  // A touch screen has no keyboard: tapping a field brings its keypad back.
+  $("id-number").addEventListener("click", function () { showKeypad($("id-number")); });
+  $("appointment-code").addEventListener("click", function () {
+    showKeypad($("appointment-code"), "keypad-code");
+  });
+  $("appointment-code").addEventListener("input", function () {
+    var el = $("appointment-code");
+    el.value = el.value.toUpperCase().replace(/[^A-Z0-9]/g, "");
+  });
+  Array.prototype.forEach.call(document.querySelectorAll(".keypad .key"), function (b) {
     b.addEventListener("click", function () {
       if (!keypadTarget) { return; }
       var key = b.dataset.key;
@@ -326,7 +340,7 @@
   // ---- appointment check-in -----------------------------------------------------------------
   $("appointment-open").addEventListener("click", function () {
     show("appointment");
-    showKeypad($("appointment-code"));
+    showKeypad($("appointment-code"), "keypad-code");
   });
   $("appointment-cancel").addEventListener("click", function () { showError(""); show("home"); });
   $("appointment-submit").addEventListener("click", function () {
