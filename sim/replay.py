@@ -10,6 +10,7 @@ is patient. The result is the same JSON as `hall sim run`, with recorded figures
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
@@ -57,7 +58,7 @@ def people_of_day(tickets: Sequence[TicketLog], layout: HallLayout, midnight: fl
     return people
 
 
-def _demand_for(layout: HallLayout, day: dt.date, layout_raw: Mapping[str, Any]) -> Demand:
+def _demand_for(layout: HallLayout, day: dt.date) -> Demand:
     # The model needs the day's calendar, hours and limits; arrivals come from the log.
     return parse_demand({
         "profile": {"date": day.isoformat(), "cutoff_minutes": 0},
@@ -65,9 +66,35 @@ def _demand_for(layout: HallLayout, day: dt.date, layout_raw: Mapping[str, Any])
     }, layout)
 
 
-def replay(envelopes: Sequence[dict[str, Any]], layout_raw: Mapping[str, Any]) -> dict[str, Any]:
+def activity_periods(tickets: Sequence[TicketLog], midnight: float,
+                     gap: float = 1800.0) -> list[tuple[float, float]]:
+    """When the hall was working, read from the log: from the first to the last event, split
+    where nothing happened for more than `gap` seconds (a lunch break). Seconds after midnight."""
+    times = sorted(at - midnight for t in tickets for _, at, _ in t.events)
+    if not times:
+        return []
+    periods = []
+    lo = prev = times[0]
+    for x in times[1:]:
+        if x - prev > gap:
+            periods.append((lo, prev))
+            lo = x
+        prev = x
+    periods.append((lo, prev))
+    return periods
+
+
+def replay(envelopes: Sequence[dict[str, Any]], layout_raw: Mapping[str, Any],
+           hours: str = "activity") -> dict[str, Any]:
     """Re-run every recorded day under `layout_raw`; raises ValueError for an empty log or a
-    category the layout lacks."""
+    category the layout lacks.
+
+    hours "activity": every window works while the recorded hall did (see `activity_periods`;
+    right for days recorded at another pace, e.g. by `hall sim live`); "layout": the layout's
+    opening hours.
+    """
+    if hours not in ("activity", "layout"):
+        raise ValueError("hours must be 'activity' or 'layout'")
     layout = parse_layout(layout_raw)
     tickets = tickets_from_events(envelopes)
     if not tickets:
@@ -83,9 +110,15 @@ def replay(envelopes: Sequence[dict[str, Any]], layout_raw: Mapping[str, Any]) -
     demand = None
     for day, ts in iter_days(tickets, layout.timezone):
         midnight = dt.datetime.combine(day, dt.time(0, 0), tzinfo=zone).timestamp()
-        demand = _demand_for(layout, day, layout_raw)
+        demand = _demand_for(layout, day)
         people = people_of_day(ts, layout, midnight)
-        record = simulate_day(layout, demand, people)
+        periods = None
+        if hours == "activity":
+            spans = activity_periods(ts, midnight)
+            periods = {w.number: spans for w in layout.windows}
+            demand = dataclasses.replace(demand, start=spans[0][0], close=spans[-1][1],
+                                         cutoff=spans[-1][1])
+        record = simulate_day(layout, demand, people, periods=periods)
         per_day.append(summarise_day(record, people, demand))
         waits = [w for t in ts if (w := t.wait) is not None]
         left = [a for t in ts if (a := t.abandoned_after) is not None]

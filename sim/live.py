@@ -1,0 +1,161 @@
+"""`hall sim live`: simulated people and staff driving a running server through its HTTP API.
+
+SimPy's `RealtimeEnvironment` paces the simulated day against the wall clock (`speed`
+simulated seconds per real second). People take tickets at their drawn arrival times
+(`POST …/tickets`), give up when their patience runs out (`…/cancel`), and every staffed window
+calls (`…/windows/{w}/call`), starts, serves for the person's drawn service time and finishes —
+or, for an absent person, marks a no-show after the calling time. An idle window asks again
+every `poll` simulated seconds. The server dates everything with its own clock, so a recording
+of such a run (`hall export events`) is a day at `speed`× that `hall sim replay` can re-run.
+It doubles as demo traffic for every screen.
+
+`client` may be any `httpx.Client` (tests pass Starlette's TestClient); errors from the server
+other than the expected races (409) raise `LiveError`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import simpy
+import simpy.rt
+
+from queueing.layout import parse_layout
+from sim.demand import parse_demand
+from sim.population import Person, generate_people
+from sim.streams import Streams
+
+__all__ = ["LiveError", "run_live"]
+
+
+class LiveError(RuntimeError):
+    pass
+
+
+def _check(r: httpx.Response, what: str, allow: tuple[int, ...] = ()) -> dict[str, Any] | None:
+    if r.status_code in allow:
+        return None
+    if r.status_code >= 400:
+        raise LiveError(f"{what}: HTTP {r.status_code} {r.text[:200]}")
+    return r.json()
+
+
+def run_live(url: str, hall: str, layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any],
+             *, speed: float = 60.0, seed: int = 1, minutes: float = 0.0,
+             token: str | None = None, username: str = "admin", password: str | None = None,
+             client: httpx.Client | None = None, poll: float = 15.0) -> dict[str, Any]:
+    """Run the profile's day (or its first `minutes`) against the server; returns counts and
+    the waits the driver saw (simulated minutes)."""
+    if speed <= 0:
+        raise LiveError("--speed must be more than 0")
+    layout = parse_layout(layout_raw)
+    demand = parse_demand(demand_raw, layout)
+    own = client is None
+    http = client or httpx.Client(base_url=url, timeout=30.0)
+    try:
+        if token is None:
+            if password is None:
+                raise LiveError("give --token or a password")
+            body = _check(http.post("/api/auth/login",
+                                    json={"username": username, "password": password}), "login")
+            assert body is not None
+            token = str(body["token"])
+        headers = {"Authorization": f"Bearer {token}"}
+        return _drive(http, headers, hall, layout, demand, speed, seed, minutes, poll)
+    except httpx.HTTPError as e:
+        raise LiveError(f"{url}: {e}") from None
+    finally:
+        if own:
+            http.close()
+
+
+def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, demand: Any,
+           speed: float, seed: int, minutes: float, poll: float) -> dict[str, Any]:
+    people = generate_people(demand, Streams(seed, 0))
+    start = demand.start
+    env = simpy.rt.RealtimeEnvironment(initial_time=start, factor=1.0 / speed, strict=False)
+    base = f"/api/halls/{hall}"
+    by_ticket: dict[int, Person] = {}
+    issued_at: dict[int, float] = {}
+    called: set[int] = set()
+    waits: list[float] = []
+    counts = {"issued": 0, "called": 0, "finished": 0, "no_show": 0, "cancelled": 0,
+              "races": 0}
+    end = start + 60 * minutes if minutes > 0 else math.inf
+
+    def post(path: str, body: Mapping[str, Any] | None = None,
+             allow: tuple[int, ...] = ()) -> dict[str, Any] | None:
+        r = http.post(base + path, json=dict(body or {}), headers=headers)
+        if r.status_code in allow:
+            counts["races"] += 1
+        return _check(r, path, allow)
+
+    def person(p: Person):  # type: ignore[no-untyped-def]
+        yield env.timeout(max(0.0, p.arrival - env.now))
+        body: dict[str, Any] = {"category": p.category, "channel": "kiosk"}
+        if p.priority != "normal":
+            body["priority"] = str(p.priority)
+        t = post("/tickets", body)
+        assert t is not None
+        tid = int(t["id"])
+        by_ticket[tid] = p
+        issued_at[tid] = env.now
+        counts["issued"] += 1
+        if math.isfinite(p.patience):
+            yield env.timeout(p.patience)
+            if tid not in called and post(f"/tickets/{tid}/cancel", allow=(409,)) is not None:
+                counts["cancelled"] += 1
+
+    def window(number: int, periods: tuple[tuple[float, float], ...]):  # type: ignore[no-untyped-def]
+        for a, b in periods:
+            if env.now < a:
+                yield env.timeout(a - env.now)
+            while env.now < b or (b >= demand.close and env.now < end and pending()):
+                if finished_all():
+                    return  # everyone came and has been dealt with: the day is over
+                r = post(f"/windows/{number}/call", allow=(409,))
+                ticket = (r or {}).get("ticket")
+                if not ticket:
+                    yield env.timeout(poll)
+                    continue
+                tid = int(ticket["id"])
+                called.add(tid)
+                counts["called"] += 1
+                if tid in issued_at:
+                    waits.append(env.now - issued_at[tid])
+                p = by_ticket.get(tid)
+                if p is not None and p.no_show:
+                    yield env.timeout(demand.no_show_call_seconds)
+                    post(f"/windows/{number}/no-show", allow=(409,))
+                    counts["no_show"] += 1
+                    continue
+                post(f"/windows/{number}/start", allow=(409,))
+                yield env.timeout(p.service if p is not None else 600.0)
+                post(f"/windows/{number}/finish", allow=(409,))
+                counts["finished"] += 1
+
+    expected = sum(1 for p in people if p.arrival < end)
+
+    def pending() -> bool:
+        return counts["issued"] > counts["called"] + counts["cancelled"] or any(
+            p.arrival > env.now for p in people[-1:])
+
+    def finished_all() -> bool:
+        return counts["issued"] == expected and counts["called"] + counts["cancelled"] >= expected
+
+    for p in people:
+        if p.arrival < end:
+            env.process(person(p))
+    periods = demand.window_periods()
+    hall_periods = tuple((60.0 * q.start, 60.0 * q.end) for q in layout.hours.periods)
+    for w in layout.windows:
+        env.process(window(w.number, tuple(periods.get(w.number, hall_periods))))
+    env.run(until=end if math.isfinite(end) else None)
+    return {
+        "hall": hall, "speed": speed, "simulated_minutes": round((env.now - start) / 60, 2),
+        **counts,
+        "mean_wait_minutes": round(sum(waits) / len(waits) / 60, 3) if waits else None,
+    }
