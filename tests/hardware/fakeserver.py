@@ -200,7 +200,11 @@ def build_app(hall: FakeHall) -> Starlette:
         try:
             await websocket.send_json({"type": "snapshot", "seq": len(hall.events), "data": hall.snapshot()})
             while True:
-                await websocket.send_json(await q.get())
+                env = await q.get()
+                if env.get("type") == "_close":
+                    await websocket.close(1012)  # "service restart", as a server going down says
+                    return
+                await websocket.send_json(env)
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
@@ -243,6 +247,8 @@ class FakeServer:
     async def stop(self) -> None:
         if self._server is None or self._task is None:
             return
+        for q in list(self.hall.clients):
+            q.put_nowait({"type": "_close"})
         # A graceful stop: force_exit would abandon request tasks mid-flight, which Python then
         # reports as never-awaited coroutines when they are collected.
         self._server.should_exit = True
