@@ -9,9 +9,10 @@ ALL round trip), lets `queueing.policy.choose` decide, and claims the winner wit
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, union_all, update
+from sqlalchemy import JSON, bindparam, select, text, update
 
 from hall.errors import conflict, invalid, not_found
 from hall.ticketmap import ticket_from_row
@@ -23,33 +24,43 @@ from queueing.tickets import IllegalMove, QueueClass, TicketStatus
 
 __all__ = ["call_next", "window_action", "pause", "resume_window", "sign_in", "sign_out", "read_heads"]
 
-_HEAD_COLS = (T.c.id, T.c.number, T.c.category, T.c.queue_class, T.c.queue_key, T.c.target_window, T.c.extra)
+_CLAIMABLE = select(T).where(T.c.id == bindparam("b_id"), T.c.status == "waiting")
+_HOLD = (
+    update(W)
+    .where(W.c.id == bindparam("b_id"))
+    .values(current_ticket_id=bindparam("current_ticket_id"), policy_state=bindparam("policy_state", type_=W.c.policy_state.type))
+)
 _MAX_CLAIM_TRIES = 5
+
+
+@lru_cache(maxsize=1024)
+def _heads_sql(wanted: tuple[tuple[str, str], ...]) -> Any:
+    """One UNION ALL of head queries for these (category, class) pairs plus the named queue.
+
+    Categories and classes are validated codes from the layout (capital letters, enum values),
+    never user input, so they are written into the statement; the hall and window are bound.
+    """
+    cols = 'id, number, category, queue_class, queue_key, target_window, extra'
+    parts = [
+        f"SELECT * FROM (SELECT {cols} FROM tickets WHERE hall_id = :hall AND status = 'waiting' "
+        f"AND category = '{c}' AND queue_class = '{k}' AND target_window IS NULL "
+        f"ORDER BY queue_key, id LIMIT 1) AS h{i}"
+        for i, (c, k) in enumerate(wanted)
+    ]
+    parts.append(
+        f"SELECT * FROM (SELECT {cols} FROM tickets WHERE hall_id = :hall AND status = 'waiting' "
+        f"AND target_window = :window ORDER BY queue_key, id LIMIT 1) AS hw"
+    )
+    return text(" UNION ALL ".join(parts)).columns(extra=JSON)
 
 
 def read_heads(tx: HallTx, view: WindowView) -> list[Head]:
     """The heads `choose` needs for this window, in one round trip."""
-    hid = tx.hall.id
-    parts = []
-    for category, klass in heads_wanted(view):
-        parts.append(
-            select(*_HEAD_COLS)
-            .where(
-                T.c.hall_id == hid, T.c.status == "waiting", T.c.category == category,
-                T.c.queue_class == klass.value, T.c.target_window.is_(None),
-            )
-            .order_by(T.c.queue_key, T.c.id)
-            .limit(1)
-            .subquery()
-        )
-    parts.append(
-        select(*_HEAD_COLS)
-        .where(T.c.hall_id == hid, T.c.status == "waiting", T.c.target_window == view.number)
-        .order_by(T.c.queue_key, T.c.id)
-        .limit(1)
-        .subquery()
-    )
-    rows = tx.conn.execute(union_all(*(select(*p.c) for p in parts))).all()
+    wanted = tuple((c, k.value) for c, k in heads_wanted(view))
+    for c, k in wanted:
+        if not c.isalpha() or not k.isalpha():  # pragma: no cover - the layout guarantees it
+            raise ValueError(f"bad queue {c!r}/{k!r}")
+    rows = tx.conn.execute(_heads_sql(wanted), {"hall": tx.hall.id, "window": view.number}).all()
     return [
         Head(
             ticket_id=r.id, category=r.category, klass=QueueClass(r.queue_class), queue_key=r.queue_key,
@@ -90,7 +101,7 @@ def call_next(tx: HallTx, number: int, ticket_id: int | None = None) -> tuple[in
             choice = choose(view, heads, state, tx.now, tx.hall.layout.rules)
             if choice is None:
                 return 200, {"ticket": None, "reason": None}
-            row = tx.conn.execute(select(T).where(T.c.id == choice.head.ticket_id, T.c.status == "waiting")).first()
+            row = tx.conn.execute(_CLAIMABLE, {"b_id": choice.head.ticket_id}).first()
             if row is not None:
                 break
         else:  # pragma: no cover - only when another writer ignores the hall lock
@@ -103,11 +114,7 @@ def call_next(tx: HallTx, number: int, ticket_id: int | None = None) -> tuple[in
     except IllegalMove as e:
         raise illegal(e) from None
     emit_transition(tx, chosen, tr, reason=reason)
-    tx.conn.execute(
-        update(W)
-        .where(W.c.id == win.id)
-        .values(current_ticket_id=chosen.id, policy_state=new_state.to_dict())
-    )
+    tx.conn.execute(_HOLD, {"b_id": win.id, "current_ticket_id": chosen.id, "policy_state": new_state.to_dict()})
     tx.audit("window.call", f"{number}:{chosen.number}", {"rule": reason["rule"]})
     return 200, {"ticket": _ticket_brief(tr.ticket, tx), "reason": reason}
 

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from hall.crypto import PersonalData
 from hall.errors import ApiError, conflict, invalid
@@ -21,6 +21,25 @@ from queueing.numbering import format_number, hall_day, printed_prefix
 from queueing.tickets import Channel, PriorityClass, queue_class
 
 __all__ = ["IssueRequest", "parse_issue", "issue_ticket", "progress_path"]
+
+# Prebuilt statements (see hall.ticketops for why).
+_NC = NumberCounter.__table__
+_BUMP_NUMBER = (
+    update(_NC)
+    .where(_NC.c.hall_id == bindparam("b_hall"), _NC.c.day == bindparam("b_day"), _NC.c.prefix == bindparam("b_prefix"))
+    .values(last=_NC.c.last + 1)
+    .returning(_NC.c.last)
+)
+_NEW_NUMBER = _NC.insert()
+_INSERT_TICKET = T.insert().returning(T.c.id)
+_AHEAD = select(func.count()).select_from(T).where(
+    T.c.hall_id == bindparam("b_hall"), T.c.status == "waiting",
+    T.c.category.in_(bindparam("b_categories", expanding=True)),
+    or_(T.c.queue_key < bindparam("b_key"), (T.c.queue_key == bindparam("b_key")) & (T.c.id < bindparam("b_id"))),
+)
+_OPEN_WINDOWS = select(W.c.number, W.c.paused, W.c.current_ticket_id).where(
+    W.c.hall_id == bindparam("b_hall"), W.c.active.is_(True), W.c.number.in_(bindparam("b_numbers", expanding=True))
+)
 
 _ID_NUMBER = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
 _PHONE = re.compile(r"^1\d{10}$")
@@ -135,15 +154,14 @@ def issue_ticket(tx: HallTx, req: IssueRequest, crypto: PersonalData) -> tuple[i
     token = secrets.token_urlsafe(24)
     p = tx.principal
     ticket_id = conn.execute(
-        insert(T)
-        .values(
-            hall_id=hall.id, day=day, progress_token=token,
-            person_hash=person_hash, person_enc=crypto.encrypt(req.id_number, "id") if req.id_number else None,
-            phone_hash=phone_hash, phone_enc=crypto.encrypt(req.phone, "phone") if req.phone else None,
-            device_id=p.device_id if p else None,
+        _INSERT_TICKET,
+        {
+            "hall_id": hall.id, "day": day, "progress_token": token,
+            "person_hash": person_hash, "person_enc": crypto.encrypt(req.id_number, "id") if req.id_number else None,
+            "phone_hash": phone_hash, "phone_enc": crypto.encrypt(req.phone, "phone") if req.phone else None,
+            "device_id": p.device_id if p else None,
             **ticket_columns(tr.ticket),
-        )
-        .returning(T.c.id)
+        },
     ).scalar_one()
     ticket = replace(tr.ticket, id=ticket_id)
     if appointment_id is not None:
@@ -176,15 +194,10 @@ def _iso(tx: HallTx, instant: float) -> str:
 
 def _next_number(tx: HallTx, day: str, prefix: str) -> int:
     hall_id = tx.hall.id
-    row = tx.conn.execute(
-        update(NumberCounter)
-        .where(NumberCounter.hall_id == hall_id, NumberCounter.day == day, NumberCounter.prefix == prefix)
-        .values(last=NumberCounter.last + 1)
-        .returning(NumberCounter.last)
-    ).first()
+    row = tx.conn.execute(_BUMP_NUMBER, {"b_hall": hall_id, "b_day": day, "b_prefix": prefix}).first()
     if row is not None:
         return int(row[0])
-    tx.conn.execute(insert(NumberCounter).values(hall_id=hall_id, day=day, prefix=prefix, last=1))
+    tx.conn.execute(_NEW_NUMBER, {"hall_id": hall_id, "day": day, "prefix": prefix, "last": 1})
     return 1
 
 
@@ -196,19 +209,10 @@ def _estimate(tx: HallTx, category: str, key: float, ticket_id: int) -> tuple[in
     hall = tx.hall
     cats = sorted(competing_categories(hall.layout, category))
     ahead = int(
-        tx.conn.execute(
-            select(func.count()).select_from(T).where(
-                T.c.hall_id == hall.id, T.c.status == "waiting", T.c.category.in_(cats),
-                or_(T.c.queue_key < key, (T.c.queue_key == key) & (T.c.id < ticket_id)),
-            )
-        ).scalar_one()
+        tx.conn.execute(_AHEAD, {"b_hall": hall.id, "b_categories": cats, "b_key": key, "b_id": ticket_id}).scalar_one()
     )
     serving = [w.number for w in hall.layout.windows_serving(category)]
-    rows = tx.conn.execute(
-        select(W.c.number, W.c.paused, W.c.current_ticket_id).where(
-            W.c.hall_id == hall.id, W.c.active.is_(True), W.c.number.in_(serving)
-        )
-    ).all()
+    rows = tx.conn.execute(_OPEN_WINDOWS, {"b_hall": hall.id, "b_numbers": serving}).all()
     open_rows = [r for r in rows if not r.paused]
     idle = sum(1 for r in open_rows if r.current_ticket_id is None)
     # `ahead` counts every competing ticket, and the open windows serving this category work

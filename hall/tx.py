@@ -34,6 +34,7 @@ __all__ = ["HallTx", "WriteResult", "run_write"]
 
 _LOCK = text("UPDATE hall_counters SET seq = seq WHERE hall_id = :h RETURNING seq")
 _STORE = text("UPDATE hall_counters SET seq = :s WHERE hall_id = :h")
+_INSERT_EVENT = EventRow.__table__.insert()
 
 
 @dataclass(slots=True)
@@ -89,7 +90,7 @@ class HallTx:
 
     def flush(self) -> None:
         if self._rows:
-            self.conn.execute(insert(EventRow), self._rows)
+            self.conn.execute(_INSERT_EVENT, self._rows)
             self.conn.execute(_STORE, {"s": self.seq, "h": self.hall.id})
             self._rows = []
 
