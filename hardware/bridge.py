@@ -19,7 +19,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import httpx
@@ -28,9 +28,11 @@ import websockets
 from displays.led import call_text, idle_text, layout_strip, paused_text
 from hardware.config import BridgeConfig, BusConfig, LedConfig, PrinterConfig
 from hardware.hallstate import HallState
+from hardware.idcardhub import IdCardHub
 from hardware.outbox import Outbox, OutboxEntry
 from hardware.outputs import play_calls, print_issued
 from hardware.printing import PAPER_STATUS_QUERY, paper_ok
+from hardware.protocols.idcard import IdCardParser
 from hardware.registry import (
     BoardProtocol,
     KeypadProtocol,
@@ -67,6 +69,7 @@ class Bridge:
         self._audio: asyncio.Queue[Any] = asyncio.Queue(maxsize=20)
         self._heartbeat_now = asyncio.Event()
         self.buses: list[SerialBus] = []
+        self.idcards: IdCardHub | None = None
         # window -> boards / keypads on it; (bus index, address) -> window for input.
         self._leds: dict[str, list[tuple[SerialBus, LedConfig, BoardProtocol]]] = {}
         self._keypads: dict[str, list[tuple[SerialBus, int, KeypadProtocol]]] = {}
@@ -87,6 +90,11 @@ class Bridge:
     def _add_bus(self, index: int, cfg: BusConfig) -> None:
         keypad = keypad_protocol(cfg.keypad_protocol, **cfg.keypad_options) if (cfg.keypads or cfg.pads) else None
         printer_only = bool(cfg.printers) and not (cfg.keypads or cfg.pads)
+        raw_handlers: list[Callable[[bytes], None]] = []
+        if printer_only:
+            raw_handlers.append(lambda data, i=index: self._paper.__setitem__(i, paper_ok(data)))
+        if cfg.idcard_kiosk:
+            raw_handlers.append(self._idcard_reader(cfg.idcard_kiosk))
         bus = SerialBus(
             cfg,
             keypad=keypad,
@@ -95,7 +103,7 @@ class Bridge:
             on_event=lambda ev, i=index: self._device_event(i, ev),
             on_open=self._repaint_bus,
             on_state=lambda _bus: self._heartbeat_now.set(),
-            on_raw=(lambda data, i=index: self._paper.__setitem__(i, paper_ok(data))) if printer_only else None,
+            on_raw=_fan_out(raw_handlers) if raw_handlers else None,
         )
         self.buses.append(bus)
         for led in cfg.leds:
@@ -109,6 +117,18 @@ class Bridge:
             self._input_window[(index, "pad", pad.address)] = pad.window
         for p in cfg.printers:
             self._printers[p.kiosk] = (p, bus)
+
+    def _idcard_reader(self, kiosk: str) -> Callable[[bytes], None]:
+        parser = IdCardParser()
+        if self.idcards is None:
+            self.idcards = IdCardHub(self.config.idcard_listen)
+        hub = self.idcards
+
+        def feed(data: bytes) -> None:
+            for number in parser.feed(data):
+                hub.publish(kiosk, number)
+
+        return feed
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -133,6 +153,8 @@ class Bridge:
             asyncio.create_task(self._page_loop(), name="pages"),
             asyncio.create_task(self._audio_loop(), name="audio"),
         ]
+        if self.idcards is not None:
+            tasks.append(asyncio.create_task(self.idcards.run(), name="idcards"))
         try:
             await self._stop.wait()
         finally:
@@ -429,6 +451,14 @@ class Bridge:
 
     async def _audio_loop(self) -> None:
         await play_calls(self.http, self.config, self._audio)
+
+
+def _fan_out(handlers: list[Callable[[bytes], None]]) -> Callable[[bytes], None]:
+    def feed(data: bytes) -> None:
+        for handler in handlers:
+            handler(data)
+
+    return feed
 
 
 def _error_code(answer: str) -> str:

@@ -53,6 +53,7 @@ class BusConfig:
     printers: tuple[PrinterConfig, ...] = ()
     keypad_protocol: str = "ff68"
     keypad_options: dict[str, Any] = field(default_factory=dict)
+    idcard_kiosk: str | None = None  # a serial ID-card reader on this port serves this kiosk
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,8 @@ class BridgeConfig:
     backoff_max: float = 10.0
     hall_settings: dict[str, Any] = field(default_factory=dict)
     rating_channel: str = "keypad"  # "pad" for tablet pads that can ask for a reason
-    public_url: str = ""  # base of progress links printed as QR codes, when not `server`
+    public_url: str = ""
+    idcard_listen: str = "127.0.0.1:8766"  # loopback websocket for kiosk pages (idcardhub.py)  # base of progress links printed as QR codes, when not `server`
 
     @property
     def ws_url(self) -> str:
@@ -130,6 +132,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
                 printers=printers,
                 keypad_protocol=str(b.get("keypad_protocol", "ff68")),
                 keypad_options=dict(b.get("keypad_options", {})),
+                idcard_kiosk=str(b["idcard_kiosk"]) if b.get("idcard_kiosk") else None,
             )
         )
     printers = tuple(
@@ -158,6 +161,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str] | None = None) -> 
         hall_settings=dict(raw.get("texts", {})),
         public_url=str(server.get("public_url", "")),
         rating_channel=str(opts.get("rating_channel", "keypad")),
+        idcard_listen=str(opts.get("idcard_listen", "127.0.0.1:8766")),
     )
 
 

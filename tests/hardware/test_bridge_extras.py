@@ -6,6 +6,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+import pytest
+
 from hardware.emulators import BusEmulator, LedBoard
 from tests.hardware.fakeserver import FakeHall, FakeServer
 from tests.hardware.harness import bridge_config, running_bridge, until
@@ -80,6 +82,36 @@ def test_heartbeat_reports_each_device_and_a_missing_port(tmp_path: Path) -> Non
         assert beat[f"led:{leds.path}#8"]["ok"] is True
         pad = beat[f"pad:{tmp_path / 'nothing-here'}#3"]
         assert pad["ok"] is False and "open failed" in pad["detail"]
+        await server.stop()
+
+    asyncio.run(main())
+
+
+def test_serial_id_card_reader_number_reaches_kiosk_page(tmp_path: Path) -> None:
+    import json
+
+    import websockets
+
+    async def main() -> None:
+        hall = FakeHall()
+        server = FakeServer(hall)
+        await server.start()
+        reader = BusEmulator(link=str(tmp_path / "ttyID"))
+        with reader:
+            raw = bridge_config(tmp_path, server.url, [{"port": reader.path, "idcard_kiosk": "kiosk-1"}], idcard_listen="127.0.0.1:0")
+            async with running_bridge(raw) as bridge:
+                assert bridge.idcards is not None
+                await asyncio.wait_for(bridge.idcards.ready.wait(), 5)
+                url = f"ws://127.0.0.1:{bridge.idcards.port}/?kiosk=kiosk-1"
+                async with websockets.connect(url) as page, websockets.connect(url.replace("kiosk-1", "kiosk-2")) as other:
+                    await until(lambda: bridge.buses[0].is_open, what="reader port open")
+                    await asyncio.sleep(0.1)  # both pages registered
+                    reader.write(b"123\r\n")  # not an ID number: dropped
+                    reader.swipe_id("11010519491231002x")
+                    message = json.loads(await asyncio.wait_for(page.recv(), 5))
+                    assert message == {"type": "hall.idcard", "kiosk": "kiosk-1", "id_number": "11010519491231002X"}
+                    with pytest.raises(TimeoutError):
+                        await asyncio.wait_for(other.recv(), 0.3)
         await server.stop()
 
     asyncio.run(main())

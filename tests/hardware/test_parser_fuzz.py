@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hardware.protocols.ff68 import FF68Parser, encode_ff68
+from hardware.protocols.idcard import IdCardParser
 from hardware.protocols.ledframe import LedFrameParser, encode_led
 from hardware.protocols.modbus import ModbusParser, encode_write_register
 from hardware.protocols.simple import SimpleNumberParser, encode_simple_number
@@ -72,3 +73,12 @@ def test_parsers_never_raise_on_noise(stream: bytes, points: list[int]) -> None:
     for parser in (LedFrameParser(), FF68Parser(), ModbusParser(), SimpleNumberParser({1, 2, 3})):
         run(parser, stream, points)
         assert parser.stats.discarded_bytes + parser.stats.frames * 4 <= len(stream) + 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(before=noise, after=noise, points=cuts)
+def test_idcard_parser(before: bytes, after: bytes, points: list[int]) -> None:
+    # Readers end each number with CR LF; noise lines around it are counted and dropped.
+    stream = before + b"\r\n11010519491231002X\r\n" + after
+    parser = IdCardParser()
+    assert "11010519491231002X" in run(parser, stream, points)
