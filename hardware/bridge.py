@@ -29,10 +29,12 @@ from displays.led import call_text, idle_text, layout_strip, paused_text
 from hardware.config import BridgeConfig, BusConfig, LedConfig, PrinterConfig
 from hardware.hallstate import HallState
 from hardware.idcardhub import IdCardHub
+from hardware.liveness import AnswerWatch
 from hardware.outbox import Outbox, OutboxEntry
 from hardware.outputs import play_calls, print_issued
 from hardware.printing import PAPER_STATUS_QUERY, paper_ok
 from hardware.protocols.idcard import IdCardParser
+from hardware.protocols.modbus import ModbusParser
 from hardware.registry import (
     BoardProtocol,
     KeypadProtocol,
@@ -70,6 +72,7 @@ class Bridge:
         self._heartbeat_now = asyncio.Event()
         self.buses: list[SerialBus] = []
         self.idcards: IdCardHub | None = None
+        self.answers = AnswerWatch()
         # window -> boards / keypads on it; (bus index, address) -> window for input.
         self._leds: dict[str, list[tuple[SerialBus, LedConfig, BoardProtocol]]] = {}
         self._keypads: dict[str, list[tuple[SerialBus, int, KeypadProtocol]]] = {}
@@ -95,6 +98,9 @@ class Bridge:
             raw_handlers.append(lambda data, i=index: self._paper.__setitem__(i, paper_ok(data)))
         if cfg.idcard_kiosk:
             raw_handlers.append(self._idcard_reader(cfg.idcard_kiosk))
+        echoing = {led.address for led in cfg.leds if led.protocol == "modbus"}
+        if echoing:
+            raw_handlers.append(self._echo_reader(index, echoing))
         bus = SerialBus(
             cfg,
             keypad=keypad,
@@ -104,6 +110,7 @@ class Bridge:
             on_open=self._repaint_bus,
             on_state=lambda _bus: self._heartbeat_now.set(),
             on_raw=_fan_out(raw_handlers) if raw_handlers else None,
+            on_written=(lambda key, _data, i=index, units=echoing: self._wrote(i, key, units)) if echoing else None,
         )
         self.buses.append(bus)
         for led in cfg.leds:
@@ -117,6 +124,19 @@ class Bridge:
             self._input_window[(index, "pad", pad.address)] = pad.window
         for p in cfg.printers:
             self._printers[p.kiosk] = (p, bus)
+
+    def _echo_reader(self, index: int, units: set[int]) -> Callable[[bytes], None]:
+        parser = ModbusParser(units)
+
+        def feed(data: bytes) -> None:
+            for echo in parser.feed(data):
+                self.answers.answered((index, echo.unit))
+
+        return feed
+
+    def _wrote(self, index: int, key: object, units: set[int]) -> None:
+        if isinstance(key, tuple) and key[0] == "led" and key[1] in units:
+            self.answers.wrote((index, key[1]))
 
     def _idcard_reader(self, kiosk: str) -> Callable[[bytes], None]:
         parser = IdCardParser()
@@ -281,6 +301,8 @@ class Bridge:
         while True:
             await asyncio.sleep(min(self.config.page_every, 1.0))
             now = time.monotonic()
+            if self.answers.changed():
+                self._heartbeat_now.set()  # a board fell silent or came back: tell the manager now
             for spot, until in list(self._notice_until.items()):
                 if until <= now:
                     del self._notice_until[spot]
@@ -413,7 +435,11 @@ class Bridge:
             cfg = bus.config
             detail = "" if bus.is_open else bus.last_error
             for led in cfg.leds:
-                out.append({"id": f"led:{cfg.port}#{led.address}", "kind": "led", "window": led.window, "ok": bus.is_open, "detail": detail})
+                silent = bus.is_open and self.answers.silent((index, led.address))
+                out.append({
+                    "id": f"led:{cfg.port}#{led.address}", "kind": "led", "window": led.window,
+                    "ok": bus.is_open and not silent, "detail": "no answer" if silent else detail,
+                })
             for kp in cfg.keypads:
                 out.append({"id": f"keypad:{cfg.port}#{kp.address}", "kind": "keypad", "window": kp.window, "ok": bus.is_open, "detail": detail})
             for pad in cfg.pads:

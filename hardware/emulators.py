@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from hardware.escpos_decode import EscPosDecoder, PrintedTicket
 from hardware.protocols import ff68
 from hardware.protocols.ledframe import LedFrameParser
-from hardware.protocols.modbus import ModbusParser
+from hardware.protocols.modbus import ModbusParser, encode_write_register
 from hardware.protocols.simple import SimpleNumberParser
 from hardware.pty import PtyPort
 
@@ -72,6 +72,7 @@ class BusEmulator:
         self.keypads = {a: Keypad(a) for a in keypads}
         self.printer = EscPosDecoder() if printer else None
         self.paper_out = False
+        self.silent: set[int] = set()  # Modbus units that stopped answering
         self.baud = baud
         self.received: list[Received] = []
         self.on_receive = on_receive
@@ -192,6 +193,8 @@ class BusEmulator:
         for w in self._modbus.idle() if idle else self._modbus.feed(data):
             self.leds[w.unit].shown = str(w.value)
             got.append(Received(now, "led", w.unit, str(w.value)))
+            if w.unit not in self.silent:
+                self._reply(encode_write_register(w.unit, w.value, w.register))  # Modbus echoes a write
         for n in self._simple.idle() if idle else self._simple.feed(data):
             self.leds[n.board].shown = str(n.value)
             got.append(Received(now, "led", n.board, str(n.value)))

@@ -39,6 +39,7 @@ class SerialBus:
         on_open: Callable[[SerialBus], None] | None = None,
         on_state: Callable[[SerialBus], None] | None = None,
         on_raw: Callable[[bytes], None] | None = None,
+        on_written: Callable[[Hashable, bytes], None] | None = None,
     ) -> None:
         self.config = config
         self.port = config.port
@@ -49,6 +50,7 @@ class SerialBus:
         self.on_open = on_open
         self.on_state = on_state
         self.on_raw = on_raw
+        self.on_written = on_written
         self.is_open = False
         self.last_error = ""
         self.frames_written = 0
@@ -160,6 +162,8 @@ class SerialBus:
             if self._pending.get(key) is data:
                 del self._pending[key]
             self.frames_written += 1
+            if self.on_written:
+                self.on_written(key, data)
             # write() returns once the bytes are in the driver's buffer, long before they are on
             # the line: wait out their line time too, so the gap is real silence on the bus.
             await asyncio.sleep(len(data) * 10 / self.config.baud + self.gap)
