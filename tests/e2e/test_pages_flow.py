@@ -137,7 +137,8 @@ def test_ticket_flow_across_every_page_and_a_server_restart(
     expect(staff.locator("#s-reason")).to_contain_text("叫号依据", timeout=LIVE)
     expect(mobile.locator("#m-status")).to_have_text("请到 1 号窗口办理", timeout=LIVE)
     expect(screen.locator("tr[data-category=A] .count")).to_have_text("0 人", timeout=LIVE)
-    expect(zone_screen.locator("#newest-number")).to_have_text("——")  # a call of another zone
+    expect(zone_screen.locator("#newest")).to_be_hidden()  # a call of another zone
+    expect(zone_screen.locator("#newest-empty")).to_be_visible()
     zone_path = next(p for p in pages.requests_by_page if "zone=police" in p)
     assert not any("/audio.wav" in u for u in pages.requests_by_page[zone_path])  # not its zone
     assert any("/audio.wav" in u for u in pages.requests_by_page[f"/screen/{HALL}?token={tokens['screen']}"])

@@ -245,3 +245,9 @@ def test_unknown_appointment_code_is_explained_in_chinese(kiosk: Page) -> None:
     kiosk.click("#appointment-submit")
     expect(kiosk.locator("#k-error")).to_have_text("没有找到这个预约码，请核对后再输入", timeout=LIVE)
     expect(kiosk.locator("#view-appointment")).to_be_visible()
+
+
+def test_zone_of_one_category_issues_at_once(kiosk: Page) -> None:
+    kiosk.click("button.zone[data-zone=police]")  # 公安服务区 has only 户籍办理
+    expect(kiosk.locator("#t-category")).to_have_text("户籍办理", timeout=LIVE)
+    expect(kiosk.locator("#t-number")).to_have_text("F001")

@@ -195,7 +195,13 @@
       zones.forEach(function (z) {
         var n = ((state && state.waiting_by_zone) || {})[z] || 0;
         zoneBox.appendChild(Hall.el("button", { type: "button", class: "big zone", "data-zone": z,
-          onclick: function () { selectedZone = z; renderZones(); } },
+          onclick: function () {
+            var only = categoriesOf(z);
+            // A zone of one business: one tap issues the ticket, no second screen to read.
+            if (only.length === 1) { issue({ category: only[0].code }); return; }
+            selectedZone = z;
+            renderZones();
+          } },
           [Hall.el("span", { class: "b-title", text: zoneName(z) }),
            Hall.el("span", { class: "b-sub", text: "等候 " + n + " 人" })]));
       });

@@ -66,6 +66,8 @@
 
   function renderNewest(call, flash) {
     var box = document.getElementById("newest");
+    box.classList.toggle("hidden", !call);
+    document.getElementById("newest-empty").classList.toggle("hidden", !!call);
     Hall.text("newest-number", call ? call.number : "——");
     Hall.text("newest-window", call ? call.window : "——");
     if (flash) {
@@ -107,14 +109,17 @@
     var zoneNames = {};
     (state.zones || []).forEach(function (z) { zoneNames[z.code] = z.name; });
     zones.forEach(function (z) {
-      if (zones.length > 1) { // the whole-hall screen: each zone's total above its categories
+      var own = shown.filter(function (c) { return c.zone === z; });
+      // The whole-hall screen: each zone's total above its categories (a zone of one category
+      // needs no extra row: the category's count is the zone's).
+      if (zones.length > 1 && own.length > 1) {
         var total = (state.waiting_by_zone || {})[z] || 0;
         waiting.appendChild(Hall.el("tr", { class: "zone-row", "data-zone": z }, [
           Hall.el("td", { text: zoneNames[z] || z }),
           Hall.el("td", { class: "count", text: total + " 人" }),
         ]));
       }
-      shown.filter(function (c) { return c.zone === z; }).forEach(function (c) {
+      own.forEach(function (c) {
         var n = (state.waiting || {})[c.code] || 0;
         waiting.appendChild(Hall.el("tr", { "data-category": c.code }, [
           Hall.el("td", { text: c.code + " " + c.name }),
@@ -122,6 +127,10 @@
         ]));
       });
     });
+    var rows = waiting.children.length;
+    var table = waiting.parentNode;
+    table.classList.toggle("dense", rows > 8);
+    table.classList.toggle("denser", rows > 13);
     var paused = document.getElementById("paused");
     paused.textContent = "";
     var pausedWindows = (state.windows || []).filter(function (w) {
