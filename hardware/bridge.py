@@ -406,7 +406,16 @@ class Bridge:
                 body = {k: v for k, v in entry.body.items() if not k.startswith("_")}
                 try:
                     r = await self.http.post(entry.path, json=body, headers={"Idempotency-Key": entry.key})
+                except httpx.ConnectError as exc:
+                    if entry.kind == "keypad":
+                        # Nothing reached the server, so nothing happened there: tell the keypad
+                        # now instead of retrying a call the person at the window is waiting on.
+                        self._entry_failed_for_good(entry, None, f"server unreachable: {exc}")
+                        continue
+                    status, answer = None, f"{type(exc).__name__}: {exc}"
                 except httpx.HTTPError as exc:
+                    # A timeout may hide a call the server did: retry with the same key, which
+                    # the server answers from its idempotency record.
                     status, answer = None, f"{type(exc).__name__}: {exc}"
                 else:
                     status, answer = r.status_code, r.text
@@ -437,13 +446,13 @@ class Bridge:
             for led in cfg.leds:
                 silent = bus.is_open and self.answers.silent((index, led.address))
                 out.append({
-                    "id": f"led:{cfg.port}#{led.address}", "kind": "led", "window": led.window,
+                    "id": f"led:{cfg.port}#{led.address}", "kind": "led", "window": _api_window(led.window),
                     "ok": bus.is_open and not silent, "detail": "no answer" if silent else detail,
                 })
             for kp in cfg.keypads:
-                out.append({"id": f"keypad:{cfg.port}#{kp.address}", "kind": "keypad", "window": kp.window, "ok": bus.is_open, "detail": detail})
+                out.append({"id": f"keypad:{cfg.port}#{kp.address}", "kind": "keypad", "window": _api_window(kp.window), "ok": bus.is_open, "detail": detail})
             for pad in cfg.pads:
-                out.append({"id": f"pad:{cfg.port}#{pad.address}", "kind": "pad", "window": pad.window, "ok": bus.is_open, "detail": detail})
+                out.append({"id": f"pad:{cfg.port}#{pad.address}", "kind": "pad", "window": _api_window(pad.window), "ok": bus.is_open, "detail": detail})
             for p in cfg.printers:
                 paper = self._paper.get(index)
                 ok = bus.is_open and paper is not False
@@ -477,6 +486,11 @@ class Bridge:
 
     async def _audio_loop(self) -> None:
         await play_calls(self.http, self.config, self._audio)
+
+
+def _api_window(window: str) -> int | str:
+    """Windows are numbers on the server; configuration keeps them as text."""
+    return int(window) if window.isdigit() else window
 
 
 def _fan_out(handlers: list[Callable[[bytes], None]]) -> Callable[[bytes], None]:

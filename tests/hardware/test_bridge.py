@@ -180,3 +180,24 @@ def test_kiosk_ticket_printed_from_issued_event(tmp_path: Path) -> None:
         await server.stop()
 
     asyncio.run(main())
+
+
+def test_call_next_when_server_vanished_unnoticed_beeps_at_once(tmp_path: Path) -> None:
+    async def main() -> None:
+        hall = FakeHall()
+        hall.issue()
+        server = FakeServer(hall)
+        await server.start()
+        leds, pads, buses = window_buses(tmp_path, [8])
+        with leds, pads:
+            async with running_bridge(bridge_config(tmp_path, server.url, buses)) as bridge:
+                await until(lambda: bridge.connected, what="connected")
+                await server.stop()
+                bridge.connected = True  # as if the websocket had not noticed yet
+                pads.press(8, CALL)
+                await until(lambda: pads.keypads[8].shown == NETWORK_DOWN_TEXT, timeout=2, what="网络中断")
+                assert len(bridge.outbox) == 0
+                assert bridge.outbox.refused()[0][1] == "keypad"
+        await server.stop()
+
+    asyncio.run(main())

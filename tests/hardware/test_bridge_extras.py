@@ -129,15 +129,15 @@ def test_modbus_board_that_stops_answering_is_reported(tmp_path: Path) -> None:
             boards = [{"address": a, "window": a, "protocol": "modbus"} for a in (3, 4)]
             async with running_bridge(bridge_config(tmp_path, server.url, [{"port": leds.path, "led": boards}], heartbeat_s=30)) as bridge:
 
-                def state() -> dict[str, bool]:
+                def state() -> dict[int, bool]:
                     return {d["window"]: d["ok"] for d in hall.heartbeats[-1]} if hall.heartbeats else {}
 
-                await until(lambda: state() == {"3": True, "4": False}, what="board 4 reported silent")
-                assert {d["window"]: d["detail"] for d in hall.heartbeats[-1]}["4"] == "no answer"
+                await until(lambda: state() == {3: True, 4: False}, what="board 4 reported silent")
+                assert {d["window"]: d["detail"] for d in hall.heartbeats[-1]}[4] == "no answer"
                 leds.silent.clear()
                 hall.call("4")  # the next frame to board 4 is answered again
                 await until(lambda: leds.leds[4].shown == "1", what="board 4 shows the call")
-                await until(lambda: state() == {"3": True, "4": True}, what="board 4 back")
+                await until(lambda: state() == {3: True, 4: True}, what="board 4 back")
                 assert bridge.connected
         await server.stop()
 
