@@ -39,6 +39,7 @@ __all__ = [
 
 DEVICE_OFFLINE_SECONDS = 90.0  # bridges heartbeat every ~15 s: three missed beats and more
 _WAITING_LIMIT = 50
+_NO_SHOW_LIMIT = 20
 _WINDOW_STATE_EVENTS = (
     "ticket.called", "ticket.started", "ticket.finished", "ticket.no_show", "ticket.transferred",
     "ticket.suspended", "ticket.cancelled", "window.paused", "window.resumed", "window.signed_in",
@@ -127,8 +128,10 @@ def window_console(
 
     Returns ``{window, waiting: [{id, number, category, queue_class, priority, issued_at,
     waited_seconds}], waiting_total, suspended: [{id, number, category, kind}], today: {called,
-    finished, no_show, transferred, suspended}, current: {id, number, reason} | null}``. The
-    waiting list is what this window can serve, in queue order (at most 50). Raises ApiError.
+    finished, no_show, transferred, suspended}, no_show: [{id, number, category, window,
+    called_at}], current: {id, number, reason} | null}``. The waiting list is what this window can
+    serve, in queue order (at most 50); ``no_show`` lists the hall's 过号 tickets that may still
+    re-check in, latest first (at most 20), so any window can take a person back. Raises ApiError.
     """
     now = time.time() if now is None else now
     hall = hall_by_code(conn, hall_code)
@@ -155,6 +158,11 @@ def window_console(
         select(TicketRow.id, TicketRow.number, TicketRow.category, TicketRow.extra)
         .where(TicketRow.hall_id == hall.id, TicketRow.status == "suspended", TicketRow.window == window)
         .order_by(TicketRow.id)
+    ).all()
+    no_shows = conn.execute(
+        select(TicketRow.id, TicketRow.number, TicketRow.category, TicketRow.window, TicketRow.called_at)
+        .where(TicketRow.hall_id == hall.id, TicketRow.status == "no_show")
+        .order_by(TicketRow.called_at.desc(), TicketRow.id.desc()).limit(_NO_SHOW_LIMIT)
     ).all()
     start = _today_start(hall, layout, now)
     counts = dict.fromkeys(_COUNTED.values(), 0)
@@ -186,6 +194,10 @@ def window_console(
             {"id": r.id, "number": r.number, "category": r.category,
              "kind": (r.extra or {}).get("suspend_kind") or (r.extra or {}).get("kind")}
             for r in suspended
+        ],
+        "no_show": [
+            {"id": r.id, "number": r.number, "category": r.category, "window": r.window, "called_at": r.called_at}
+            for r in no_shows
         ],
         "today": counts,
         "current": current,

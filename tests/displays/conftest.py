@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -52,7 +52,8 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall]:
     """One hall for the module: every test only reads."""
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('pagedata') / 'hall.db'}")
     upgrade(db)
-    now = time.time()
+    # Midday in the hall's zone: "today" never straddles midnight, whenever the tests run.
+    now = datetime(2026, 11, 21, 12, 0, tzinfo=timezone(timedelta(hours=8))).timestamp()
     with db.write() as conn:
         hall_id = import_layout(conn, parse_layout(tomllib.loads(LAYOUT)))
         staff_id = add_user(conn, "clerk", PASSWORD, role="staff", halls=[HALL])
@@ -70,6 +71,7 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall]:
         _ticket(conn, hall_id, "A003", "suspended", 2000, now, window=1, extra={"suspend_kind": "holding"})
         a4 = _ticket(conn, hall_id, "A004", "called", 1500, now, window=1, called_at=now - 100)
         _ticket(conn, hall_id, "A005", "finished", 3000, now, window=1, called_at=now - 2000)  # 1000 s
+        _ticket(conn, hall_id, "F002", "no_show", 4000, now, window=8, called_at=now - 3000)
         conn.execute(update(WindowRow).where(WindowRow.hall_id == hall_id, WindowRow.number == 1)
                      .values(current_ticket_id=a4))
         reason = {"rule": "queue_key", "detail": {"waited_minutes": 23.3}}

@@ -119,3 +119,12 @@ def test_console_actions_by_keyboard(server: PageServer, browser: Browser, scree
     ticket = server.api("GET", f"/api/halls/{HALL}/snapshot", server.tokens["screen"]).json()
     assert all((w["current"] or {}).get("number") != called for w in ticket["windows"])
     expect(staff.locator("#s-today")).to_contain_text("过号 1", timeout=LIVE)
+
+    # The person comes back: re-check in from the 过号 list; the ticket waits again.
+    gone = staff.locator("#s-noshow tr", has_text=called)
+    expect(gone).to_have_count(1, timeout=LIVE)
+    waiting_before = staff.locator("#s-waiting tr").count()
+    gone.locator("button").click()
+    expect(staff.locator("#s-noshow tr")).to_have_count(0, timeout=LIVE)
+    expect(staff.locator("#s-waiting tr")).to_have_count(waiting_before + 1, timeout=LIVE)
+    expect(staff.locator("#s-waiting")).to_contain_text(called)

@@ -219,6 +219,16 @@
             onclick: function () { act(hallPath("/tickets/" + t.id + "/resume"), {}); } })]),
         ]));
       });
+      var gone = $("s-noshow");
+      gone.textContent = "";
+      (desk.no_show || []).forEach(function (t) {
+        gone.appendChild(Hall.el("tr", { "data-ticket": String(t.id) }, [
+          Hall.el("td", { class: "num", text: t.number }),
+          Hall.el("td", { text: (t.window ? t.window + "号窗口 " : "") + Hall.hhmm(t.called_at) }),
+          Hall.el("td", {}, [Hall.el("button", { type: "button", class: "secondary", text: "重新签到",
+            onclick: function () { act(hallPath("/tickets/" + t.id + "/recheck-in"), {}); } })]),
+        ]));
+      });
       var today = desk.today || {};
       Hall.text("s-today", "叫号 " + (today.called || 0) + " · 办结 " + (today.finished || 0) +
         " · 过号 " + (today.no_show || 0) + " · 转移 " + (today.transferred || 0));
