@@ -62,3 +62,25 @@ def test_hall_bridge_rejects_bad_config(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "hall.cli", "bridge", "--config", str(bad)], capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin"})
     assert out.returncode == 2
     assert "server.hall" in out.stderr or "server.token" in out.stderr
+
+
+def test_hall_bridge_runs_paints_boards_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import signal
+
+    from hardware.emulators import BusEmulator, LedBoard
+
+    with BusEmulator(leds=[LedBoard(8)], link=str(tmp_path / "ttyLED")) as leds:
+        cfg = tmp_path / "bridge.toml"
+        cfg.write_text(
+            '[server]\nurl = "http://127.0.0.1:9"\nhall = "h1"\ntoken = "t"\n'
+            f'[bridge]\noutbox = "{tmp_path / "outbox.db"}"\n'
+            f'[[bus]]\nport = "{leds.path}"\nled = [{{ address = 8, window = 8 }}]\n',
+            encoding="utf-8",
+        )
+        proc = subprocess.Popen([sys.executable, "-m", "hall.cli", "bridge", "--config", str(cfg)], stderr=subprocess.DEVNULL)
+        try:
+            # No server yet: a board that comes up still gets the idle text.
+            assert leds.wait_for(lambda r: any(x.value == "欢迎光临" for x in r), timeout=15)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(15) == 0
