@@ -128,3 +128,14 @@ def test_console_actions_by_keyboard(server: PageServer, browser: Browser, scree
     expect(staff.locator("#s-noshow tr")).to_have_count(0, timeout=LIVE)
     expect(staff.locator("#s-waiting tr")).to_have_count(waiting_before + 1, timeout=LIVE)
     expect(staff.locator("#s-waiting")).to_contain_text(called)
+
+    # A reload brings the console back to the window this browser signed in at …
+    staff.reload()
+    expect(staff.locator("#s-console")).to_be_visible(timeout=LIVE)
+    expect(staff.locator("#s-where")).to_contain_text("2号窗口", timeout=LIVE)
+    # … and after signing out, the clerk picks a window again.
+    staff.click("#s-signout")
+    expect(staff.locator("#s-pick")).to_be_visible(timeout=LIVE)
+    expect(window.locator("#win-staff")).to_have_text("", timeout=LIVE)
+    staff.reload()
+    expect(staff.locator("#s-pick")).to_be_visible(timeout=LIVE)

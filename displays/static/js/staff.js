@@ -62,6 +62,7 @@
 
   function logout() {
     Hall.setToken("staff", "");
+    localStorageSet("hall.staff.signed", "");
     token = "";
     if (live) { live.close(); live = null; }
     show("login");
@@ -99,12 +100,14 @@
     api("POST", windowPath("/sign-in"), {}).then(function () {
       localStorageSet("hall.staff.hall", hall);
       localStorageSet("hall.staff.window", windowNumber);
+      localStorageSet("hall.staff.signed", hall + "/" + windowNumber);
       openConsole();
     }, function (err) { alert(String(err)); });
   });
 
   $("s-signout").addEventListener("click", function () {
     api("POST", windowPath("/sign-out"), {}).then(function () {
+      localStorageSet("hall.staff.signed", "");
       if (live) { live.close(); live = null; }
       afterLogin();
     }, function (err) { showError(String(err)); });
@@ -339,8 +342,9 @@
   }
 
   // ---- start --------------------------------------------------------------------------------
+  // After a reload the console comes back only to the window this browser signed in at.
   if (!token) { show("login"); }
-  else if (hall && windowNumber && cfg.resume !== false) {
+  else if (hall && windowNumber && localStorageGet("hall.staff.signed") === hall + "/" + windowNumber) {
     Hall.text("s-user", localStorageGet("hall.staff.name") || "");
     openConsole();
   } else { afterLogin(); }
