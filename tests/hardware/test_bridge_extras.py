@@ -142,3 +142,56 @@ def test_modbus_board_that_stops_answering_is_reported(tmp_path: Path) -> None:
         await server.stop()
 
     asyncio.run(main())
+
+
+def test_rs485_to_ethernet_converter_over_socket_url(tmp_path: Path) -> None:
+    from hardware.protocols.ledframe import LedFrameParser
+
+    async def main() -> None:
+        hall = FakeHall()
+        server = FakeServer(hall)
+        await server.start()
+        parser = LedFrameParser()
+        texts: list[str] = []
+
+        async def converter(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while data := await reader.read(1024):
+                texts.extend(f.text for f in parser.feed(data) if f.address == 8)
+            writer.close()
+
+        tcp = await asyncio.start_server(converter, "127.0.0.1", 0)
+        port = tcp.sockets[0].getsockname()[1]
+        buses = [{"port": f"socket://127.0.0.1:{port}", "led": [{"address": 8, "window": 8}]}]
+        async with running_bridge(bridge_config(tmp_path, server.url, buses)) as bridge:
+            await until(lambda: bridge.connected and "欢迎光临" in texts, what="frame over TCP")
+            hall.issue()
+            hall.call("8")
+            await until(lambda: "请A001号到8号窗口" in texts, what="call over TCP")
+        tcp.close()
+        await tcp.wait_closed()
+        await server.stop()
+
+    asyncio.run(main())
+
+
+def test_printer_paper_out_is_reported(tmp_path: Path) -> None:
+    async def main() -> None:
+        hall = FakeHall()
+        server = FakeServer(hall)
+        await server.start()
+        printer = BusEmulator(printer=True, link=str(tmp_path / "ttyPRN"))
+        printer.paper_out = True
+        with printer:
+            raw = bridge_config(tmp_path, server.url, [{"port": printer.path, "printer": [{"kiosk": "K1"}]}], heartbeat_s=0.2)
+            async with running_bridge(raw):
+
+                def report() -> dict[str, object]:
+                    return next((d for d in hall.heartbeats[-1] if d["kind"] == "printer"), {}) if hall.heartbeats else {}
+
+                await until(lambda: report().get("ok") is False, what="paper out reported")
+                assert report()["detail"] == "paper out"
+                printer.paper_out = False
+                await until(lambda: report().get("ok") is True, what="paper back")
+        await server.stop()
+
+    asyncio.run(main())
