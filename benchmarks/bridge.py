@@ -155,6 +155,17 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         for emu in emulators:
             emu.start()
         bridge = Bridge(parse_config(raw, environ={}))
+        # When each call's event reached the bridge, to split server time from bridge + line time.
+        event_at: dict[tuple[int, str], float] = {}
+        on_message = bridge._on_message
+
+        async def timed(msg: dict[str, Any]) -> None:
+            if msg.get("type") == "ticket.called":
+                d = msg["data"]
+                event_at.setdefault((int(d["window"]), str(d["number"])), time.monotonic())
+            await on_message(msg)
+
+        bridge._on_message = timed  # type: ignore[method-assign]
         task = asyncio.create_task(bridge.run())
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30) as http:
@@ -186,9 +197,13 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 await asyncio.sleep(0.5)
 
             def latency(results: list[tuple[int, str, float]]) -> list[float]:
+                for w, text, _ in results:
+                    number = text[1:text.index("号")]
+                    bridge_ms.append((frames.seen[(window_at[w][1], text)] - event_at[(w, number)]) * 1000)
                 return [(frames.seen[(window_at[w][1], text)] - t0) * 1000 for w, text, t0 in results]
 
             frames.seen.clear()
+            bridge_ms: list[float] = []
             answers: list[float] = []
             singles: list[float] = []
             order = [1 + (i * 37) % WINDOWS for i in range(args.singles)]  # spread over buses
@@ -201,6 +216,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 await asyncio.sleep(0.05)
 
             single_answers = list(answers)
+            single_bridge = list(bridge_ms)
+            del bridge_ms[:]
             burst_answers: dict[str, list[float]] = {"spread": [], "one_bus": []}
             spread: list[float] = []
             one_bus: list[float] = []
@@ -236,6 +253,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 "burst20_spread_5_buses": summary(burst_answers["spread"]),
                 "burst20_one_bus": summary(burst_answers["one_bus"]),
             },
+            # From the event arriving at the bridge to the frame's last byte on the line.
+            "event_to_line": {"single": summary(single_bridge), "bursts": summary(bridge_ms)},
             "goal": {"single_p99_ms": 150, "met": percentile(singles, 99) <= 150},
             "python": platform.python_version(),
             "cpus": os.cpu_count(),

@@ -201,3 +201,26 @@ def test_call_next_when_server_vanished_unnoticed_beeps_at_once(tmp_path: Path) 
         await server.stop()
 
     asyncio.run(main())
+
+
+def test_call_whose_answer_is_lost_is_retried_with_its_key_and_done_once(tmp_path: Path) -> None:
+    async def main() -> None:
+        hall = FakeHall()
+        hall.issue()
+        hall.issue()
+        server = FakeServer(hall)
+        await server.start()
+        leds, pads, buses = window_buses(tmp_path, [8])
+        with leds, pads:
+            async with running_bridge(bridge_config(tmp_path, server.url, buses)) as bridge:
+                await until(lambda: bridge.connected, what="connected")
+                hall.lose_answers = 1  # the server calls A001, the answer never arrives
+                pads.press(8, CALL)
+                await until(lambda: len(bridge.outbox) == 0 and hall.lose_answers == 0, what="retried")
+                await until(lambda: leds.leds[8].shown == "请A001号到8号窗口", what="A001 shown")
+                await asyncio.sleep(0.3)
+                assert hall.calls == 1  # the retry got the stored answer, not a second call
+                assert len(hall.idempotent) == 1
+        await server.stop()
+
+    asyncio.run(main())
