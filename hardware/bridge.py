@@ -350,6 +350,16 @@ class Bridge:
         elif action == "pause":
             path = f"/api/halls/{hall}/windows/{window}/{'resume' if view.state == 'paused' else 'pause'}"
             body = {} if view.state == "paused" else {"reason": "呼叫器暂停"}
+        elif action == "hold":  # 0 + 确认: set the current ticket aside (持件挂起)
+            if view.current_id is None:
+                self._keypad_notice(bus_index, address, "无当前号")
+                return
+            path, body = f"/api/halls/{hall}/tickets/{view.current_id}/suspend", {"kind": "holding"}
+        elif action == "call-held":  # 3 + 确认: bring back the ticket held here last
+            if not view.held:
+                self._keypad_notice(bus_index, address, "无挂起号")
+                return
+            path = f"/api/halls/{hall}/tickets/{view.held[-1]}/resume"
         else:
             log.info("keypad %s at window %s: key %r has no action here", address, window, action)
             return

@@ -30,6 +30,7 @@ class WindowView:
     current_number: str | None = None
     last_finished_id: Any = None
     last_finished_number: str | None = None
+    held: list[Any] = field(default_factory=list)  # tickets suspended here (seen since connecting)
 
 
 @dataclass
@@ -50,9 +51,12 @@ class HallState:
         hall = snap.get("hall") or {}
         self.hall_name = str(hall.get("name") or hall.get("code") or "")
         self.categories = {str(c["code"]): str(c.get("name", c["code"])) for c in snap.get("categories", [])}
+        # The snapshot lists no suspended tickets: keep what we saw before the reconnect.
+        held = {number: view.held for number, view in self.windows.items()}
         self.windows = {}
         for w in snap.get("windows", []):
             view = self.window(w["number"])
+            view.held = held.get(view.number, [])
             view.state = str(w.get("state") or "idle")
             current = w.get("current")
             if current and view.state in ("called", "serving"):
@@ -98,6 +102,10 @@ class HallState:
             return None, gap
         if kind == "ticket.finished":
             view.last_finished_id, view.last_finished_number = data.get("id"), data.get("number")
+        if kind == "ticket.suspended" and data.get("id") not in view.held:
+            view.held.append(data.get("id"))
+        elif kind in ("ticket.resumed", "ticket.cancelled", "ticket.closed") and data.get("id") in view.held:
+            view.held.remove(data.get("id"))
         if kind in _ENDS_CURRENT and view.current_id is not None and data.get("id") == view.current_id:
             view.current_id = view.current_number = None
             if view.state in ("called", "serving"):

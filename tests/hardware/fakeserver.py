@@ -175,6 +175,26 @@ def build_app(hall: FakeHall) -> Starlette:
 
         return await write(request, work)
 
+    async def ticket_action(request: Request) -> Response:
+        tid, action = int(request.path_params["tid"]), request.path_params["action"]
+
+        def work(body: dict[str, Any]) -> tuple[int, Any]:
+            t = hall.tickets[tid]
+            if action == "suspend" and t.status in ("called", "serving"):
+                t.status = "suspended"
+                if t.window is not None:
+                    hall.current.pop(t.window, None)
+                hall.publish("ticket.suspended", hall._tdata(t) | {"kind": body.get("kind")})
+                return 200, {"ticket": hall._tdata(t)}
+            if action == "resume" and t.status == "suspended":
+                t.status = "waiting"
+                hall.waiting.insert(0, t.id)
+                hall.publish("ticket.resumed", hall._tdata(t))
+                return 200, {"ticket": hall._tdata(t)}
+            return 409, {"error": "illegal_move", "message": f"{action} on {t.status}"}
+
+        return await write(request, work)
+
     async def heartbeat(request: Request) -> Response:
         hall.heartbeats.append((await request.json())["devices"])
         return JSONResponse({})
@@ -214,6 +234,7 @@ def build_app(hall: FakeHall) -> Starlette:
         Route("/api/halls/{hall}/windows/{w}/{action}", window_action, methods=["POST"]),
         Route("/api/halls/{hall}/tickets/{tid:int}/rating", rating, methods=["POST"]),
         Route("/api/halls/{hall}/tickets/{tid:int}", ticket),
+        Route("/api/halls/{hall}/tickets/{tid:int}/{action}", ticket_action, methods=["POST"]),
         Route("/api/halls/{hall}/devices/heartbeat", heartbeat, methods=["POST"]),
         Route("/api/halls/{hall}/snapshot", snapshot),
         Route("/api/halls/{hall}/calls/{tid:int}/audio.wav", audio),

@@ -224,3 +224,31 @@ def test_call_whose_answer_is_lost_is_retried_with_its_key_and_done_once(tmp_pat
         await server.stop()
 
     asyncio.run(main())
+
+
+def test_keypad_hold_and_call_back_the_held_ticket(tmp_path: Path) -> None:
+    confirm = 0x0F
+
+    async def main() -> None:
+        hall = FakeHall()
+        hall.issue()
+        hall.issue()
+        server = FakeServer(hall)
+        await server.start()
+        leds, pads, buses = window_buses(tmp_path, [8])
+        with leds, pads:
+            async with running_bridge(bridge_config(tmp_path, server.url, buses)) as bridge:
+                await until(lambda: bridge.connected, what="connected")
+                pads.press(8, confirm, digit=3)  # nothing held yet
+                await until(lambda: pads.keypads[8].shown == "无挂起号", what="nothing held")
+                pads.press(8, CALL)
+                await until(lambda: bridge.state.windows["8"].current_id == 1, what="A001 called")
+                pads.press(8, confirm, digit=0)  # hold A001
+                await until(lambda: hall.tickets[1].status == "suspended", what="A001 held")
+                await until(lambda: bridge.state.windows["8"].held == [1], what="held seen")
+                pads.press(8, confirm, digit=3)  # call it back
+                await until(lambda: hall.tickets[1].status == "waiting" and hall.waiting[0] == 1, what="A001 back in line first")
+                await until(lambda: bridge.state.windows["8"].held == [], what="resume seen")
+        await server.stop()
+
+    asyncio.run(main())
