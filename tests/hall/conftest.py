@@ -93,24 +93,28 @@ def layout_file(tmp_path: Path) -> Path:
     return p
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database: a SQLite file, or a PostgreSQL schema of its own (dropped after)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hall.db'}"
-        return
-    base = request.getfixturevalue("postgres_url")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+@pytest.fixture
+def pg_database_url(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL schema of this test's own (dropped after), so parallel runs never collide."""
     import psycopg
 
-    plain = base.replace("postgresql+psycopg://", "postgresql://")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain, autocommit=True) as c:
         c.execute(f"CREATE SCHEMA {schema}")
     try:
-        yield pg_schema_url(base, schema)
+        yield pg_schema_url(postgres_url, schema)
     finally:
         with psycopg.connect(plain, autocommit=True) as c:
             c.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hall.db'}"
+    return str(request.getfixturevalue("pg_database_url"))
 
 
 # Monday 2026-11-23 09:00 in Asia/Shanghai: the hall is open.

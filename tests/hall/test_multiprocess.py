@@ -66,9 +66,8 @@ def window_loop(base: str, code: str, window: int, token: str, calls: list, erro
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.slow
-def test_two_processes_call_every_ticket_exactly_once(database_url, redis_url, tmp_path: Path):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the multi-process test runs on PostgreSQL")
+def test_two_processes_call_every_ticket_exactly_once(pg_database_url, redis_url, tmp_path: Path):
+    database_url = pg_database_url
     from websockets.sync.client import connect
 
     code = "conc"

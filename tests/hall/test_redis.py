@@ -30,9 +30,8 @@ def _recv_until(ws, pred, timeout=20.0):
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.slow
-def test_redis_outage_then_resync_and_cross_process_delivery(database_url, redis_url, tmp_path: Path):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("two processes need PostgreSQL")
+def test_redis_outage_then_resync_and_cross_process_delivery(pg_database_url, redis_url, tmp_path: Path):
+    database_url = pg_database_url
     from websockets.sync.client import connect
 
     code = "outage"
