@@ -148,12 +148,12 @@ class SerialBus:
                     log.exception("device event handler failed for %r", event)
 
     async def _write(self, writer: asyncio.StreamWriter) -> None:
-        while True:
+        while not self._closing:
             if not self._pending:
                 self._wake.clear()
-                await self._wake.wait()
-                if self._closing:
+                if self._closing:  # close() may have set the event just before we cleared it
                     return
+                await self._wake.wait()
                 continue
             key, data = next(iter(self._pending.items()))
             writer.write(data)
