@@ -80,6 +80,8 @@ def _count(st: HallState, hall: HallInfo, result: WriteResult) -> None:
             m.issued.labels(hall.code, d.get("category", "")).inc()
         elif t == "ticket.called":
             m.calls.labels(hall.code, str(d.get("window"))).inc()
+            if isinstance(d.get("waited_seconds"), int | float):
+                m.wait.labels(hall.code).observe(d["waited_seconds"])
         elif t == "ticket.finished":
             m.finished.labels(hall.code).inc()
     if result.status >= 400:
@@ -137,6 +139,29 @@ async def get_ticket(request: Request) -> Response:
         return _ticket_view(hall, row, staff=p.kind == "user")
 
     return _json(await anyio.to_thread.run_sync(read))
+
+
+async def list_tickets(request: Request) -> Response:
+    """Staff: tickets of today by status (default waiting), in queue order; at most 500."""
+    st = state_of(request)
+    hall = await hall_of(request, request.path_params["hall"])
+    p = require(await principal_of(request), "read_staff", hall.id)
+    status = request.query_params.get("status", "waiting")
+    category = request.query_params.get("category")
+    if status not in ("waiting", "called", "serving", "suspended", "no_show", "finished", "cancelled", "closed"):
+        raise invalid("unknown status", "status")
+
+    def read() -> list[dict[str, Any]]:
+        from queueing.numbering import hall_day
+
+        q = select(T).where(T.c.hall_id == hall.id, T.c.status == status, T.c.day == hall_day(st.clock.now(), hall.timezone).isoformat())
+        if category:
+            q = q.where(T.c.category == category)
+        with st.db.read() as conn:
+            rows = conn.execute(q.order_by(T.c.queue_key, T.c.id).limit(500)).all()
+        return [_ticket_view(hall, r, staff=p.kind == "user") for r in rows]
+
+    return _json({"tickets": await anyio.to_thread.run_sync(read)})
 
 
 def _ticket_view(hall: HallInfo, row: Any, *, staff: bool) -> dict[str, Any]:
@@ -417,6 +442,7 @@ def api_routes() -> list[Route]:
         Route("/api/auth/login", login, methods=["POST"]),
         Route("/api/halls", halls, methods=["GET"]),
         Route("/api/halls/{hall}/tickets", issue, methods=["POST"]),
+        Route("/api/halls/{hall}/tickets", list_tickets, methods=["GET"]),
         Route("/api/halls/{hall}/tickets/{id:int}", get_ticket, methods=["GET"]),
         Route("/api/halls/{hall}/tickets/{id:int}/rating", rating, methods=["POST"]),
         Route("/api/halls/{hall}/tickets/{id:int}/{action}", ticket_move, methods=["POST"]),

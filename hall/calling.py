@@ -113,7 +113,7 @@ def call_next(tx: HallTx, number: int, ticket_id: int | None = None) -> tuple[in
         tr = lifecycle.call(chosen, number, tx.now)
     except IllegalMove as e:
         raise illegal(e) from None
-    emit_transition(tx, chosen, tr, reason=reason)
+    emit_transition(tx, chosen, tr, reason=reason, waited_seconds=round(max(0.0, tx.now - chosen.wait_started_at), 1))
     tx.conn.execute(_HOLD, {"b_id": win.id, "current_ticket_id": chosen.id, "policy_state": new_state.to_dict()})
     tx.audit("window.call", f"{number}:{chosen.number}", {"rule": reason["rule"]})
     return 200, {"ticket": _ticket_brief(tr.ticket, tx), "reason": reason}

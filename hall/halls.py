@@ -54,20 +54,26 @@ def import_layout(
     """Insert or update the hall described by `layout` inside `conn`'s transaction; its id."""
     now = time.time() if now is None else now
     source = json.loads(json.dumps(dict(layout.source), default=str))
+    # An optional [server] table of the layout file holds server settings of the hall:
+    # public_snapshot = false makes screens present a screen token.
+    server = source.get("server") if isinstance(source.get("server"), dict) else {}
+    settings = {"public_snapshot": bool(server.get("public_snapshot", True))}
     hall_id = conn.execute(select(Hall.id).where(Hall.code == layout.code)).scalar()
     if hall_id is None:
         hall_id = conn.execute(
             insert(Hall)
             .values(
                 code=layout.code, name=layout.name, timezone=layout.timezone, layout=source,
-                settings={"public_snapshot": True}, created_at=now, updated_at=now,
+                settings=settings, created_at=now, updated_at=now,
             )
             .returning(Hall.id)
         ).scalar_one()
         conn.execute(insert(HallCounter).values(hall_id=hall_id, seq=0))
     else:
         conn.execute(
-            update(Hall).where(Hall.id == hall_id).values(name=layout.name, timezone=layout.timezone, layout=source, updated_at=now)
+            update(Hall)
+            .where(Hall.id == hall_id)
+            .values(name=layout.name, timezone=layout.timezone, layout=source, settings=settings, updated_at=now)
         )
     conn.execute(delete(Zone).where(Zone.hall_id == hall_id))
     if layout.zones:

@@ -48,6 +48,7 @@ _OPS: list[tuple[str, str, str, dict[str, Any] | None, dict[str, Any], int]] = [
      {"type": "object", "properties": {"token": {"type": "string"}, "role": {"type": "string"}, "name": {"type": "string"}}}, 200),
     ("get", "/api/halls", "Halls served", None, _ANY, 200),
     ("post", "/api/halls/{hall}/tickets", "Issue a ticket (取号); Idempotency-Key or idempotency_key", _ISSUE, _TICKET, 201),
+    ("get", "/api/halls/{hall}/tickets", "Today's tickets by ?status= (default waiting) and ?category=, in queue order (staff)", None, _ANY, 200),
     ("get", "/api/halls/{hall}/tickets/{id}", "One ticket (staff)", None, _ANY, 200),
     ("post", "/api/halls/{hall}/tickets/{id}/rating", "Rate a finished ticket (好差评), one per ticket",
      {"type": "object", "required": ["level"], "properties": {"level": {"type": "integer", "minimum": 1, "maximum": 5},

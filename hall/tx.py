@@ -77,13 +77,14 @@ class HallTx:
         return self.seq
 
     def audit(self, action: str, target: str = "", detail: dict[str, Any] | None = None) -> None:
-        """Record a staff or admin action (devices' actions are in the event log already)."""
+        """Record a staff, admin or system action (devices' actions are in the event log already)."""
         p = self.principal
-        if p is None or p.kind != "user":
+        if p is not None and p.kind != "user":
             return
         self.conn.execute(
             insert(AuditEntry).values(
-                at=self.now, hall_id=self.hall.id, user_id=p.id, device_id=None, actor=p.actor(),
+                at=self.now, hall_id=self.hall.id, user_id=p.id if p else None, device_id=None,
+                actor=p.actor() if p else "system",
                 action=action, target=target, detail=detail or {},
             )
         )

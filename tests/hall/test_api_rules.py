@@ -200,3 +200,35 @@ def test_device_heartbeat_emits_status_changes(hall):
     evs = [e for e in hall.client.get(f"{API}/events?since=0").json()["events"] if e["type"] == "device.status"]
     assert [e["data"]["online"] for e in evs] == [True, False]
     assert hall.post(f"{API}/devices/heartbeat", "bridge", {"devices": "x"}).status_code == 422
+
+
+def test_staff_ticket_list_and_call_audio(hall):
+    a = hall.issue("A")
+    hall.clock.advance(10)
+    f = hall.issue("F")
+    r = hall.client.get(f"{API}/tickets", headers=hall.headers("staff")).json()["tickets"]
+    assert [t["id"] for t in r] == [a["id"], f["id"]]
+    r = hall.client.get(f"{API}/tickets?category=F", headers=hall.headers("staff")).json()["tickets"]
+    assert [t["number"] for t in r] == ["F001"]
+    assert hall.client.get(f"{API}/tickets").status_code == 401
+    hall.clock.advance(300)
+    hall.post(f"{API}/windows/3/call")
+    wav = hall.client.get(f"{API}/calls/{f['id']}/audio.wav")
+    assert wav.status_code == 200 and wav.content[:4] == b"RIFF" and len(wav.content) > 10_000
+    assert hall.client.get(f"{API}/calls/{a['id']}/audio.wav").status_code == 404  # not called yet
+    assert 'hall_wait_seconds_count{hall="tiny"} 1.0' in hall.client.get("/metrics").text
+
+
+def test_private_screens_need_a_token(database_url, tmp_path, layout_file):
+    from starlette.testclient import TestClient
+
+    from hall.app import create_app
+    from hall.settings import load_settings
+
+    from .conftest import make_env
+
+    layout_file.write_text(layout_file.read_text(encoding="utf-8") + "\n[server]\npublic_snapshot = false\n", encoding="utf-8")
+    with TestClient(create_app(load_settings(make_env(database_url, tmp_path, layout_file)))) as c:
+        r = c.get(f"{API}/snapshot")
+        assert r.status_code == 401
+        assert c.get(f"{API}/events?since=0").status_code == 401
