@@ -28,13 +28,12 @@ import websockets
 from displays.led import call_text, idle_text, layout_strip, paused_text
 from hardware.config import BridgeConfig, BusConfig, LedConfig, PrinterConfig
 from hardware.hallstate import HallState
+from hardware.health import DeviceHealth
 from hardware.idcardhub import IdCardHub
-from hardware.liveness import AnswerWatch
 from hardware.outbox import Outbox, OutboxEntry
 from hardware.outputs import play_calls, print_issued
-from hardware.printing import PAPER_STATUS_QUERY, paper_ok
+from hardware.printing import PAPER_STATUS_QUERY
 from hardware.protocols.idcard import IdCardParser
-from hardware.protocols.modbus import ModbusParser
 from hardware.registry import (
     BoardProtocol,
     KeypadProtocol,
@@ -44,12 +43,12 @@ from hardware.registry import (
     keypad_protocol,
 )
 from hardware.serialbus import SerialBus
+from hardware.uplink import OutboxSender
 
 __all__ = ["Bridge", "NETWORK_DOWN_TEXT"]
 
 log = logging.getLogger(__name__)
 NETWORK_DOWN_TEXT = "网络中断"
-_RETRY_4XX = {408, 425, 429}  # "try again later" answers, not refusals
 _WINDOW_ACTIONS = {a: a for a in ("call", "recall", "no-show", "start", "finish")}
 # What a keypad shows when the server refuses an action (short: keypads have few characters).
 _REFUSAL_TEXT = {"window_busy": "请先开始办理", "window_paused": "暂停服务中", "no_current": "无当前号"}
@@ -66,20 +65,20 @@ class Bridge:
         self.connected = False
         self.outbox = Outbox(config.outbox)
         self._http = http
-        self._outbox_wake = asyncio.Event()
+        self._sender = OutboxSender(self.outbox, lambda: self.http, self._entry_failed_for_good, self._answered)
         self._stop = asyncio.Event()
         self._audio: asyncio.Queue[Any] = asyncio.Queue(maxsize=20)
         self._heartbeat_now = asyncio.Event()
         self.buses: list[SerialBus] = []
         self.idcards: IdCardHub | None = None
-        self.answers = AnswerWatch()
+        self.health = DeviceHealth()
+        self.answers = self.health.answers
         # window -> boards / keypads on it; (bus index, address) -> window for input.
         self._leds: dict[str, list[tuple[SerialBus, LedConfig, BoardProtocol]]] = {}
         self._keypads: dict[str, list[tuple[SerialBus, int, KeypadProtocol]]] = {}
         self._input_window: dict[tuple[int, str, int], str] = {}
         self._pages: dict[tuple[int, int], tuple[list[str], int, str | None]] = {}
         self._printers: dict[str, tuple[PrinterConfig, SerialBus | None]] = {}
-        self._paper: dict[int, bool | None] = {}
         self.printed = 0
         self._notice_until: dict[tuple[int, int], float] = {}
         self._next_page = 0.0
@@ -95,12 +94,12 @@ class Bridge:
         printer_only = bool(cfg.printers) and not (cfg.keypads or cfg.pads)
         raw_handlers: list[Callable[[bytes], None]] = []
         if printer_only:
-            raw_handlers.append(lambda data, i=index: self._paper.__setitem__(i, paper_ok(data)))
+            raw_handlers.append(self.health.paper_reader(index))
         if cfg.idcard_kiosk:
             raw_handlers.append(self._idcard_reader(cfg.idcard_kiosk))
         echoing = {led.address for led in cfg.leds if led.protocol == "modbus"}
         if echoing:
-            raw_handlers.append(self._echo_reader(index, echoing))
+            raw_handlers.append(self.health.echo_reader(index, echoing))
         bus = SerialBus(
             cfg,
             keypad=keypad,
@@ -110,7 +109,7 @@ class Bridge:
             on_open=self._repaint_bus,
             on_state=lambda _bus: self._heartbeat_now.set(),
             on_raw=_fan_out(raw_handlers) if raw_handlers else None,
-            on_written=(lambda key, _data, i=index, units=echoing: self._wrote(i, key, units)) if echoing else None,
+            on_written=(lambda key, _data, i=index, units=echoing: self.health.wrote(i, key, units)) if echoing else None,
         )
         self.buses.append(bus)
         for led in cfg.leds:
@@ -124,19 +123,6 @@ class Bridge:
             self._input_window[(index, "pad", pad.address)] = pad.window
         for p in cfg.printers:
             self._printers[p.kiosk] = (p, bus)
-
-    def _echo_reader(self, index: int, units: set[int]) -> Callable[[bytes], None]:
-        parser = ModbusParser(units)
-
-        def feed(data: bytes) -> None:
-            for echo in parser.feed(data):
-                self.answers.answered((index, echo.unit))
-
-        return feed
-
-    def _wrote(self, index: int, key: object, units: set[int]) -> None:
-        if isinstance(key, tuple) and key[0] == "led" and key[1] in units:
-            self.answers.wrote((index, key[1]))
 
     def _idcard_reader(self, kiosk: str) -> Callable[[bytes], None]:
         parser = IdCardParser()
@@ -168,7 +154,7 @@ class Bridge:
         tasks = [asyncio.create_task(bus.run(), name=f"bus {bus.port}") for bus in self.buses]
         tasks += [
             asyncio.create_task(self._ws_loop(), name="websocket"),
-            asyncio.create_task(self._outbox_loop(), name="outbox"),
+            asyncio.create_task(self._sender.run(), name="outbox"),
             asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
             asyncio.create_task(self._page_loop(), name="pages"),
             asyncio.create_task(self._audio_loop(), name="audio"),
@@ -222,7 +208,7 @@ class Bridge:
             log.info("server %s", "connected" if up else "unreachable")
         self.connected = up
         if up:
-            self._outbox_wake.set()
+            self._sender.wake.set()
 
     async def _on_message(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type")
@@ -368,7 +354,7 @@ class Bridge:
             return
         body["_device"] = {"bus": bus_index, "address": address}
         self.outbox.add("keypad", path, body, ttl=self.config.call_ttl)
-        self._outbox_wake.set()
+        self._sender.wake.set()
 
     def _rating(self, window: str, level: int) -> None:
         view = self.state.windows.get(window)
@@ -380,11 +366,9 @@ class Bridge:
         body = {"level": level, "reasons": [], "channel": self.config.rating_channel, "window": view.api_number}
         path = f"/api/halls/{self.config.hall}/tickets/{view.last_finished_id}/rating"
         self.outbox.add("rating", path, body, ttl=self.config.rating_ttl)
-        self._outbox_wake.set()
+        self._sender.wake.set()
 
     def _entry_failed_for_good(self, entry: OutboxEntry, status: int | None, answer: str) -> None:
-        self.outbox.refuse(entry, status, answer)
-        log.warning("%s %s refused (%s): %s", entry.kind, entry.path, status or "expired", answer[:200])
         device = entry.body.get("_device")
         if entry.kind == "keypad" and device:
             text = NETWORK_DOWN_TEXT if status is None else _REFUSAL_TEXT.get(_error_code(answer), "操作失败")
@@ -400,83 +384,17 @@ class Bridge:
             if nobody:
                 self._keypad_notice(device["bus"], device["address"], NO_ONE_WAITING_TEXT)
 
-    async def _outbox_loop(self) -> None:
-        failures = 0
-        while True:
-            entries = self.outbox.pending(50)
-            if not entries:
-                self._outbox_wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._outbox_wake.wait(), 5)
-                continue
-            for entry in entries:
-                if self.outbox.expired(entry):
-                    self._entry_failed_for_good(entry, None, "expired before the server answered")
-                    continue
-                body = {k: v for k, v in entry.body.items() if not k.startswith("_")}
-                try:
-                    r = await self.http.post(entry.path, json=body, headers={"Idempotency-Key": entry.key})
-                except httpx.ConnectError as exc:
-                    if entry.kind == "keypad":
-                        # Nothing reached the server, so nothing happened there: tell the keypad
-                        # now instead of retrying a call the person at the window is waiting on.
-                        self._entry_failed_for_good(entry, None, f"server unreachable: {exc}")
-                        continue
-                    status, answer = None, f"{type(exc).__name__}: {exc}"
-                except httpx.HTTPError as exc:
-                    # A timeout may hide a call the server did: retry with the same key, which
-                    # the server answers from its idempotency record.
-                    status, answer = None, f"{type(exc).__name__}: {exc}"
-                else:
-                    status, answer = r.status_code, r.text
-                if status is not None and status < 300:
-                    self.outbox.done(entry.key)
-                    self._answered(entry, answer)
-                    failures = 0
-                    continue
-                if status is not None and 400 <= status < 500 and status not in _RETRY_4XX:
-                    self._entry_failed_for_good(entry, status, answer)
-                    continue
-                self.outbox.failed(entry.key, f"{status}: {answer[:200]}")
-                failures += 1
-                # Back off, but wake at once when the websocket comes back.
-                self._outbox_wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._outbox_wake.wait(), min(0.2 * 2**failures, 5.0))
-                break
-
     # --------------------------------------------------------- health, printing, audio
 
     def device_report(self) -> list[dict[str, Any]]:
         """What `POST …/devices/heartbeat` carries: one entry per configured device."""
-        out: list[dict[str, Any]] = []
-        for index, bus in enumerate(self.buses):
-            cfg = bus.config
-            detail = "" if bus.is_open else bus.last_error
-            for led in cfg.leds:
-                silent = bus.is_open and self.answers.silent((index, led.address))
-                out.append({
-                    "id": f"led:{cfg.port}#{led.address}", "kind": "led", "window": _api_window(led.window),
-                    "ok": bus.is_open and not silent, "detail": "no answer" if silent else detail,
-                })
-            for kp in cfg.keypads:
-                out.append({"id": f"keypad:{cfg.port}#{kp.address}", "kind": "keypad", "window": _api_window(kp.window), "ok": bus.is_open, "detail": detail})
-            for pad in cfg.pads:
-                out.append({"id": f"pad:{cfg.port}#{pad.address}", "kind": "pad", "window": _api_window(pad.window), "ok": bus.is_open, "detail": detail})
-            for p in cfg.printers:
-                paper = self._paper.get(index)
-                ok = bus.is_open and paper is not False
-                out.append({"id": f"printer:{p.kiosk}", "kind": "printer", "ok": ok, "detail": "paper out" if paper is False else detail})
-        for kiosk, (p, bus_) in self._printers.items():
-            if bus_ is None:
-                out.append({"id": f"printer:{kiosk}", "kind": "printer", "ok": True, "detail": p.target or ""})
-        return out
+        return self.health.report(self.buses, self._printers)
 
     async def _heartbeat_loop(self) -> None:
         while True:
             for index, bus in enumerate(self.buses):
                 if bus.config.printers and bus.is_open and not (bus.config.keypads or bus.config.pads):
-                    self._paper[index] = None
+                    self.health.paper[index] = None
                     bus.send(PAPER_STATUS_QUERY, key="paper-status")
             await asyncio.sleep(0.5)  # give printers a moment to answer
             if self.connected:
@@ -496,11 +414,6 @@ class Bridge:
 
     async def _audio_loop(self) -> None:
         await play_calls(self.http, self.config, self._audio)
-
-
-def _api_window(window: str) -> int | str:
-    """Windows are numbers on the server; configuration keeps them as text."""
-    return int(window) if window.isdigit() else window
 
 
 def _fan_out(handlers: list[Callable[[bytes], None]]) -> Callable[[bytes], None]:
