@@ -193,7 +193,15 @@ class Bridge:
                 ):
                     try:
                         async for message in ws:
-                            await self._on_message(json.loads(message))
+                            try:
+                                parsed = json.loads(message)
+                                if not isinstance(parsed, dict):
+                                    raise ValueError("not a JSON object")
+                            except ValueError as exc:
+                                # Untrusted input: a bad message is dropped, the stream kept.
+                                log.warning("bad message from the server dropped: %s", exc)
+                                continue
+                            await self._on_message(parsed)
                     except websockets.ConnectionClosed:
                         pass
                     finally:
