@@ -201,7 +201,10 @@ class Bridge:
                                 # Untrusted input: a bad message is dropped, the stream kept.
                                 log.warning("bad message from the server dropped: %s", exc)
                                 continue
-                            await self._on_message(parsed)
+                            try:
+                                await self._on_message(parsed)
+                            except (KeyError, TypeError, ValueError, AttributeError):
+                                log.exception("message from the server not understood: %.200s", message)
                     except websockets.ConnectionClosed:
                         pass
                     finally:

@@ -45,3 +45,11 @@ def test_event_for_another_ticket_does_not_clear_current() -> None:
     st.load_snapshot(1, SNAP)
     assert st.apply(ev(2, "ticket.no_show", id=99, number="A099", window=8)) == (None, False)
     assert st.windows["8"].current_number == "A005"
+
+
+def test_odd_events_do_not_raise() -> None:
+    st = HallState()
+    st.load_snapshot(1, {"windows": [{"number": 8}]})
+    assert st.apply({"seq": 2, "type": "ticket.called", "data": {"window": 8}}) == ("8", False)
+    assert st.apply({"seq": 3, "type": "window.paused", "data": {}}) == (None, False)
+    assert st.apply({"type": "something.new"}) == (None, False)
