@@ -155,3 +155,26 @@ def test_server_down_while_pads_send_50_ratings_stores_exactly_50(tmp_path: Path
         await server.stop()
 
     asyncio.run(main())
+
+
+def test_call_next_while_server_down_beeps_and_calls_nobody(tmp_path: Path) -> None:
+    async def main() -> None:
+        server = RealServer(tmp_path)
+        await server.start()
+        t = await server.post("/api/halls/e2e/tickets", json={"category": "A", "channel": "kiosk"})
+        leds, pads, buses = window_buses(tmp_path, [8])
+        with leds, pads:
+            async with running_bridge(config(tmp_path, server, buses)) as bridge:
+                await until(lambda: bridge.connected, what="connected")
+                await server.stop()
+                await until(lambda: not bridge.connected, timeout=15, what="outage noticed")
+                pads.press(8, CALL)
+                await until(lambda: pads.keypads[8].shown == "网络中断" and pads.keypads[8].beeps == 1, timeout=1, what="网络中断")
+                await server.start()
+                await until(lambda: bridge.connected, timeout=15, what="back")
+                await asyncio.sleep(0.5)
+                assert not [e for e in await server.events() if e["type"] == "ticket.called"]
+                assert bridge.state.windows["8"].current_id is None and t["status"] == "waiting"
+        await server.stop()
+
+    asyncio.run(main())
