@@ -72,6 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q = s.add_parser("replay", help="re-run recorded days' people under a layout (what-if)")
     q.add_argument("--events", required=True)
     q.add_argument("--layout", required=True, help="the layout to try")
+    q.add_argument("--hours", choices=["activity", "layout"], default="activity",
+                   help="windows work while the recorded hall did (default) or the layout's hours")
     q.add_argument("--out")
     q.add_argument("--html")
     q.set_defaults(func=_replay)
@@ -217,7 +219,7 @@ def _replay(args: argparse.Namespace) -> int:
     try:
         layout_raw = _read_toml(args.layout)
         parse_layout(layout_raw)
-        result = replay(read_events(args.events), layout_raw)
+        result = replay(read_events(args.events), layout_raw, args.hours)
     except (LayoutError, CalibrationError, ValueError) as e:
         return _fail(str(e))
     _emit(result, args.out)

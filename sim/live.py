@@ -117,6 +117,10 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
                 if finished_all():
                     return  # everyone came and has been dealt with: the day is over
                 r = post(f"/windows/{number}/call", allow=(409,))
+                if r is None:
+                    # the window still holds a ticket (someone else acted on it): clear it
+                    post(f"/windows/{number}/no-show", allow=(409,))
+                    post(f"/windows/{number}/finish", allow=(409,))
                 ticket = (r or {}).get("ticket")
                 if not ticket:
                     yield env.timeout(poll)
@@ -153,7 +157,8 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
     hall_periods = tuple((60.0 * q.start, 60.0 * q.end) for q in layout.hours.periods)
     for w in layout.windows:
         env.process(window(w.number, tuple(periods.get(w.number, hall_periods))))
-    env.run(until=end if math.isfinite(end) else None)
+    # a day never runs past midnight plus the hall's closing: a guard against a stuck server
+    env.run(until=end if math.isfinite(end) else max(demand.close, start) + 86400.0)
     return {
         "hall": hall, "speed": speed, "simulated_minutes": round((env.now - start) / 60, 2),
         **counts,
