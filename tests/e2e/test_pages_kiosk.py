@@ -7,6 +7,7 @@ background it sits on at least 4.5:1, every button and input at least 60×60 px.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -215,6 +216,60 @@ def test_card_reader_typing_fills_the_id_number(kiosk: Page) -> None:
     kiosk.keyboard.press("Enter")
     expect(kiosk.locator("#id-number")).to_have_value(number)
     expect(kiosk.locator(".prio[data-priority=elderly]")).to_have_attribute("aria-pressed", "true")
+
+
+def test_serial_card_reader_number_arrives_through_the_bridge_socket(browser: Browser, server: PageServer) -> None:
+    """The bridge's loopback ID-card socket (hardware.idcardhub) fills the kiosk's ID field."""
+    import asyncio
+    import threading
+
+    from hardware.idcardhub import IdCardHub
+
+    hub = IdCardHub("127.0.0.1:0")
+    started = threading.Event()
+    box: dict[str, Any] = {}
+
+    async def serve() -> None:
+        box["loop"] = asyncio.get_running_loop()
+        box["stop"] = asyncio.Event()
+        task = asyncio.create_task(hub.run())
+        await hub.ready.wait()
+        started.set()
+        await box["stop"].wait()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    def publish(kiosk: str, number: str) -> int:
+        async def go() -> int:
+            return hub.publish(kiosk, number)
+        return asyncio.run_coroutine_threadsafe(go(), box["loop"]).result(5)
+
+    thread = threading.Thread(target=lambda: asyncio.run(serve()), daemon=True)
+    thread.start()
+    assert started.wait(5)
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    try:
+        page = context.new_page()
+        reader = f"ws://127.0.0.1:{hub.port}/?kiosk=kiosk-1"
+        page.goto(f"{server.base}/kiosk/{HALL}?token={server.tokens['kiosk']}&printer=none&reader={reader}")
+        expect(page.locator("button.zone")).to_have_count(2, timeout=LIVE)
+        number = id_number(dt.date(1948, 3, 4))
+        for _ in range(50):  # until the page has connected
+            if publish("kiosk-1", number):
+                break
+            page.wait_for_timeout(100)
+        expect(page.locator("#id-number")).to_have_value(number, timeout=LIVE)
+        expect(page.locator(".prio[data-priority=elderly]")).to_have_attribute("aria-pressed", "true")
+        # Another kiosk's reader does not reach this page.
+        page.fill("#id-number", "")
+        assert publish("kiosk-2", id_number(dt.date(1990, 1, 1))) == 0
+        page.wait_for_timeout(300)
+        expect(page.locator("#id-number")).to_have_value("")
+    finally:
+        context.close()
+        box["loop"].call_soon_threadsafe(box["stop"].set)
+        thread.join(5)
 
 
 def test_kiosk_returns_to_start_after_idle(browser: Browser, server: PageServer) -> None:

@@ -124,6 +124,27 @@
     if (ev.data && ev.data.type === "hall.idcard") { idFromReader(ev.data.id_number); }
   });
   document.addEventListener("hall:idcard", function (ev) { idFromReader(ev.detail && ev.detail.id_number); });
+  // A serial card reader reaches the page through the bridge's loopback socket (hardware/
+  // idcardhub.py). `?reader=ws://127.0.0.1:8766/?kiosk=kiosk-1` turns it on and is remembered.
+  (function connectReader() {
+    var url = new URLSearchParams(location.search).get("reader");
+    try {
+      if (url) { localStorage.setItem("hall.kiosk.reader", url); } else { url = localStorage.getItem("hall.kiosk.reader"); }
+    } catch (e) { /* private mode: use the address only */ }
+    if (!url || !/^wss?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(url)) { return; }
+    var delay = 1000;
+    function open() {
+      var ws = new WebSocket(url);
+      ws.onopen = function () { delay = 1000; };
+      ws.onmessage = function (m) {
+        var d = null;
+        try { d = JSON.parse(m.data); } catch (e) { return; }
+        if (d && d.type === "hall.idcard") { idFromReader(d.id_number); }
+      };
+      ws.onclose = function () { setTimeout(open, delay); delay = Math.min(delay * 2, 30000); };
+    }
+    open();
+  })();
   // Keyboard-wedge readers type 18 characters within a fraction of a second, then Enter.
   var wedge = "", wedgeAt = 0;
   document.addEventListener("keydown", function (ev) {
