@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import anyio
 import httpx
 from sqlalchemy import Connection, func, insert, select
 
@@ -31,6 +30,7 @@ from hall.operations.cursors import advance, read_cursor
 from hall.operations.live import check_alerts
 from hall.operations.models import PersonNotice
 from hall.operations.notify import LogNotifier, Notifier
+from hall.operations.threads import finish_in_thread
 from hall.operations.webhooks import deliver_due, enqueue
 from hall.registry import HallInfo
 
@@ -134,7 +134,7 @@ class OperationsLoop:
 
     async def _step(self, name: str, fn: Callable[[], Any]) -> Any:
         try:
-            return await anyio.to_thread.run_sync(fn)
+            return await finish_in_thread(fn)
         except Exception:  # noqa: BLE001 - one failing step must not stop the loop
             log.exception("operations step %s failed", name)
             return None

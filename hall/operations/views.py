@@ -71,13 +71,19 @@ class _Pages:
         def fmt_time(t: float | None) -> str:
             return "-" if t is None else datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M")
 
+        def fmt_due(t: float) -> str:
+            # Deadlines are the midnight after the due day: show the due day itself.
+            return datetime.fromtimestamp(t - 1, tz).strftime("%Y-%m-%d") + " 前"
+
         def mins(seconds: float | None) -> str:
             return "-" if seconds is None else f"{seconds / 60:.1f}分"
 
         def pct(share: float | None) -> str:
             return "-" if share is None else f"{share * 100:.1f}%"
 
-        html = self._env.get_template(name).render(hall=hall, fmt_time=fmt_time, mins=mins, pct=pct, **ctx)
+        html = self._env.get_template(name).render(
+            hall=hall, fmt_time=fmt_time, fmt_due=fmt_due, mins=mins, pct=pct, **ctx
+        )
         return HTMLResponse(html, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 

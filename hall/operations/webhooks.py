@@ -18,7 +18,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
 import httpx
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -27,6 +26,7 @@ from hall.events import envelope, export_data
 from hall.models import EventRow, Hall
 from hall.operations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from hall.operations.signing import backoff_seconds, signature_headers
+from hall.operations.threads import finish_in_thread
 
 __all__ = ["DEFAULT_TYPES", "add_endpoint", "enqueue", "due_deliveries", "record_attempt", "deliver_due", "Due"]
 
@@ -169,7 +169,7 @@ async def deliver_due(db: Database, client: httpx.AsyncClient, now: float | None
                 record_attempt(conn, delivery_id, ok, code, error, now)
 
     delivered = 0
-    for queue in await anyio.to_thread.run_sync(_due):
+    for queue in await finish_in_thread(_due):
         results: list[tuple[int, bool, int | None, str]] = []
         for item in queue:
             ok, code, error = await _post(client, item, now)
@@ -177,5 +177,5 @@ async def deliver_due(db: Database, client: httpx.AsyncClient, now: float | None
             if not ok:
                 break  # keep this receiver's events in order: the rest wait for the retry
             delivered += 1
-        await anyio.to_thread.run_sync(_record, results)
+        await finish_in_thread(lambda results=results: _record(results))
     return delivered

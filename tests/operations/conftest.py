@@ -6,6 +6,7 @@ manager, two staff users; `world` inserts tickets, events and ratings the way th
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from collections.abc import Iterator
@@ -30,16 +31,26 @@ LAYOUT = ROOT / "examples" / "halls" / "township.toml"
 def _pg_database(url: str) -> Iterator[Database]:
     schema = f"ops_{secrets.token_hex(6)}"
     admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in url else "?"
-    db = Database(f"{url}{sep}options={quote(f'-csearch_path={schema}')}")
     try:
-        yield db
-    finally:
-        db.dispose()
         with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        sep = "&" if "?" in url else "?"
+        # application_name marks this test's connections (the app's too: it gets the same URL).
+        db = Database(f"{url}{sep}options={quote(f'-csearch_path={schema}')}&application_name={schema}")
+        try:
+            yield db
+        finally:
+            db.dispose()
+            with admin.begin() as conn:
+                # A connection of this test that outlived the app (a worker thread finishing a
+                # statement) would deadlock with DROP SCHEMA: end it first.
+                conn.execute(
+                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE application_name = :n AND pid <> pg_backend_pid()"),
+                    {"n": schema},
+                )
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
         admin.dispose()
 
 
@@ -153,7 +164,7 @@ def app(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     from hall.settings import load_settings
     from queueing.clock import FixedClock
 
-    monkeypatch.setenv("HALL_OPS_INTERVAL", "0.2")
+    monkeypatch.setenv("HALL_OPS_INTERVAL", os.environ.get("DBG_OPS", "0.2"))
     settings = load_settings({
         "HALL_DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
         "HALL_DATA_DIR": str(tmp_path / "data"), "HALL_SECRET_KEY": "ops-test-secret",
