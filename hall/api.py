@@ -63,7 +63,7 @@ async def _write(
     if key is not None and (not isinstance(key, str) or len(key) > 150):
         raise invalid("an idempotency key is text of at most 150 characters", "idempotency_key")
     sig = f"{request.method} {request.url.path}"
-    result = await anyio.to_thread.run_sync(
+    result = await st.db.run_write(
         lambda: run_write(st.db, hall, principal, work, idempotency_key=key, request=sig, now=st.clock.now())
     )
     await st.publish(result.envelopes)

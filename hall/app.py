@@ -121,7 +121,7 @@ def create_app(
             await hub.stop()
             if redis is not None:
                 await redis.aclose()
-            db.dispose()
+            await anyio.to_thread.run_sync(lambda: db.dispose(wait=5.0))
 
     from hall.operations import operation_routes
     from hall.pages import page_routes

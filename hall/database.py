@@ -5,20 +5,26 @@ the hall's counter row (see hall.sequence); on SQLite it starts with `BEGIN IMME
 takes the database write lock up front: SQLAlchemy drops `with_for_update()` on SQLite, and a
 deferred transaction that reads and then writes can interleave with another writer.
 `Database.read()` gives a consistent snapshot (REPEATABLE READ on PostgreSQL, one SQLite read
-transaction in WAL mode). The server calls both from worker threads (anyio.to_thread).
+transaction in WAL mode). The server runs them in worker threads (see `run_write`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 __all__ = ["Database"]
+
+T = TypeVar("T")
 
 
 class Database:
@@ -36,8 +42,23 @@ class Database:
             kwargs.update(pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
         self.engine: Engine = create_engine(self.url, **kwargs)
         self._write_lock = threading.Lock()
+        self._writer: ThreadPoolExecutor | None = None
         if self.is_sqlite:
             _sqlite_setup(self.engine, synchronous)
+
+    async def run_write(self, fn: Callable[[], T]) -> T:
+        """Run a blocking write function off the event loop.
+
+        SQLite takes one writer at a time, so its writes go to ONE dedicated thread: a queue in
+        front of that thread costs far less than many threads taking turns at a lock (thread
+        switches and GIL hand-offs). PostgreSQL writes of different halls run in parallel in
+        anyio's worker threads.
+        """
+        if not self.is_sqlite:
+            return await anyio.to_thread.run_sync(fn)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hall-sqlite-writer")
+        return await asyncio.get_running_loop().run_in_executor(self._writer, fn)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -69,7 +90,17 @@ class Database:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
-    def dispose(self) -> None:
+    def dispose(self, wait: float = 0.0) -> None:
+        """Close every connection. With `wait`, first give work still running in threads (a
+        cancelled await leaves its thread running) up to `wait` seconds to hand its connection
+        back, so that none is left open behind a disposed pool."""
+        deadline = time.monotonic() + wait
+        checked_out = getattr(self.engine.pool, "checkedout", lambda: 0)
+        while checked_out() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
         self.engine.dispose()
 
 

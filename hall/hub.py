@@ -96,6 +96,7 @@ class Hub:
         self._streams: dict[str, _Stream] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._poller: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
         self.client_count = 0
 
     async def start(self) -> None:
@@ -103,14 +104,14 @@ class Hub:
         self._poller = asyncio.create_task(self._poll(), name="hall-hub-poller")
 
     async def stop(self) -> None:
+        """Stop polling and let running table reads finish.
+
+        Nothing is cancelled while it waits on a worker thread: a cancelled await abandons its
+        thread, which would hand its connection back after the engine was disposed.
+        """
+        self._stop.set()
         tasks = [t for t in (self._poller, *self._tasks) if t is not None]
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
-                pass
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def last_seq(self, hall: str) -> int | None:
         s = self._streams.get(hall)
@@ -247,8 +248,12 @@ class Hub:
             s.filling = False
 
     async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.poll_interval)
+        while not self._stop.is_set():
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.poll_interval)
+                return
+            except TimeoutError:
+                pass
             try:
                 counters = await anyio.to_thread.run_sync(self._read_counters)
                 for code, seq in counters.items():

@@ -184,3 +184,13 @@ def hall(database_url: str, tmp_path: Path, layout_file: Path, monkeypatch: pyte
         db.dispose()
 
 
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage() -> Iterator[None]:
+    # A database connection left open is reported (ResourceWarning, an error here) when it is
+    # collected; collecting after each test pins the report on the test that leaked it.
+    yield
+    import gc
+
+    gc.collect()
