@@ -1,5 +1,7 @@
 """`WS /ws/halls/{hall}?since=SEQ&token=T`: the live event stream of one hall.
 
+A hall whose screens need a token (layout `[server] public_snapshot = false`) also takes it as
+the first message, `{"type": "auth", "token": T}`, within 10 seconds.
 On connect the server sends the events after `since` (or a `snapshot` when there is no `since`
 or it is more than HALL_RESUME_LIMIT events back), then live envelopes in seq order. Without a
 token the stream is the public one. Close codes: 4401 token needed, 4403 not allowed, 4404
@@ -35,8 +37,6 @@ async def hall_stream(websocket: WebSocket) -> None:
             require(principal, "read_screen", hall.id)
         elif websocket.query_params.get("token"):
             raise ApiError(401, "unauthorized", "unknown token")
-        elif not hall.public_snapshot:
-            raise ApiError(401, "unauthorized", "token needed")
     except ApiError as e:
         await websocket.close(code=4000 + e.status, reason=e.code)
         return
@@ -44,8 +44,14 @@ async def hall_stream(websocket: WebSocket) -> None:
         since: int | None = int(websocket.query_params["since"]) if "since" in websocket.query_params else None
     except ValueError:
         since = None
-    audience = "staff" if principal is not None else "public"
     await websocket.accept()
+    if principal is None and not hall.public_snapshot:
+        # A hall whose screens need a token: it may come as the first message, {"type": "auth",
+        # "token": T}, for clients that keep tokens out of URLs (and so out of access logs).
+        principal = await _first_message_auth(websocket, hall)
+        if principal is None:
+            return
+    audience = "staff" if principal is not None else "public"
 
     queue: asyncio.Queue[tuple[int | None, str]] = asyncio.Queue(maxsize=st.settings.ws_queue)
     sender: asyncio.Task[None] | None = None
@@ -80,6 +86,33 @@ async def hall_stream(websocket: WebSocket) -> None:
             await websocket.close(code=1013, reason="too slow; resume with since")
         except Exception:  # noqa: BLE001 - already gone
             pass
+
+
+async def _first_message_auth(websocket: WebSocket, hall: Any) -> Any:
+    from hall.auth import resolve_token
+
+    st = state_of(websocket)
+    try:
+        msg = json.loads(await asyncio.wait_for(websocket.receive_text(), 10))
+        token = msg.get("token") if isinstance(msg, dict) and msg.get("type") == "auth" else None
+    except (TimeoutError, ValueError, WebSocketDisconnect, KeyError):
+        token = None
+    principal = None
+    if isinstance(token, str) and token:
+
+        def lookup() -> Any:
+            with st.db.read() as c:
+                return resolve_token(c, token)
+
+        principal = await anyio.to_thread.run_sync(lookup)
+    try:
+        if principal is None:
+            raise ApiError(401, "unauthorized", "token needed")
+        require(principal, "read_screen", hall.id)
+    except ApiError as e:
+        await websocket.close(code=4000 + e.status, reason=e.code)
+        return None
+    return principal
 
 
 async def _catch_up(websocket: WebSocket, st: Any, hall: Any, since: int | None, audience: str) -> int:

@@ -232,3 +232,29 @@ def test_private_screens_need_a_token(database_url, tmp_path, layout_file):
         r = c.get(f"{API}/snapshot")
         assert r.status_code == 401
         assert c.get(f"{API}/events?since=0").status_code == 401
+
+
+def test_private_stream_takes_the_token_as_first_message(database_url, tmp_path, layout_file):
+    import pytest
+    from starlette.testclient import TestClient
+    from starlette.websockets import WebSocketDisconnect
+
+    from hall.accounts import add_device
+    from hall.app import create_app
+    from hall.settings import load_settings
+
+    from .conftest import make_env
+
+    layout_file.write_text(layout_file.read_text(encoding="utf-8") + "\n[server]\npublic_snapshot = false\n", encoding="utf-8")
+    with TestClient(create_app(load_settings(make_env(database_url, tmp_path, layout_file)))) as c:
+        db = c.app.state.hall.db
+        with db.write() as conn:
+            _, token = add_device(conn, "screen", "tiny")
+        with c.websocket_connect("/ws/halls/tiny") as ws:
+            ws.send_json({"type": "auth", "token": token})
+            assert ws.receive_json()["type"] == "snapshot"
+        with pytest.raises(WebSocketDisconnect) as e:
+            with c.websocket_connect("/ws/halls/tiny") as ws:
+                ws.send_json({"type": "auth", "token": "wrong"})
+                ws.receive_json()
+        assert e.value.code == 4401
