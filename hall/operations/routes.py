@@ -19,6 +19,8 @@ POST /api/halls/{hall}/ops/windows/{w}/skills {categories, name?}   manager: 潮
 GET  /api/halls/{hall}/ops/stats?day=&format=json|csv|xlsx      manager
 GET  /api/halls/{hall}/ops/ratings-export?from=&to=&format=json|csv   manager: provincial fields
 GET|POST /api/halls/{hall}/ops/webhooks {url, secret, types?}  manager (GET: with delivery log)
+GET|PUT  /api/halls/{hall}/ops/settings {case_working_days, rating, booking, alerts, …}  manager
+                                                               (see hall.operations.config)
 ```
 Errors are the server's `{"error", "message"}` with a 4xx status.
 """
@@ -518,6 +520,37 @@ async def webhooks(request: Request) -> Response:
     return JSONResponse({"id": await _thread(work)}, status_code=201)
 
 
+async def ops_settings(request: Request) -> Response:
+    hall, p = await _manager(request)
+    st = state_of(request)
+    if request.method == "GET":
+        return JSONResponse({"operations": dict(hall.settings.get("operations") or {})})
+    body = await _body(request)
+    settings = {**dict(hall.settings), "operations": body}
+    try:
+        OpsConfig.build(hall.layout, settings)  # refuse what the loop could not use
+    except (ValueError, TypeError) as e:
+        raise invalid(f"operations settings: {e}") from None
+
+    def work() -> None:
+        from sqlalchemy import insert, update
+
+        from hall.models import AuditEntry, Hall
+
+        with st.db.write() as conn:
+            stamp = conn.execute(select(Hall.updated_at).where(Hall.id == hall.id)).scalar_one()
+            conn.execute(update(Hall).where(Hall.id == hall.id).values(
+                settings=settings, updated_at=max(now_of(st), float(stamp) + 0.001)))
+            conn.execute(insert(AuditEntry).values(
+                at=now_of(st), hall_id=hall.id, user_id=p.user_id, device_id=None, actor=p.actor(),
+                action="operations.settings", target=hall.code, detail=body,
+            ))
+        st.registry.refresh()
+
+    await _thread(work)
+    return JSONResponse({"operations": body})
+
+
 def api_routes() -> list[BaseRoute]:
     h = "/api/halls/{hall}"
     return [
@@ -536,4 +569,5 @@ def api_routes() -> list[BaseRoute]:
         Route(f"{h}/ops/stats", stats, methods=["GET"]),
         Route(f"{h}/ops/ratings-export", ratings_export, methods=["GET"]),
         Route(f"{h}/ops/webhooks", webhooks, methods=["GET", "POST"]),
+        Route(f"{h}/ops/settings", ops_settings, methods=["GET", "PUT"]),
     ]

@@ -126,3 +126,20 @@ def test_manager_pages_render_and_need_a_manager(app: App) -> None:
         assert "管理人员登录" in app.client.get(path).text
     booking = app.client.get("/book/township")
     assert booking.status_code == 200 and "预约办事" in booking.text
+
+
+def test_operations_settings_validated_and_applied(app: App) -> None:
+    bad = app.client.put(f"{H}/ops/settings", json={"case_working_days": 6},
+                         headers={"Authorization": f"Bearer {app.tokens['boss']}"})
+    assert bad.status_code == 422
+    ok = app.client.put(f"{H}/ops/settings", json={"case_working_days": 15, "booking": {"max_days_ahead": 2}},
+                        headers={"Authorization": f"Bearer {app.tokens['boss']}"})
+    assert ok.status_code == 200, ok.text
+    assert app.get(f"{H}/ops/settings", "boss").json()["operations"]["case_working_days"] == 15
+    app.post(f"{H}/ops/slots", "boss", {"category": "A", "day": "2026-03-06", "slots": [["09:00", "09:30"]], "capacity": 1})
+    slots = app.get(f"{H}/ops/slots").json()
+    assert slots["days"] == ["2026-03-04", "2026-03-05"] and slots["slots"] == []  # Friday is 3 days ahead
+    t = serve(app)
+    app.post(f"{H}/tickets/{t['id']}/rating", "pad", {"level": 1, "channel": "keypad"})
+    case = app.wait_for(f"{H}/ops/cases", "boss", lambda b: len(b["cases"]) == 1)["cases"][0]
+    assert case["working_days"] == 15
