@@ -192,7 +192,7 @@ class OperationsLoop:
         await self._step("webhook_enqueue", queue)
         if self.client is not None:
             try:
-                await deliver_due(db, self.client, t_hooks)
+                await deliver_due(db, self.client, t_hooks, crypto=getattr(st, "crypto", None))
             except Exception:  # noqa: BLE001
                 log.exception("webhook delivery failed")
 

@@ -513,7 +513,8 @@ async def webhooks(request: Request) -> Response:
     def work() -> int:
         with st.db.write() as conn:
             try:
-                return add_endpoint(conn, hall.id, url, secret, types, from_now=not body.get("from_start"))
+                return add_endpoint(conn, hall.id, url, secret, types, from_now=not body.get("from_start"),
+                                    crypto=st.crypto)
             except ValueError as e:
                 raise invalid(str(e), "url") from None
 

@@ -40,10 +40,24 @@ def _wanted(types: Sequence[str], event_type: str) -> bool:
     return any(event_type == p or (p.endswith(".") and event_type.startswith(p)) for p in patterns)
 
 
+def _seal(secret: str, crypto: Any) -> str:
+    return "enc:" + crypto.encrypt(secret, "webhook") if crypto is not None else secret
+
+
+def _open(stored: str, crypto: Any) -> str:
+    if stored.startswith("enc:"):
+        if crypto is None:
+            raise ValueError("a webhook secret is encrypted: pass the server's PersonalData")
+        return str(crypto.decrypt(stored[4:], "webhook"))
+    return stored
+
+
 def add_endpoint(
-    conn: Connection, hall_id: int, url: str, secret: str, types: Sequence[str] = (), from_now: bool = True
+    conn: Connection, hall_id: int, url: str, secret: str, types: Sequence[str] = (), from_now: bool = True,
+    crypto: Any = None,
 ) -> int:
-    """Register a receiver; with `from_now` it gets events after the current seq only."""
+    """Register a receiver; with `from_now` it gets events after the current seq only. With
+    `crypto` (the server's PersonalData) the shared secret is stored encrypted."""
     if not url.startswith(("http://", "https://")):
         raise ValueError("url must be http(s)")
     if len(secret) < 16:
@@ -53,7 +67,7 @@ def add_endpoint(
         start = conn.execute(select(func.max(EventRow.seq)).where(EventRow.hall_id == hall_id)).scalar() or 0
     return conn.execute(
         insert(WebhookEndpoint)
-        .values(hall_id=hall_id, url=url, secret=secret, types=list(types), active=True,
+        .values(hall_id=hall_id, url=url, secret=_seal(secret, crypto), types=list(types), active=True,
                 created_at=time.time(), seq=start)
         .returning(WebhookEndpoint.id)
     ).scalar_one()
@@ -109,7 +123,7 @@ class Due:
     attempts: int
 
 
-def due_deliveries(conn: Connection, now: float, per_endpoint: int = 50) -> list[list[Due]]:
+def due_deliveries(conn: Connection, now: float, per_endpoint: int = 50, crypto: Any = None) -> list[list[Due]]:
     """Per endpoint, its pending deliveries in seq order, when the oldest one is due now."""
     out: list[list[Due]] = []
     endpoints = conn.execute(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))).all()
@@ -122,7 +136,8 @@ def due_deliveries(conn: Connection, now: float, per_endpoint: int = 50) -> list
         ).all()
         if not rows or rows[0].next_at > now:
             continue
-        out.append([Due(r.id, ep.id, ep.url, ep.secret, r.seq, r.type, r.body, r.attempts) for r in rows])
+        secret = _open(ep.secret, crypto)
+        out.append([Due(r.id, ep.id, ep.url, secret, r.seq, r.type, r.body, r.attempts) for r in rows])
     return out
 
 
@@ -155,13 +170,13 @@ async def _post(client: httpx.AsyncClient, item: Due, now: float) -> tuple[bool,
     return ok, answer.status_code, "" if ok else answer.text[:200]
 
 
-async def deliver_due(db: Database, client: httpx.AsyncClient, now: float | None = None) -> int:
+async def deliver_due(db: Database, client: httpx.AsyncClient, now: float | None = None, crypto: Any = None) -> int:
     """Post what is due; returns how many deliveries succeeded. Database work runs in threads."""
     now = time.time() if now is None else now
 
     def _due() -> list[list[Due]]:
         with db.read() as conn:
-            return due_deliveries(conn, now)
+            return due_deliveries(conn, now, crypto=crypto)
 
     def _record(results: Iterable[tuple[int, bool, int | None, str]]) -> None:
         with db.write() as conn:

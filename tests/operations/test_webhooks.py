@@ -9,7 +9,8 @@ import anyio
 import httpx
 from sqlalchemy import select
 
-from hall.operations.models import WebhookAttempt, WebhookDelivery
+from hall.crypto import PersonalData
+from hall.operations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from hall.operations.signing import verify
 from hall.operations.webhooks import add_endpoint, deliver_due, enqueue
 from tests.operations.conftest import World
@@ -39,8 +40,11 @@ class Receiver:
 
 
 def test_receiver_failing_three_times_gets_every_event_once_in_order(world: World) -> None:
+    crypto = PersonalData("webhook-test-key")
     with world.db.write() as conn:
-        add_endpoint(conn, world.hall_id, "http://receiver.test/hook", SECRET, from_now=True)
+        add_endpoint(conn, world.hall_id, "http://receiver.test/hook", SECRET, from_now=True, crypto=crypto)
+        stored = conn.execute(select(WebhookEndpoint.secret)).scalar_one()
+    assert SECRET not in stored  # kept encrypted at rest
     t1 = world.ticket("A", 1000.0)
     t2 = world.ticket("B", 1001.0)
     world.rate(t1, 5, 1002.0)
@@ -55,7 +59,7 @@ def test_receiver_failing_three_times_gets_every_event_once_in_order(world: Worl
         async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as client:
             now = 1005.0
             for _ in range(12):
-                sent.append(await deliver_due(world.db, client, now))
+                sent.append(await deliver_due(world.db, client, now, crypto=crypto))
                 now += 20.0  # past each back-off (2, 4, 8 s)
         return sent
 
