@@ -1,8 +1,9 @@
 """Service-level alerts, pure: which alerts hold for a view of the hall now.
 
 Kinds (limits per hall, settings `operations.alerts`; a limit of 0 switches the kind off):
-- `waiting_per_window` — people waiting per open window in a zone (or the whole hall when a
-  window serves every zone) above `waiting_per_window` (default 10, the usual 潮汐 trigger);
+- `waiting_per_window` — people waiting in a zone per open window serving that zone (or, with
+  no zone figures, in the whole hall per open window) above `waiting_per_window` (default 10,
+  the usual 潮汐 trigger); the alert's subject is the zone code (or "hall");
 - `longest_wait` — the longest current wait above `longest_wait_minutes` (default 30);
 - `window_paused` — a window paused longer than `pause_minutes` (default 30);
 - `device_offline` — a device reported offline.
@@ -14,7 +15,7 @@ active keys says what to raise and what to clear, so a caller stores and notifie
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 __all__ = ["AlertRules", "HallView", "WindowView", "Alert", "evaluate", "diff"]
@@ -52,6 +53,7 @@ class HallView:
     windows: Sequence[WindowView]
     oldest_waiting_issued_at: float | None = None
     offline_devices: Sequence[str] = ()
+    by_zone: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # zone -> (waiting, open windows)
 
 
 @dataclass(frozen=True)
@@ -71,15 +73,20 @@ def evaluate(view: HallView, rules: AlertRules, now: float) -> dict[tuple[str, s
     """The alerts that hold now."""
     out: list[Alert] = []
     open_windows = sum(1 for w in view.windows if w.open)
-    if rules.waiting_per_window > 0 and view.waiting > 0:
-        # No open window at all with people waiting is the worst case: count it as infinite load.
-        per = view.waiting / open_windows if open_windows else float(view.waiting)
-        if per > rules.waiting_per_window or (open_windows == 0 and view.waiting > 0):
-            out.append(Alert(
-                "waiting_per_window", "hall", round(per, 2), rules.waiting_per_window,
-                f"每个开放窗口等候{per:.1f}人，超过{rules.waiting_per_window:g}人"
-                if open_windows else f"{view.waiting}人等候，无开放窗口",
-            ))
+    loads = dict(view.by_zone) if view.by_zone else {"hall": (view.waiting, open_windows)}
+    if rules.waiting_per_window > 0:
+        for subject, (waiting, open_n) in sorted(loads.items()):
+            if waiting <= 0:
+                continue
+            # No open window with people waiting is the worst case: alert whatever the limit.
+            per = waiting / open_n if open_n else float(waiting)
+            if per > rules.waiting_per_window or open_n == 0:
+                where = "" if subject == "hall" else f"{subject}区"
+                out.append(Alert(
+                    "waiting_per_window", subject, round(per, 2), rules.waiting_per_window,
+                    f"{where}每个开放窗口等候{per:.1f}人，超过{rules.waiting_per_window:g}人"
+                    if open_n else f"{where}{waiting}人等候，无开放窗口",
+                ))
     if rules.longest_wait_minutes > 0 and view.oldest_waiting_issued_at is not None:
         minutes = (now - view.oldest_waiting_issued_at) / 60.0
         if minutes > rules.longest_wait_minutes:

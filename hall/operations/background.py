@@ -161,7 +161,7 @@ class OperationsLoop:
 
             def alerts(hall: HallInfo = hall, cfg: OpsConfig = cfg, t: float = t) -> Any:
                 with db.write() as conn:
-                    return check_alerts(conn, hall.id, cfg, t)
+                    return check_alerts(conn, hall.id, cfg, t, hall.layout)
 
             def notices(hall: HallInfo = hall, cfg: OpsConfig = cfg, t: float = t) -> Any:
                 with db.write() as conn:

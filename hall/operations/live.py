@@ -23,12 +23,13 @@ from hall.operations.alerts import Alert, HallView, WindowView, diff, evaluate
 from hall.operations.config import OpsConfig
 from hall.operations.cursors import read_cursor
 from hall.operations.models import AlertRow
-from queueing.layout import LayoutError, parse_layout
+from queueing.layout import HallLayout, LayoutError, parse_layout
 
 __all__ = ["hall_view", "check_alerts", "open_alerts", "retarget_window"]
 
 
-def hall_view(conn: Connection, hall_id: int, now: float) -> HallView:
+def hall_view(conn: Connection, hall_id: int, now: float, layout: HallLayout | None = None) -> HallView:
+    """The alert view of a hall; with its layout, waiting and open windows also per zone."""
     waiting, oldest = conn.execute(
         select(func.count(), func.min(TicketRow.issued_at)).where(
             TicketRow.hall_id == hall_id, TicketRow.status == "waiting"
@@ -56,7 +57,25 @@ def hall_view(conn: Connection, hall_id: int, now: float) -> HallView:
     ).scalars():
         latest.setdefault(str((data or {}).get("id")), bool((data or {}).get("online")))
     offline = sorted(k for k, online in latest.items() if not online)
-    return HallView(int(waiting or 0), windows, oldest, offline)
+    by_zone: dict[str, tuple[int, int]] = {}
+    if layout is not None:
+        zone_of = {c.code: c.zone for c in layout.categories}
+        waiting_z: dict[str, int] = {}
+        for category, n in conn.execute(
+            select(TicketRow.category, func.count()).where(
+                TicketRow.hall_id == hall_id, TicketRow.status == "waiting"
+            ).group_by(TicketRow.category)
+        ):
+            z = zone_of.get(category, "")
+            waiting_z[z] = waiting_z.get(z, 0) + int(n)
+        open_z: dict[str, int] = {}
+        numbers = {w.number for w in layout.windows}
+        for w in windows:
+            if w.open and w.number in numbers:
+                for z in {zone_of.get(c, "") for c in layout.window(w.number).categories}:
+                    open_z[z] = open_z.get(z, 0) + 1
+        by_zone = {z: (waiting_z.get(z, 0), open_z.get(z, 0)) for z in set(waiting_z) | set(open_z)}
+    return HallView(int(waiting or 0), windows, oldest, offline, by_zone)
 
 
 def open_alerts(conn: Connection, hall_id: int) -> list[Any]:
@@ -65,10 +84,13 @@ def open_alerts(conn: Connection, hall_id: int) -> list[Any]:
     ))
 
 
-def check_alerts(conn: Connection, hall_id: int, cfg: OpsConfig, now: float) -> tuple[list[Alert], list[Any]]:
-    """Store what changed; returns (alerts raised, alert rows cleared)."""
+def check_alerts(
+    conn: Connection, hall_id: int, cfg: OpsConfig, now: float, layout: HallLayout | None = None
+) -> tuple[list[Alert], list[Any]]:
+    """Store what changed; returns (alerts raised, alert rows cleared). With the layout, the
+    waiting-per-window limit holds per zone."""
     read_cursor(conn, hall_id, "alerts", lock=True)
-    holding = evaluate(hall_view(conn, hall_id, now), cfg.alerts, now)
+    holding = evaluate(hall_view(conn, hall_id, now, layout), cfg.alerts, now)
     active = {(r.kind, r.subject): r for r in open_alerts(conn, hall_id)}
     raised, cleared_keys = diff(active, holding)
     for a in raised:

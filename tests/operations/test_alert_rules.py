@@ -53,3 +53,11 @@ def test_signature_verifies_and_rejects_tampering_and_replay() -> None:
 def test_backoff_doubles_up_to_cap() -> None:
     assert [backoff_seconds(n) for n in range(5)] == [0.0, 2.0, 4.0, 8.0, 16.0]
     assert backoff_seconds(40) == 3600.0
+
+
+def test_waiting_per_window_holds_per_zone() -> None:
+    view = HallView(15, TWO_OPEN, by_zone={"police": (12, 1), "social": (3, 2), "estate": (2, 0)})
+    got = evaluate(view, RULES, 0.0)
+    assert set(got) == {("waiting_per_window", "police"), ("waiting_per_window", "estate")}
+    assert got[("waiting_per_window", "police")].value == 12.0
+    assert "无开放窗口" in got[("waiting_per_window", "estate")].message

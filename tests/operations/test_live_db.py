@@ -54,3 +54,16 @@ def test_window_moved_to_other_categories_serves_them_next_call(world: World) ->
         spare = retarget_window(conn, world.hall_id, 9, ["A", "B"], time.time() + 2, name="潮汐窗口")
     assert spare["added"] and world.registry.refresh()
     assert world.registry.get("township").window(9).categories == {"A", "B"}
+
+
+def test_alert_subject_is_the_zone_when_the_layout_is_given(world: World) -> None:
+    cfg = OpsConfig.build(world.hall.layout, {"operations": {"alerts": {"waiting_per_window": 1}}})
+    with world.db.write() as conn:
+        conn.execute(update(WindowRow).where(WindowRow.hall_id == world.hall_id, WindowRow.number == 4)
+                     .values(staff_user_id=world.users["s1"]))
+    for i in range(3):
+        world.ticket("B", 1000.0 + i)
+    with world.db.write() as conn:
+        raised, _ = check_alerts(conn, world.hall_id, cfg, 1100.0, world.hall.layout)
+    # Window 4 serves D and A, both in zone "service" like B: 3 waiting per 1 open window.
+    assert [(a.subject, a.value) for a in raised] == [("service", 3.0)]
