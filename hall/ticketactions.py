@@ -104,8 +104,8 @@ def _resume(tx: HallTx, t: Ticket) -> Any:
 
 def rate_ticket(tx: HallTx, ticket_id: int, body: Any) -> tuple[int, dict[str, Any]]:
     """One rating per ticket, checked by hall.operations.ratings.check_rating (the 好差评 rules)."""
+    from hall.operations.config import rating_policy
     from hall.operations.ratings import (
-        RatingPolicy,
         RatingRefused,
         RatingRequest,
         TicketFacts,
@@ -133,7 +133,7 @@ def rate_ticket(tx: HallTx, ticket_id: int, body: Any) -> tuple[int, dict[str, A
     )
     facts = TicketFacts(t.status.value, t.finished_at, served_by, already)
     try:
-        checked = check_rating(request, facts, RatingPolicy(), tx.now)
+        checked = check_rating(request, facts, rating_policy(tx.hall), tx.now)
     except RatingRefused as e:
         status = 409 if e.code in ("already_rated", "not_finished", "period_over", "own_ticket") else 422
         raise ApiError(status, e.code, e.message) from None

@@ -31,7 +31,7 @@ from hall.operations.calendar import WorkingCalendar, china_calendar
 from hall.operations.ratings import RatingPolicy
 from queueing.layout import HallLayout
 
-__all__ = ["OpsConfig", "CASE_DAY_CHOICES"]
+__all__ = ["OpsConfig", "CASE_DAY_CHOICES", "rating_policy"]
 
 CASE_DAY_CHOICES = (5, 7, 15)
 
@@ -76,3 +76,12 @@ class OpsConfig:
             notify_ahead=int(raw.get("notify_ahead", 3)),
             device_offline_seconds=float(raw.get("device_offline_seconds", 90)),
         )
+
+
+def rating_policy(hall: Any) -> RatingPolicy:
+    """The hall's 好差评 policy (rating period, default level) for the server's rating path;
+    the defaults when the hall's operations settings are malformed (never raises)."""
+    try:
+        return OpsConfig.build(hall.layout, hall.settings).rating
+    except (ValueError, TypeError):
+        return RatingPolicy()

@@ -153,3 +153,12 @@ def test_webhook_registration_keeps_the_secret_out_of_answers(app: App) -> None:
     listed = app.get(f"{H}/ops/webhooks", "boss").json()["webhooks"]
     assert [w["url"] for w in listed] == ["http://127.0.0.1:9/hook"] and "s" * 20 not in str(listed)
     assert app.post(f"{H}/ops/webhooks", "clerk", {"url": "http://x/", "secret": "s" * 20}).status_code == 403
+
+
+def test_rating_period_follows_the_hall_settings(app: App) -> None:
+    headers = {"Authorization": f"Bearer {app.tokens['boss']}"}
+    assert app.client.put(f"{H}/ops/settings", json={"rating": {"period_days": 1}}, headers=headers).status_code == 200
+    t = serve(app)
+    app.clock.advance(86_400 + 60)
+    late = app.post(f"{H}/tickets/{t['id']}/rating", "pad", {"level": 5, "channel": "pad"})
+    assert late.status_code == 409 and late.json()["error"] == "period_over"
