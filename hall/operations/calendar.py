@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -145,10 +146,15 @@ def parse_years(data: Mapping[str, Any]) -> dict[int, YearPlan]:
     return years
 
 
+@lru_cache(maxsize=1)
+def _shipped_years() -> dict[int, YearPlan]:
+    raw = resources.files("hall.operations").joinpath("calendar_cn.json").read_text("utf-8")
+    return parse_years(json.loads(raw)["years"])
+
+
 def china_calendar(overrides: Mapping[str, Any] | None = None, strict: bool = False) -> WorkingCalendar:
     """Mainland China calendar from the shipped data, with optional per-year overrides."""
-    raw = resources.files("hall.operations").joinpath("calendar_cn.json").read_text("utf-8")
-    years = parse_years(json.loads(raw)["years"])
+    years = dict(_shipped_years())
     if overrides:
         years.update(parse_years(overrides))
     return WorkingCalendar(years=years, strict=strict)
