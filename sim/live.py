@@ -113,7 +113,7 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
         for a, b in periods:
             if env.now < a:
                 yield env.timeout(a - env.now)
-            while env.now < b or (b >= demand.close and env.now < end and pending()):
+            while env.now < b or (b >= demand.close and env.now < min(end, guard) and pending()):
                 if finished_all():
                     return  # everyone came and has been dealt with: the day is over
                 r = post(f"/windows/{number}/call", allow=(409,))
@@ -142,6 +142,9 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
                 counts["finished"] += 1
 
     expected = sum(1 for p in people if p.arrival < end)
+    # windows stop serving at most a day after closing, even if the server keeps a ticket open
+    # (an `until` would make the realtime clock sleep to it after the last process ended)
+    guard = max(demand.close, start) + 86400.0
 
     def pending() -> bool:
         return counts["issued"] > counts["called"] + counts["cancelled"] or any(
@@ -157,8 +160,7 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
     hall_periods = tuple((60.0 * q.start, 60.0 * q.end) for q in layout.hours.periods)
     for w in layout.windows:
         env.process(window(w.number, tuple(periods.get(w.number, hall_periods))))
-    # a day never runs past midnight plus the hall's closing: a guard against a stuck server
-    env.run(until=end if math.isfinite(end) else max(demand.close, start) + 86400.0)
+    env.run(until=end if math.isfinite(end) else None)
     return {
         "hall": hall, "speed": speed, "simulated_minutes": round((env.now - start) / 60, 2),
         **counts,
