@@ -29,8 +29,9 @@ from starlette.routing import BaseRoute, Route
 
 import displays
 from hall.errors import ApiError
+from hall.models import TicketRow
 from hall.operations.casebook import case_dict, list_cases
-from hall.operations.models import AlertRow
+from hall.operations.models import AlertRow, AppealRow
 from hall.operations.ratings import LEVEL_NAMES
 from hall.operations.reports import day_cases, day_rows
 from hall.operations.routes import config_of, now_of, parse_day
@@ -43,6 +44,7 @@ TEMPLATES = Path(displays.__file__).resolve().parent / "templates"
 WEEKDAYS = "一二三四五六日"
 ACTION_NAMES = {"open": "立案", "verify": "核实", "rectify": "整改", "explain": "解释说明",
                 "follow_up": "回访", "close": "办结", "withdraw": "申诉撤销"}
+APPEAL_NAMES = {"pending": "待复核", "upheld": "申诉成立", "rejected": "申诉不成立"}
 ALERT_NAMES = {"waiting_per_window": "等候过多", "longest_wait": "等候超时", "window_paused": "窗口暂停过长",
                "device_offline": "设备离线"}
 
@@ -115,13 +117,22 @@ def page_routes() -> list[BaseRoute]:
         show_all = request.query_params.get("all") == "1"
         now = now_of(st)
 
-        def read() -> list[dict[str, Any]]:
+        def read() -> tuple[list[dict[str, Any]], list[Any]]:
             with st.db.read() as conn:
-                return list_cases(conn, hall.id, now, status=None if show_all else "open")
+                rows = list_cases(conn, hall.id, now, status=None if show_all else "open")
+                appeals = conn.execute(
+                    select(AppealRow.id, AppealRow.filed_by, AppealRow.reason, AppealRow.filed_at, AppealRow.status,
+                           AppealRow.decided_by, AppealRow.decision_note, TicketRow.number)
+                    .join(TicketRow, TicketRow.id == AppealRow.ticket_id)
+                    .where(AppealRow.hall_id == hall.id)
+                    .order_by(AppealRow.status != "pending", AppealRow.id.desc()).limit(100)
+                ).all()
+            return rows, appeals
 
-        rows = await anyio.to_thread.run_sync(read)
+        rows, appeals = await anyio.to_thread.run_sync(read)
         return pages.render("ops/cases.html", hall, page="cases", token=token, cases=rows, show_all=show_all,
-                            overdue=sum(1 for c in rows if c["overdue"]), cfg=config_of(hall))
+                            overdue=sum(1 for c in rows if c["overdue"]), cfg=config_of(hall), appeals=appeals,
+                            appeal_names=APPEAL_NAMES)
 
     async def case(request: Request) -> Response:
         hall, token, login = await _manager_or_login(request, pages, "case")

@@ -162,3 +162,23 @@ def test_rating_period_follows_the_hall_settings(app: App) -> None:
     app.clock.advance(86_400 + 60)
     late = app.post(f"{H}/tickets/{t['id']}/rating", "pad", {"level": 5, "channel": "pad"})
     assert late.status_code == 409 and late.json()["error"] == "period_over"
+
+
+def test_appeal_filed_by_staff_decided_by_a_manager(app: App) -> None:
+    t = serve(app)
+    app.post(f"{H}/tickets/{t['id']}/rating", "pad", {"level": 1, "channel": "pad", "reasons": ["乱评"]})
+    app.wait_for(f"{H}/ops/cases", "boss", lambda b: len(b["cases"]) == 1)
+    filed = app.post(f"{H}/ops/appeals", "clerk", {"ticket_id": t["id"], "reason": "群众未办理即差评"})
+    assert filed.status_code == 201, filed.text
+    again = app.post(f"{H}/ops/appeals", "clerk", {"ticket_id": t["id"], "reason": "再次申诉"})
+    assert again.status_code == 409
+    appeal_id = filed.json()["id"]
+    assert app.post(f"{H}/ops/appeals/{appeal_id}/decide", "clerk", {"upheld": True, "note": "x"}).status_code == 403
+    page = app.client.get(f"/ops/township/cases?token={app.tokens['boss']}")
+    assert f'data-appeal="{appeal_id}"' in page.text and "待复核" in page.text
+    done = app.post(f"{H}/ops/appeals/{appeal_id}/decide", "boss", {"upheld": True, "note": "核实为误评"})
+    assert done.status_code == 200 and done.json()["status"] == "upheld"
+    (case,) = app.get(f"{H}/ops/cases", "boss").json()["cases"]
+    assert case["status"] == "withdrawn"
+    day = next(r for r in app.get(f"{H}/ops/stats", "boss", day="2026-03-03").json()["rows"] if r["dimension"] == "day")
+    assert (day["ratings"], day["cases"]) == (0, 0)
