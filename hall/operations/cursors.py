@@ -8,6 +8,8 @@ the same events at once; its work and the new position commit together.
 from __future__ import annotations
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hall.operations.models import OpCursor
 
@@ -21,7 +23,14 @@ def read_cursor(conn: Connection, hall_id: int, name: str, lock: bool = False) -
         query = query.with_for_update()
     seq = conn.execute(query).scalar()
     if seq is None:
-        conn.execute(insert(OpCursor).values(hall_id=hall_id, name=name, seq=0))
+        # Two processes may both find no row: the loser's insert is a no-op, then both lock it.
+        values = {"hall_id": hall_id, "name": name, "seq": 0}
+        if conn.dialect.name == "postgresql":
+            conn.execute(pg_insert(OpCursor).values(**values).on_conflict_do_nothing())
+        elif conn.dialect.name == "sqlite":
+            conn.execute(sqlite_insert(OpCursor).values(**values).on_conflict_do_nothing())
+        else:  # pragma: no cover - the two supported databases are above
+            conn.execute(insert(OpCursor).values(**values))
         seq = conn.execute(query).scalar()
     return int(seq or 0)
 

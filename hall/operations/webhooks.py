@@ -33,6 +33,7 @@ __all__ = ["DEFAULT_TYPES", "add_endpoint", "enqueue", "due_deliveries", "record
 # With no types configured, an endpoint gets ticket and rating events.
 DEFAULT_TYPES = ("ticket.",)
 BATCH = 500
+LEASE = 120.0  # seconds a process holds an endpoint's head delivery while posting it
 
 
 def _wanted(types: Sequence[str], event_type: str) -> bool:
@@ -123,8 +124,14 @@ class Due:
     attempts: int
 
 
-def due_deliveries(conn: Connection, now: float, per_endpoint: int = 50, crypto: Any = None) -> list[list[Due]]:
-    """Per endpoint, its pending deliveries in seq order, when the oldest one is due now."""
+def due_deliveries(
+    conn: Connection, now: float, per_endpoint: int = 50, crypto: Any = None, lease: float | None = None
+) -> list[list[Due]]:
+    """Per endpoint, its pending deliveries in seq order, when the oldest one is due now.
+
+    With `lease` (seconds; inside a write transaction) the oldest one is claimed by moving its
+    `next_at` forward with a guarded update, so a second server process skips that endpoint
+    while this one posts (its `record_attempt` then sets the real next time)."""
     out: list[list[Due]] = []
     endpoints = conn.execute(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))).all()
     for ep in endpoints:
@@ -136,6 +143,14 @@ def due_deliveries(conn: Connection, now: float, per_endpoint: int = 50, crypto:
         ).all()
         if not rows or rows[0].next_at > now:
             continue
+        if lease is not None:
+            claimed = conn.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id == rows[0].id, WebhookDelivery.next_at <= now)
+                .values(next_at=now + lease)
+            ).rowcount
+            if claimed != 1:
+                continue
         secret = _open(ep.secret, crypto)
         out.append([Due(r.id, ep.id, ep.url, secret, r.seq, r.type, r.body, r.attempts) for r in rows])
     return out
@@ -175,8 +190,8 @@ async def deliver_due(db: Database, client: httpx.AsyncClient, now: float | None
     now = time.time() if now is None else now
 
     def _due() -> list[list[Due]]:
-        with db.read() as conn:
-            return due_deliveries(conn, now, crypto=crypto)
+        with db.write() as conn:
+            return due_deliveries(conn, now, crypto=crypto, lease=LEASE)
 
     def _record(results: Iterable[tuple[int, bool, int | None, str]]) -> None:
         with db.write() as conn:

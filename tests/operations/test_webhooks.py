@@ -97,3 +97,31 @@ def test_unreachable_receiver_keeps_the_delivery_pending(world: World) -> None:
     with world.db.read() as conn:
         row = conn.execute(select(WebhookDelivery)).one()
     assert row.status == "pending" and row.attempts == 1 and row.next_at == 1005.0
+
+
+def test_two_deliverers_at_once_post_each_event_once(world: World) -> None:
+    with world.db.write() as conn:
+        add_endpoint(conn, world.hall_id, "http://receiver.test/hook", SECRET)
+    for i in range(5):
+        world.ticket("A", 1000.0 + i)
+    with world.db.write() as conn:
+        assert enqueue(conn, 1010.0) == 5
+    receiver = Receiver(failures=0)
+
+    async def run() -> list[int]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as client:
+            got = []
+            for now in (1011.0, 1012.0, 1013.0):
+                async with anyio.create_task_group() as tg:
+                    results: list[int] = []
+
+                    async def one(now: float = now, results: list[int] = results) -> None:
+                        results.append(await deliver_due(world.db, client, now))
+
+                    tg.start_soon(one)
+                    tg.start_soon(one)
+                got.extend(results)
+            return got
+
+    assert sum(anyio.run(run)) == 5
+    assert receiver.calls == 5 and len(receiver.accepted) == 5
