@@ -136,7 +136,13 @@ def test_manager_works_a_case_to_closed_and_the_day_report_shows_it_on_time(
             expect(case_row.locator(".case-result")).to_have_text("按时办结")
             if screenshot_dir:
                 page.screenshot(path=str(Path(screenshot_dir) / "ops-day-report.png"), full_page=True)
-                page.emulate_media(media="print")
-                page.pdf(path=str(Path(screenshot_dir) / "ops-day-report.pdf"), format="A4")
+            # Printed: no navigation or print button, and the whole report on one A4 sheet.
+            page.emulate_media(media="print")
+            expect(page.locator("header.ops")).to_be_hidden()
+            expect(page.locator("button", has_text="打印日报")).to_be_hidden()
+            pdf = page.pdf(format="A4", prefer_css_page_size=True)
+            assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1
+            if screenshot_dir:
+                (Path(screenshot_dir) / "ops-day-report.pdf").write_bytes(pdf)
         finally:
             browser.close()
