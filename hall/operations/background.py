@@ -33,6 +33,7 @@ from hall.operations.notify import LogNotifier, Notifier
 from hall.operations.threads import finish_in_thread
 from hall.operations.webhooks import deliver_due, enqueue
 from hall.registry import HallInfo
+from queueing.estimate import competing_categories
 
 __all__ = ["OperationsLoop", "record_default_ratings", "person_notices"]
 
@@ -72,7 +73,10 @@ def record_default_ratings(db: Any, hall: HallInfo, cfg: OpsConfig, now: float, 
 
 
 def person_notices(conn: Connection, hall: HallInfo, cfg: OpsConfig, crypto: Any, now: float) -> list[tuple[str, str, str]]:
-    """Record the notices due now; returns (phone, text, kind) to send after the commit."""
+    """Record the notices due now; returns (phone, text, kind) to send after the commit.
+
+    "Ahead" counts like the ticket's own estimate: waiting tickets of the categories that share
+    its windows (queueing.estimate.competing_categories) that are earlier in the queue."""
     out: list[tuple[str, str, str]] = []
     start = read_cursor(conn, hall.id, "notices", lock=True)
     calls = conn.execute(
@@ -107,7 +111,8 @@ def person_notices(conn: Connection, hall: HallInfo, cfg: OpsConfig, crypto: Any
         for t in waiting:
             ahead = conn.execute(
                 select(func.count()).select_from(TicketRow).where(
-                    TicketRow.hall_id == hall.id, TicketRow.status == "waiting", TicketRow.category == t.category,
+                    TicketRow.hall_id == hall.id, TicketRow.status == "waiting",
+                    TicketRow.category.in_(competing_categories(hall.layout, t.category)),
                     TicketRow.queue_key < t.queue_key,
                 )
             ).scalar_one()
