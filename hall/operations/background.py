@@ -41,8 +41,11 @@ log = logging.getLogger("hall.operations")
 DAY = 86_400.0
 
 
-def record_default_ratings(db: Any, hall: HallInfo, cfg: OpsConfig, now: float, limit: int = 200) -> int:
-    """Rate with the hall's default level the finished tickets whose rating period is over."""
+def record_default_ratings(
+    db: Any, hall: HallInfo, cfg: OpsConfig, now: float, limit: int = 200, published: list[Any] | None = None
+) -> int:
+    """Rate with the hall's default level the finished tickets whose rating period is over; their
+    `ticket.rated` envelopes are appended to `published` for the caller to publish."""
     if cfg.rating.default_level is None:
         return 0
     from hall.tx import run_write
@@ -69,6 +72,8 @@ def record_default_ratings(db: Any, hall: HallInfo, cfg: OpsConfig, now: float, 
         return 200, {"rated": len(rows)}
 
     result = run_write(db, hall, None, work, now=now)
+    if published is not None:
+        published.extend(result.envelopes)
     return int(result.body["rated"])
 
 
@@ -172,7 +177,14 @@ class OperationsLoop:
                 with db.write() as conn:
                     return person_notices(conn, hall, cfg, st.crypto, t)
 
-            await self._step("default_ratings", lambda hall=hall, cfg=cfg, t=t: record_default_ratings(db, hall, cfg, t))
+            envelopes: list[Any] = []
+            await self._step("default_ratings",
+                             lambda hall=hall, cfg=cfg, t=t, out=envelopes: record_default_ratings(db, hall, cfg, t, published=out))
+            if envelopes and hasattr(st, "publish"):
+                try:
+                    await st.publish(envelopes)
+                except Exception:  # noqa: BLE001 - the events are stored; the hub fills gaps
+                    log.exception("publishing default ratings failed")
             await self._step("cases", cases)
             await self._step("no_shows", noshows)
             changed = await self._step("alerts", alerts)
