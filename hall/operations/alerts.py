@@ -54,6 +54,7 @@ class HallView:
     oldest_waiting_issued_at: float | None = None
     offline_devices: Sequence[str] = ()
     by_zone: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # zone -> (waiting, open windows)
+    zone_names: Mapping[str, str] = field(default_factory=dict)  # for the messages
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def evaluate(view: HallView, rules: AlertRules, now: float) -> dict[tuple[str, s
             # No open window with people waiting is the worst case: alert whatever the limit.
             per = waiting / open_n if open_n else float(waiting)
             if per > rules.waiting_per_window or open_n == 0:
-                where = "" if subject == "hall" else f"{subject}区"
+                where = "" if subject == "hall" else view.zone_names.get(subject, subject)
                 out.append(Alert(
                     "waiting_per_window", subject, round(per, 2), rules.waiting_per_window,
                     f"{where}每个开放窗口等候{per:.1f}人，超过{rules.waiting_per_window:g}人"

@@ -75,7 +75,8 @@ def hall_view(conn: Connection, hall_id: int, now: float, layout: HallLayout | N
                 for z in {zone_of.get(c, "") for c in layout.window(w.number).categories}:
                     open_z[z] = open_z.get(z, 0) + 1
         by_zone = {z: (waiting_z.get(z, 0), open_z.get(z, 0)) for z in set(waiting_z) | set(open_z)}
-    return HallView(int(waiting or 0), windows, oldest, offline, by_zone)
+    names = {z.code: z.name for z in layout.zones} if layout is not None else {}
+    return HallView(int(waiting or 0), windows, oldest, offline, by_zone, names)
 
 
 def open_alerts(conn: Connection, hall_id: int) -> list[Any]:

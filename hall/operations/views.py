@@ -44,6 +44,8 @@ TEMPLATES = Path(displays.__file__).resolve().parent / "templates"
 WEEKDAYS = "一二三四五六日"
 ACTION_NAMES = {"open": "立案", "verify": "核实", "rectify": "整改", "explain": "解释说明",
                 "follow_up": "回访", "close": "办结", "withdraw": "申诉撤销"}
+KIND_NAMES = {"comprehensive": "无差别综合窗口", "zone": "分领域综窗", "dedicated": "专窗", "help_desk": "帮办代办",
+              "complaint": "办不成事反映", "cross_province": "跨省通办"}
 APPEAL_NAMES = {"pending": "待复核", "upheld": "申诉成立", "rejected": "申诉不成立"}
 ALERT_NAMES = {"waiting_per_window": "等候过多", "longest_wait": "等候超时", "window_paused": "窗口暂停过长",
                "device_offline": "设备离线"}
@@ -55,7 +57,8 @@ def _env() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
-    env.globals.update(level_names=LEVEL_NAMES, action_names=ACTION_NAMES, alert_names=ALERT_NAMES)
+    env.globals.update(level_names=LEVEL_NAMES, action_names=ACTION_NAMES, alert_names=ALERT_NAMES,
+                       kind_names=KIND_NAMES)
     return env
 
 

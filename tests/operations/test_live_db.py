@@ -67,3 +67,4 @@ def test_alert_subject_is_the_zone_when_the_layout_is_given(world: World) -> Non
         raised, _ = check_alerts(conn, world.hall_id, cfg, 1100.0, world.hall.layout)
     # Window 4 serves D and A, both in zone "service" like B: 3 waiting per 1 open window.
     assert [(a.subject, a.value) for a in raised] == [("service", 3.0)]
+    assert raised[0].message.startswith("便民服务区每个开放窗口等候3.0人")
