@@ -47,6 +47,16 @@ async def slots(request: Request) -> Response:
     capacity = body.get("capacity")
     if day is None:
         raise invalid("day is required", "day")
+    every = body.get("every_minutes")
+    if spans is None and every is not None:
+        # Fill the hall's opening hours (the category's own hours when it has them).
+        if not isinstance(every, int) or isinstance(every, bool):
+            raise invalid("every_minutes must be a whole number", "every_minutes")
+        cat_code = str(body.get("category") or "")
+        hours = hall.layout.hours
+        if hall.has_category(cat_code) and hall.layout.category(cat_code).hours is not None:
+            hours = hall.layout.category(cat_code).hours
+        spans = [list(s) for s in appts.spans_from_hours(hours, every)]
     if not isinstance(spans, list) or not spans or not all(
         isinstance(s, list) and len(s) == 2 and all(isinstance(x, str) and re.match(r"^\d{2}:\d{2}$", x) for x in s)
         for s in spans

@@ -32,6 +32,7 @@ from hall.operations.models import AppointmentRow, SlotRow
 from hall.registry import HallInfo
 
 __all__ = [
+    "spans_from_hours",
     "create_slots",
     "open_slots",
     "book",
@@ -81,6 +82,20 @@ def create_slots(
                                        end_at=e, capacity=capacity, booked=0).returning(SlotRow.id)
             ).scalar_one())
     return ids
+
+
+def spans_from_hours(hours: Any, every_minutes: int) -> list[tuple[str, str]]:
+    """Slots of `every_minutes` filling the hall's opening periods (none across the lunch break;
+    a period's remainder shorter than a slot is left out)."""
+    if every_minutes < 5:
+        raise invalid("every_minutes must be at least 5", "every_minutes")
+    out = []
+    for p in hours.periods:
+        t = p.start
+        while t + every_minutes <= p.end:
+            out.append((f"{t // 60:02d}:{t % 60:02d}", f"{(t + every_minutes) // 60:02d}:{(t + every_minutes) % 60:02d}"))
+            t += every_minutes
+    return out
 
 
 def open_slots(conn: Connection, hall_id: int, days: list[str], category: str | None = None) -> list[dict[str, Any]]:

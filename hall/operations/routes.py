@@ -10,7 +10,7 @@ POST /api/halls/{hall}/ops/appeals        {ticket_id, reason}  staff or manager:
 POST /api/halls/{hall}/ops/appeals/{id}/decide {upheld, note}  manager: 复核
 POST /api/halls/{hall}/ops/tickets/{id}/link  {case_number, matter_code, matter_name?, department?}  staff
 GET  /api/halls/{hall}/ops/slots?category=                      public: bookable slots
-POST /api/halls/{hall}/ops/slots {category, day, slots: [["09:00","09:30"]…], capacity}  manager
+POST /api/halls/{hall}/ops/slots {category, day, slots: [["09:00","09:30"]…] | every_minutes, capacity}  manager
 POST /api/halls/{hall}/appointments {slot_id, name, id_number?, phone?}   public: 预约
 POST /api/halls/{hall}/appointments/{code}/cancel {id_number? | phone?}   public (must match)
 POST /api/halls/{hall}/appointments/check-in {code? | id_number?}         kiosk: → ticket

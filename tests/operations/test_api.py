@@ -182,3 +182,13 @@ def test_appeal_filed_by_staff_decided_by_a_manager(app: App) -> None:
     assert case["status"] == "withdrawn"
     day = next(r for r in app.get(f"{H}/ops/stats", "boss", day="2026-03-03").json()["rows"] if r["dimension"] == "day")
     assert (day["ratings"], day["cases"]) == (0, 0)
+
+
+def test_slots_generated_from_opening_hours(app: App) -> None:
+    r = app.post(f"{H}/ops/slots", "boss", {"category": "A", "day": "2026-03-04", "every_minutes": 30, "capacity": 3})
+    assert r.status_code == 201, r.text
+    slots = app.get(f"{H}/ops/slots", category="A").json()["slots"]
+    # Township hours 08:30-12:00 and 14:00-17:00: 7 + 6 half-hour slots, none over lunch.
+    assert len(slots) == 13 and all(s["capacity"] == 3 for s in slots)
+    assert app.post(f"{H}/ops/slots", "boss", {"category": "A", "day": "2026-03-04", "every_minutes": 1,
+                                               "capacity": 3}).status_code == 422
