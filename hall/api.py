@@ -4,11 +4,12 @@ worker thread and publishes its events after the commit."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 import anyio
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -19,7 +20,7 @@ from hall.errors import ApiError, invalid, not_found, unauthorized
 from hall.events import iso
 from hall.hub import read_events
 from hall.issuing import issue_ticket, parse_issue, progress_path
-from hall.models import Device, Matter, TicketRow, User
+from hall.models import AuditEntry, Device, Matter, TicketRow, User
 from hall.registry import HallInfo
 from hall.snapshot import read_snapshot
 from hall.state import HallState, hall_of, principal_of, state_of
@@ -104,6 +105,12 @@ async def login(request: Request) -> Response:
             if user is None or not user.active or not verify_password(user.password_hash, password):
                 raise unauthorized("wrong username or password")
             token = issue_token(conn, user_id=user.id, hours=st.settings.token_hours)
+            conn.execute(
+                insert(AuditEntry).values(
+                    at=time.time(), hall_id=None, user_id=user.id, device_id=None, actor=f"user:{user.name}",
+                    action="auth.login", target=username, detail={},
+                )
+            )
             return {"token": token, "role": user.role, "name": user.name, "expires_in": int(st.settings.token_hours * 3600)}
 
     return _json(await anyio.to_thread.run_sync(work))

@@ -196,8 +196,11 @@ class TicketRow(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         UniqueConstraint("hall_id", "day", "number"),
-        # The head query of docs/CONTRACTS.md: ORDER BY queue_key, id LIMIT 1 per (category, class).
-        Index("ix_tickets_head", "hall_id", "status", "category", "queue_class", "target_window", "queue_key", "id"),
+        # The head query of docs/CONTRACTS.md: ORDER BY queue_key, id LIMIT 1 per (category, class)
+        # with target_window IS NULL. target_window comes last: PostgreSQL does not treat IS NULL
+        # as an equality for ordering, so before queue_key it made PostgreSQL sort every waiting
+        # ticket of the queue on each call.
+        Index("ix_tickets_head", "hall_id", "status", "category", "queue_class", "queue_key", "id", "target_window"),
         Index("ix_tickets_target", "hall_id", "status", "target_window", "queue_key", "id"),
         Index("ix_tickets_person", "hall_id", "category", "status", "person_hash"),
         Index("ix_tickets_phone", "hall_id", "category", "status", "phone_hash"),

@@ -184,7 +184,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('progress_token')
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.create_index('ix_tickets_head', ['hall_id', 'status', 'category', 'queue_class', 'target_window', 'queue_key', 'id'], unique=False)
+        batch_op.create_index('ix_tickets_head', ['hall_id', 'status', 'category', 'queue_class', 'queue_key', 'id', 'target_window'], unique=False)
         batch_op.create_index('ix_tickets_person', ['hall_id', 'category', 'status', 'person_hash'], unique=False)
         batch_op.create_index('ix_tickets_phone', ['hall_id', 'category', 'status', 'phone_hash'], unique=False)
         batch_op.create_index('ix_tickets_target', ['hall_id', 'status', 'target_window', 'queue_key', 'id'], unique=False)
