@@ -221,8 +221,9 @@ def _estimate(tx: HallTx, category: str, key: float, ticket_id: int) -> tuple[in
     return ahead, estimate_wait(ahead, float(len(open_rows)), minutes, idle_windows=idle)
 
 
-def _check_in(tx: HallTx, code: str) -> tuple[int, str, float]:
-    """Check in an appointment (预约签到): its id, category and slot start."""
+def _check_in(tx: HallTx, code: str) -> tuple[int, str, float | None]:
+    """Check in an appointment (预约签到): its id, category and slot start (None when late: a
+    walk-in, by the hall's booking rules in hall.operations.appointments.check_in_start)."""
     try:
         from hall.operations.models import AppointmentRow
     except ImportError:  # pragma: no cover - operations not installed
@@ -236,7 +237,9 @@ def _check_in(tx: HallTx, code: str) -> tuple[int, str, float]:
         raise ApiError(404, "unknown_appointment", f"no appointment {code!r}")
     if row.status not in ("booked", "late"):
         raise conflict("appointment_used", f"appointment {code} is {row.status}")
-    return row.id, row.category, row.start_at
+    from hall.operations.appointments import check_in_start
+
+    return row.id, row.category, check_in_start(tx, row.start_at)
 
 
 def _link_appointment(tx: HallTx, appointment_id: int, ticket_id: int) -> None:

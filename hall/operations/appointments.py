@@ -32,6 +32,7 @@ from hall.operations.models import AppointmentRow, SlotRow
 from hall.registry import HallInfo
 
 __all__ = [
+    "check_in_start",
     "spans_from_hours",
     "create_slots",
     "open_slots",
@@ -179,6 +180,20 @@ def cancel(conn: Connection, hall: HallInfo, cfg: OpsConfig, code: str, now: flo
     conn.execute(update(SlotRow).where(SlotRow.id == row.slot_id).values(booked=SlotRow.booked - 1))
 
 
+def check_in_start(tx: Any, start_at: float) -> float | None:
+    """For the server's issue path (`appointment_code`): the slot start when the check-in is on
+    time (appointment class), None when late (a walk-in). Raises ApiError `too_early`."""
+    try:
+        cfg = OpsConfig.build(tx.hall.layout, tx.hall.settings)
+    except ValueError:
+        cfg = OpsConfig.build(tx.hall.layout, {})
+    try:
+        kind = check_in_kind(cfg.booking, tx.now, start_at)
+    except BookingRefused as e:
+        raise refused(e) from None
+    return start_at if kind is CheckIn.ON_TIME else None
+
+
 def check_in(tx: Any, cfg: OpsConfig, crypto: PersonalData, code: str | None, id_number: str | None) -> tuple[int, dict[str, Any]]:
     """Kiosk check-in inside a `hall.tx.HallTx`; returns (201, the issued ticket + `check_in`)."""
     from hall.issuing import IssueRequest, issue_ticket
@@ -200,16 +215,12 @@ def check_in(tx: Any, cfg: OpsConfig, crypto: PersonalData, code: str | None, id
         kind = check_in_kind(cfg.booking, now, row.start_at)
     except BookingRefused as e:
         raise refused(e) from None
-    if kind is CheckIn.ON_TIME:
-        req = IssueRequest(None, PriorityClass.NORMAL, Channel.APPOINTMENT, (), row.code, None, None)
-        status, body = issue_ticket(tx, req, crypto)
-    else:
-        # Late: a walk-in of the same category; the booking keeps the ticket for the record.
-        req = IssueRequest(row.category, PriorityClass.NORMAL, Channel.KIOSK, (), None, None, None)
-        status, body = issue_ticket(tx, req, crypto)
-        conn.execute(update(AppointmentRow).where(AppointmentRow.id == row.id).values(
-            status="late", ticket_id=body.get("id"), changed_at=now,
-        ))
+    # The server's issue path applies the same rule (check_in_start): on time -> appointment
+    # class; late -> a walk-in ticket of the same category.
+    req = IssueRequest(None, PriorityClass.NORMAL, Channel.APPOINTMENT, (), row.code, None, None)
+    status, body = issue_ticket(tx, req, crypto)
+    if kind is CheckIn.LATE:
+        conn.execute(update(AppointmentRow).where(AppointmentRow.id == row.id).values(status="late", changed_at=now))
     return status, {**body, "check_in": kind.value, "appointment": row.code}
 
 

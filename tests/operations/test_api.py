@@ -192,3 +192,19 @@ def test_slots_generated_from_opening_hours(app: App) -> None:
     assert len(slots) == 13 and all(s["capacity"] == 3 for s in slots)
     assert app.post(f"{H}/ops/slots", "boss", {"category": "A", "day": "2026-03-04", "every_minutes": 1,
                                                "capacity": 3}).status_code == 422
+
+
+def test_kiosk_issue_path_with_appointment_code_follows_the_rules(app: App) -> None:
+    app.post(f"{H}/ops/slots", "boss", {"category": "A", "day": "2026-03-04", "slots": [["09:00", "09:30"]], "capacity": 5})
+    slot = app.get(f"{H}/ops/slots", category="A").json()["slots"][0]["id"]
+    codes = [app.post(f"{H}/appointments", "kiosk", {"slot_id": slot, "name": f"人{i}", "phone": f"1380000000{i}"}).json()["code"]
+             for i in range(2)]
+    app.clock.advance(86_400 - 3600)  # Wednesday 08:00: an hour early
+    early = app.post(f"{H}/tickets", "kiosk", {"appointment_code": codes[0], "channel": "appointment"})
+    assert early.status_code == 422 and early.json()["error"] == "too_early"
+    app.clock.advance(3600 + 10 * 60)  # 09:10: on time
+    on_time = app.post(f"{H}/tickets", "kiosk", {"appointment_code": codes[0], "channel": "appointment"}).json()
+    assert on_time["queue_class"] == "appointment"
+    app.clock.advance(20 * 60)  # 09:30: 30 minutes after the slot began
+    late = app.post(f"{H}/tickets", "kiosk", {"appointment_code": codes[1], "channel": "appointment"}).json()
+    assert late["queue_class"] == "normal" and not late["number"].startswith("Y")
