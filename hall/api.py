@@ -390,6 +390,8 @@ async def heartbeat(request: Request) -> Response:
         tx.conn.execute(update(Device).where(Device.id == p.id).values(last_seen=tx.now)) if p.kind == "device" else None
         known = _device_states(tx)
         changed = 0
+        if p.kind == "device" and p.role == "bridge" and known.get(p.name) is False:
+            devices.append({"id": p.name, "kind": "bridge", "ok": True})  # back from silence
         for d in devices:
             ok = bool(d.get("ok", True))
             key = f"{d['id']}"

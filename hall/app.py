@@ -29,6 +29,7 @@ from hall.hub import Hub
 from hall.metrics import CONTENT_TYPE_LATEST, Metrics
 from hall.migrate import upgrade
 from hall.openapi import openapi
+from hall.presence import presence_watch
 from hall.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from hall.registry import HallRegistry
 from hall.settings import Settings, load_settings
@@ -106,6 +107,7 @@ def create_app(
 
         state.tasks = list(await operations.start_background(state))
         state.tasks.append(asyncio.create_task(nightly(state), name="hall-nightly-close"))
+        state.tasks.append(asyncio.create_task(presence_watch(state), name="hall-presence"))
         app.state.hall = state  # for tests and embedding code; handlers use request.state.hall
         try:
             yield {"hall": state}

@@ -258,3 +258,20 @@ def test_private_stream_takes_the_token_as_first_message(database_url, tmp_path,
                 ws.send_json({"type": "auth", "token": "wrong"})
                 ws.receive_json()
         assert e.value.code == 4401
+
+
+def test_a_silent_bridge_is_marked_offline_once(hall):
+    from hall.presence import mark_silent_bridges
+    from hall.registry import HallRegistry
+
+    beat = {"devices": [{"id": "led-1", "kind": "led", "window": 1, "ok": True}]}
+    assert hall.post(f"{API}/devices/heartbeat", "bridge", beat).status_code == 200
+    info = HallRegistry(hall.db).get("tiny")
+    assert mark_silent_bridges(hall.db, info, hall.clock.now() + 10) == []  # it just spoke
+    later = hall.clock.now() + 120
+    envs = mark_silent_bridges(hall.db, info, later)
+    assert [(e["type"], e["data"]["online"]) for e in envs] == [("device.status", False)]
+    assert mark_silent_bridges(hall.db, info, later + 60) == []  # reported once
+    hall.post(f"{API}/devices/heartbeat", "bridge", beat)
+    evs = [e for e in hall.client.get(f"{API}/events?since=0").json()["events"] if e["type"] == "device.status"]
+    assert [e["data"]["online"] for e in evs] == [True, False, True]
