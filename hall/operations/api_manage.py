@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -86,25 +87,37 @@ async def window_skills(request: Request) -> Response:
 # --- statistics and exports -----------------------------------------------------------------
 
 async def stats(request: Request) -> Response:
+    """`?day=` one day, or `?from=&to=` a range (at most 366 days): a `day` row per day."""
     hall, _ = await manager(request)
     st = state_of(request)
     cfg = config_of(hall)
-    day = parse_day(request.query_params.get("day"), hall, now_of(st))
-    fmt = request.query_params.get("format", "json")
+    q = request.query_params
+    if q.get("from"):
+        day = parse_day(q.get("from"), hall, now_of(st), "from")
+        day_to: str | None = parse_day(q.get("to") or day, hall, now_of(st), "to")
+        assert day_to is not None
+        if day_to < day or (date.fromisoformat(day_to) - date.fromisoformat(day)).days > 366:
+            raise invalid("to must be on or after from, at most 366 days later", "to")
+        label = f"{day}_{day_to}"
+    else:
+        day = parse_day(q.get("day"), hall, now_of(st))
+        day_to, label = None, day
+    fmt = q.get("format", "json")
 
     def read() -> list[dict[str, Any]]:
         with st.db.read() as conn:
-            return day_rows(conn, hall, day, cfg.service_level_seconds)
+            return day_rows(conn, hall, day, cfg.service_level_seconds, day_to)
 
     rows = await in_thread(read)
     if fmt == "csv":
-        return file_response(rows_to_csv(rows, COLUMNS, STAT_HEADERS), "text/csv; charset=utf-8", f"{hall.code}-{day}.csv")
+        return file_response(rows_to_csv(rows, COLUMNS, STAT_HEADERS), "text/csv; charset=utf-8", f"{hall.code}-{label}.csv")
     if fmt == "xlsx":
-        return file_response(rows_to_xlsx(rows, COLUMNS, STAT_HEADERS, day),
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{hall.code}-{day}.xlsx")
+        return file_response(rows_to_xlsx(rows, COLUMNS, STAT_HEADERS, label),
+                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                             f"{hall.code}-{label}.xlsx")
     if fmt != "json":
         raise invalid("format must be json, csv or xlsx", "format")
-    return JSONResponse({"day": day, "columns": list(COLUMNS), "rows": rows})
+    return JSONResponse({"day": day, "to": day_to or day, "columns": list(COLUMNS), "rows": rows})
 
 
 async def ratings_export(request: Request) -> Response:

@@ -18,17 +18,22 @@ from hall.registry import HallInfo
 __all__ = ["day_rows", "day_cases", "rating_records", "provincial_export", "link_ticket"]
 
 
-def _day_ticket_ids(hall_id: int, day: str) -> Any:
-    return select(TicketRow.id).where(TicketRow.hall_id == hall_id, TicketRow.day == day).scalar_subquery()
+def _day_ticket_ids(hall_id: int, day: str, day_to: str | None = None) -> Any:
+    q = select(TicketRow.id).where(TicketRow.hall_id == hall_id)
+    q = q.where(TicketRow.day == day) if day_to is None else q.where(TicketRow.day >= day, TicketRow.day <= day_to)
+    return q.scalar_subquery()
 
 
 def _upheld(hall_id: int) -> Any:
     return select(AppealRow.ticket_id).where(AppealRow.hall_id == hall_id, AppealRow.status == "upheld")
 
 
-def day_rows(conn: Connection, hall: HallInfo, day: str, within_seconds: float) -> list[dict[str, Any]]:
-    """Statistics rows of tickets issued on the hall-local `day` (see hall.operations.stats)."""
-    ids = _day_ticket_ids(hall.id, day)
+def day_rows(
+    conn: Connection, hall: HallInfo, day: str, within_seconds: float, day_to: str | None = None
+) -> list[dict[str, Any]]:
+    """Statistics rows of tickets issued on the hall-local `day` (see hall.operations.stats);
+    with `day_to`, of the days `day`..`day_to`: a `day` row per day, the rest over the range."""
+    ids = _day_ticket_ids(hall.id, day, day_to)
     events = [
         StatEvent(r.ticket_id, r.type, r.at, dict(r.data or {}), r.window,
                   str(r.user_id) if r.user_id is not None else None)
@@ -56,7 +61,10 @@ def day_rows(conn: Connection, hall: HallInfo, day: str, within_seconds: float) 
     ]
     names = {str(r.id): r.name for r in conn.execute(select(User.id, User.name))}
     zones = {c.code: c.zone for c in hall.layout.categories}
-    return compute(day, events, hall.tz, zones, ratings, cases, names, within_seconds)
+    day_of = None
+    if day_to is not None:
+        day_of = dict(conn.execute(select(TicketRow.id, TicketRow.day).where(TicketRow.id.in_(ids))).all())
+    return compute(day, events, hall.tz, zones, ratings, cases, names, within_seconds, day_of)
 
 
 def day_cases(conn: Connection, hall_id: int, day: str) -> list[Any]:

@@ -16,7 +16,7 @@ POST /api/halls/{hall}/appointments/{code}/cancel {id_number? | phone?}   public
 POST /api/halls/{hall}/appointments/check-in {code? | id_number?}         kiosk: → ticket
 GET  /api/halls/{hall}/ops/alerts                               manager: open and recent alerts
 POST /api/halls/{hall}/ops/windows/{w}/skills {categories, name?}   manager: 潮汐窗口
-GET  /api/halls/{hall}/ops/stats?day=&format=json|csv|xlsx      manager
+GET  /api/halls/{hall}/ops/stats?day= | ?from=&to=, &format=json|csv|xlsx   manager
 GET  /api/halls/{hall}/ops/ratings-export?from=&to=&format=json|csv   manager: provincial fields
 GET|POST /api/halls/{hall}/ops/webhooks {url, secret, types?}  manager (GET: with delivery log)
 GET|PUT  /api/halls/{hall}/ops/settings {case_working_days, rating, booking, alerts, …}  manager

@@ -159,11 +159,13 @@ def compute(
     cases: Iterable[CaseFact] = (),
     staff_names: Mapping[str, str] | None = None,
     within_seconds: float = 15 * 60.0,
+    day_of: Mapping[int, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows for every dimension (see COLUMNS), sorted by dimension order then key.
 
     `ratings` maps ticket id -> level (appeal-upheld ratings already left out); `staff_names`
-    maps a staff key to the name shown in the `key` column.
+    maps a staff key to the name shown in the `key` column. For a range of days, `day_of` maps
+    ticket id -> its day: one `day` row per day, the other dimensions over the whole range.
     """
     by_ticket = traces(events, zones)
     case_map = {c.ticket_id: c for c in cases}
@@ -172,7 +174,7 @@ def compute(
     for t in by_ticket.values():
         if not t.category:
             continue  # events of a ticket issued on another day
-        groups["day"][day].append(t)
+        groups["day"][day_of.get(t.ticket_id, day) if day_of else day].append(t)
         groups["hour"][f"{datetime.fromtimestamp(t.issued_at, tz).hour:02d}"].append(t)
         groups["category"][t.category].append(t)
         groups["zone"][t.zone or "-"].append(t)
@@ -183,7 +185,7 @@ def compute(
     rows: list[dict[str, Any]] = []
     for dim in DIMENSIONS:
         keys = groups[dim]
-        order = sorted(keys, key=lambda k: (int(k) if k.isdigit() else 0, k))
+        order = sorted(keys, key=lambda k: (int(k) if k.isdigit() else 0, k))  # "2026-03-03" sorts as text
         for key in order:
             rows.append(_row(dim, key, keys[key], ratings, case_map, within_seconds))
     if not groups["day"]:

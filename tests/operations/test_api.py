@@ -208,3 +208,15 @@ def test_kiosk_issue_path_with_appointment_code_follows_the_rules(app: App) -> N
     app.clock.advance(20 * 60)  # 09:30: 30 minutes after the slot began
     late = app.post(f"{H}/tickets", "kiosk", {"appointment_code": codes[1], "channel": "appointment"}).json()
     assert late["queue_class"] == "normal" and not late["number"].startswith("Y")
+
+
+def test_stats_over_a_range_of_days(app: App) -> None:
+    serve(app)
+    app.clock.advance(86_400)
+    serve(app)
+    body = app.get(f"{H}/ops/stats", "boss", **{"from": "2026-03-03", "to": "2026-03-04"}).json()
+    days = {r["key"]: r["tickets"] for r in body["rows"] if r["dimension"] == "day"}
+    assert days == {"2026-03-03": 1, "2026-03-04": 1}
+    assert next(r for r in body["rows"] if r["dimension"] == "category")["tickets"] == 2
+    bad = app.get(f"{H}/ops/stats", "boss", **{"from": "2026-03-04", "to": "2026-03-03"})
+    assert bad.status_code == 422

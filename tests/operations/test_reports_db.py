@@ -63,3 +63,16 @@ def test_provincial_export_carries_links(world: World) -> None:
     assert record["region_code"] == "330123101"
     text = rows_to_csv([record], list(PROVINCIAL_FIELDS), PROVINCIAL_FIELDS).decode("utf-8-sig")
     assert list(csv.reader(io.StringIO(text)))[1][0] == "330123-2026-000123"
+
+
+def test_range_of_days_gives_a_day_row_each_and_totals_over_the_range(world: World) -> None:
+    served(world, "A", 0, 300, 360, 960, 1, "s1")
+    t2 = world.ticket("B", T0 + 86_400, status="finished", window=2, finished_at=T0 + 86_400 + 900, day="2026-03-04")
+    with world.db.write() as conn:
+        for kind, at in (("ticket.called", 600), ("ticket.started", 600), ("ticket.finished", 900)):
+            world.emit(conn, kind, T0 + 86_400 + at, {"id": t2, "window": 2}, t2, 2, "s2")
+    with world.db.read() as conn:
+        rows = by_key(day_rows(conn, world.hall, "2026-03-03", 900, day_to="2026-03-04"))
+    assert rows[("day", "2026-03-03")]["wait_mean"] == 300.0 and rows[("day", "2026-03-04")]["wait_mean"] == 600.0
+    assert rows[("category", "A")]["tickets"] == 1 and rows[("category", "B")]["tickets"] == 1
+    assert rows[("hour", "09")]["tickets"] == 2 and rows[("hour", "09")]["wait_mean"] == 450.0
