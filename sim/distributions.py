@@ -42,6 +42,20 @@ class Dist:
     sample: Callable[[random.Random], float]
     values: tuple[float, ...] = ()  # empirical only, seconds
 
+    def sample_many(self, rng: random.Random, n: int) -> list[float]:
+        """n draws, the same as n calls of `sample` in a row (only faster)."""
+        kind = self.kind
+        if kind == "exponential":
+            ex, rate = rng.expovariate, 1.0 / self.mean
+            return [ex(rate) for _ in range(n)]
+        if kind == "lognormal":
+            sigma2 = math.log1p(self.cv * self.cv)
+            mu, sigma = math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2)
+            lv = rng.lognormvariate
+            return [lv(mu, sigma) for _ in range(n)]
+        sample = self.sample
+        return [sample(rng) for _ in range(n)]
+
     @property
     def cv2(self) -> float:
         return self.cv * self.cv

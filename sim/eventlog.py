@@ -94,6 +94,29 @@ class TicketLog:
         return metrics.abandoned_wait_seconds(self.events)
 
     @property
+    def occupancy(self) -> float | None:
+        """Seconds a window was held for this ticket: from its last call to its finish (the
+        service proper plus calling and walking up); None if not finished after a call."""
+        called = None
+        for kind, at, _ in self.events:
+            if kind == E.CALLED:
+                called = at
+            elif kind == E.FINISHED and called is not None:
+                return max(0.0, at - called)
+        return None
+
+    @property
+    def absent_call(self) -> float | None:
+        """For a no-show: seconds from the (last) call to the no-show mark."""
+        called = None
+        for kind, at, _ in self.events:
+            if kind == E.CALLED:
+                called = at
+            elif kind == E.NO_SHOW and called is not None:
+                return max(0.0, at - called)
+        return None
+
+    @property
     def no_show(self) -> bool:
         kinds = [k for k, _, _ in self.events]
         return E.NO_SHOW in kinds and E.STARTED not in kinds[kinds.index(E.NO_SHOW):]

@@ -124,6 +124,7 @@ def simulate_day(
     service = [p.service for p in people]
     absent = [p.no_show for p in people]
     no_show_time = demand.no_show_call_seconds
+    absent_call = [p.absent_call for p in people]
     close = epoch + demand.close
     any_patience = any(math.isfinite(p.patience) for p in people)
     idle: list[_Window] = []  # open windows with nothing they can serve, longest idle first
@@ -164,7 +165,9 @@ def simulate_day(
             w.state = 2
         if absent[i]:
             outcome[i] = OUTCOME_NO_SHOW
-            d = no_show_time
+            d = absent_call[i]
+            if d is None:
+                d = no_show_time
         else:
             outcome[i] = OUTCOME_SERVED
             d = service[i]

@@ -9,8 +9,10 @@ and lets `replay` feed a recorded day's people through the same model.
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass
+from operator import attrgetter
 
 from queueing.tickets import PriorityClass
 from sim.demand import CategoryDemand, Demand
@@ -32,6 +34,7 @@ class Person:
     priority: PriorityClass = PriorityClass.NORMAL
     appointment_start: float | None = None
     matter: str | None = None
+    absent_call: float | None = None  # a no-show's calling time at the window (None: profile's)
 
 
 def _arrival_times(c: CategoryDemand, demand: Demand, streams: Streams) -> list[float]:
@@ -61,55 +64,65 @@ def _arrival_times(c: CategoryDemand, demand: Demand, streams: Streams) -> list[
     return out
 
 
-def generate_people(demand: Demand, streams: Streams) -> list[Person]:
-    """Everyone who comes on this day, sorted by arrival. Each person draws a fixed number of
-    values from each source's stream, in arrival order, so streams stay aligned."""
-    arrivals: list[tuple[float, CategoryDemand]] = []
-    for c in demand.categories:
-        arrivals.extend((t, c) for t in _arrival_times(c, demand, streams))
-    arrivals.sort(key=lambda x: x[0])
-    svc_rng = streams.get(Source.SERVICE)
-    pat_rng = streams.get(Source.PATIENCE)
-    ns_rng = streams.get(Source.NO_SHOW)
-    pr_rng = streams.get(Source.PRIORITY)
-    pu_rng = streams.get(Source.PUNCTUALITY)
-    mt_rng = streams.get(Source.MATTER)
-    people: list[Person] = []
-    inf = math.inf
-    normal = PriorityClass.NORMAL
-    for t, c in arrivals:
-        # A source is drawn only when the profile gives it a role for this category, so the
-        # draws per person are fixed by the profile alone (not by the layout): CRN holds.
-        dist = c.service
-        matter = None
-        if c.matters:
-            u_matter = mt_rng.random()
-            acc = 0.0
+def _category_people(c: CategoryDemand, demand: Demand, streams: Streams) -> list[Person]:
+    """One category's people in arrival order. Each source has its own stream per category and
+    is drawn once per person, in arrival order, only when the profile gives it a role — so the
+    draws depend on the profile alone, never on the layout (common random numbers), and adding
+    a category leaves the others' people unchanged."""
+    times = _arrival_times(c, demand, streams)
+    n = len(times)
+    code = c.code
+    matters: list[str | None] = [None] * n
+    if c.matters:
+        mt = streams.get(Source.MATTER, code)
+        svc = streams.get(Source.SERVICE, code)
+        services = []
+        for i in range(n):
+            u, acc = mt.random(), 0.0
+            chosen = c.matters[-1]
             for m in c.matters:
                 acc += m.share
-                if u_matter < acc:
-                    matter = m.code
-                    dist = m.service or c.service
+                if u < acc:
+                    chosen = m
                     break
-            else:
-                matter = c.matters[-1].code
-        service = dist.sample(svc_rng)
-        patience = c.patience.sample(pat_rng) if c.patience is not None else inf
-        absent = ns_rng.random() < c.no_show if c.no_show > 0 else False
-        priority = normal
-        appointment = None
-        if c.appointment_share > 0 or c.priority_shares:
-            u_class = pr_rng.random()
-            if u_class < c.appointment_share:
-                early = (pu_rng.gauss(demand.punctuality_mean, demand.punctuality_sd)
+            matters[i] = chosen.code
+            services.append((chosen.service or c.service).sample(svc))
+    else:
+        services = c.service.sample_many(streams.get(Source.SERVICE, code), n)
+    patience = (c.patience.sample_many(streams.get(Source.PATIENCE, code), n)
+                if c.patience is not None else [math.inf] * n)
+    if c.no_show > 0:
+        ns = streams.get(Source.NO_SHOW, code).random
+        p_ns = c.no_show
+        absent = [ns() < p_ns for _ in range(n)]
+    else:
+        absent = [False] * n
+    priority: list[PriorityClass] = [PriorityClass.NORMAL] * n
+    appointment: list[float | None] = [None] * n
+    if c.appointment_share > 0 or c.priority_shares:
+        pr = streams.get(Source.PRIORITY, code).random
+        pu = streams.get(Source.PUNCTUALITY, code)
+        for i in range(n):
+            u = pr()
+            if u < c.appointment_share:
+                early = (pu.gauss(demand.punctuality_mean, demand.punctuality_sd)
                          if demand.punctuality_sd > 0 else demand.punctuality_mean)
-                appointment = t + early  # the booked slot: they come `early` seconds before it
-            else:
-                acc = c.appointment_share
-                for klass, share in c.priority_shares:
-                    acc += share
-                    if u_class < acc:
-                        priority = klass
-                        break
-        people.append(Person(t, c.code, service, patience, absent, priority, appointment, matter))
-    return people
+                appointment[i] = times[i] + early  # the booked slot: they come `early` before it
+                continue
+            acc = c.appointment_share
+            for klass, share in c.priority_shares:
+                acc += share
+                if u < acc:
+                    priority[i] = klass
+                    break
+    return [Person(t, code, s, pa, a, pr_, ap, m) for t, s, pa, a, pr_, ap, m in
+            zip(times, services, patience, absent, priority, appointment, matters, strict=True)]
+
+
+def generate_people(demand: Demand, streams: Streams) -> list[Person]:
+    """Everyone who comes on this day, sorted by arrival."""
+    groups = [_category_people(c, demand, streams) for c in demand.categories]
+    groups = [g for g in groups if g]
+    if len(groups) == 1:
+        return groups[0]
+    return list(heapq.merge(*groups, key=attrgetter("arrival")))

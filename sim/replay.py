@@ -1,8 +1,8 @@
 """`hall sim replay`: recorded days' own people run again under another layout (what-if).
 
 Each recorded ticket becomes a person with its real issue time, category, priority,
-appointment slot and recorded service time. People who were never served keep what is known:
-a no-show stays absent when called; someone who left after waiting w minutes has patience w
+appointment slot and the time a window was held for them (call to finish). People who were never served keep what is known:
+a no-show stays absent when called, for as long as the window called them; someone who left after waiting w minutes has patience w
 (they would leave again after as long); a person without a recorded service time gets the mean
 of their category's recorded services that day (else the layout's typical time). Everyone else
 is patient. The result is the same JSON as `hall sim run`, with recorded figures beside it.
@@ -41,7 +41,8 @@ def people_of_day(tickets: Sequence[TicketLog], layout: HallLayout, midnight: fl
     typical = {c.code: 60.0 * c.service_minutes for c in layout.categories}
     people = []
     for t in tickets:
-        s = t.service
+        # what a window spends on the person: call to finish, so calling and walking up count
+        s = t.occupancy or t.service
         if s is None or s <= 0:
             seen = by_cat.get(t.category)
             s = sum(seen) / len(seen) if seen else typical.get(t.category, 600.0)
@@ -52,8 +53,9 @@ def people_of_day(tickets: Sequence[TicketLog], layout: HallLayout, midnight: fl
         except ValueError:
             priority = PriorityClass.NORMAL
         slot = None if t.appointment_start is None else t.appointment_start - midnight
-        people.append(Person(t.issued - midnight, t.category, s, patience, t.no_show, priority,
-                             slot))
+        absent = t.no_show
+        people.append(Person(t.issued - midnight, t.category, s, patience, absent, priority,
+                             slot, absent_call=t.absent_call if absent else None))
     people.sort(key=lambda p: p.arrival)
     return people
 
