@@ -2,7 +2,7 @@
 
     hall sim run       --layout L --demand D --days N --seed S [--out result.json] [--html r.html]
     hall sim plan      --layout L --demand D [--target 0.9 --within 15 --confidence 0.95]
-                       [--mode pooled|comprehensive]
+                       [--mode pooled|comprehensive|split]
     hall sim compare   --layout L --demand D [--layout L2 …]   (one layout: hybrid/pooled/dedicated)
     hall sim calibrate --events FILE.jsonl --layout L --out demand.toml
     hall sim replay    --events FILE.jsonl --layout L [--as-recorded RECORDED_LAYOUT]
@@ -49,9 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.add_argument("--target", type=float, default=0.9, help="share served within --within")
     q.add_argument("--within", type=float, default=15.0, help="minutes")
     q.add_argument("--confidence", type=float, default=0.95)
-    q.add_argument("--mode", choices=["pooled", "comprehensive"], default="pooled",
+    q.add_argument("--mode", choices=["pooled", "comprehensive", "split"], default="pooled",
                    help="pooled: only 无差别 windows; comprehensive: keep the zone windows and "
-                        "find how many 无差别 windows to add beside them")
+                        "find how many 无差别 windows to add beside them; split: the fewest "
+                        "windows in all, split between 无差别 and zone windows")
     common(q)
     q.set_defaults(func=_plan)
 

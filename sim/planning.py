@@ -123,31 +123,57 @@ def plan(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], target: T
          log: Callable[[str], None] | None = None, max_windows: int = 1000) -> dict[str, Any]:
     """Fewest windows meeting `target`.
 
-    mode "pooled": a hall of k 无差别 windows; mode "comprehensive": the layout's zone windows
-    kept, k comprehensive windows beside them. Returns the JSON plan with every candidate tried.
+    mode "pooled": a hall of k 无差别 windows; "comprehensive": the layout's zone windows kept,
+    k comprehensive windows beside them; "split": k windows in all, the best of several splits
+    between 无差别 and zone windows (zone windows shared between zones by offered load).
+    Returns the JSON plan with the best candidate per size tried and the chosen windows table.
     """
     started = time.perf_counter()
     demand_raw = _with_target(demand_raw, target)
     layout = parse_layout(layout_raw)
     demand = parse_demand(demand_raw, layout)  # validates before anything runs
     start = analytic_start(demand, target)
-    build = variants.pooled if mode == "pooled" else variants.with_comprehensive
-    floor = 1 if mode == "pooled" else 0
+    if mode not in ("pooled", "comprehensive", "split"):
+        raise ValueError("mode must be pooled, comprehensive or split")
+    zones_with_load = {layout.category(c).zone for c, w in variants.offered_load(demand).items()
+                       if w > 0}
+    floor = 0 if mode == "comprehensive" else 1
     tried: dict[int, dict[str, Any]] = {}
+
+    def candidates(k: int) -> list[tuple[str, dict[str, Any]]]:
+        if mode == "pooled":
+            return [(f"{k} 无差别", variants.pooled(layout_raw, k))]
+        if mode == "comprehensive":
+            return [(f"{k} 无差别 + zone windows", variants.with_comprehensive(layout_raw, k))]
+        # split k windows between 无差别 and zone windows: all pooled, or at least one zone
+        # window per zone with demand and a few shares of 无差别 windows
+        nz = len(zones_with_load)
+        zone_counts = {0} | {z for z in (k - round(k * f) for f in (0.0, 0.25, 0.5, 0.75))
+                             if nz <= z <= k}
+        out = []
+        for z in sorted(zone_counts):
+            out.append((f"{k - z} 无差别 + {z} zone",
+                        variants.zone_split(layout_raw, demand, k - z, z)))
+        return out
 
     def meets(k: int) -> bool:
         if k not in tried:
-            per_day, d = _evaluate(build(layout_raw, k), demand_raw, days, seed, workers)
-            sl = [x["service_level"] for x in per_day]
-            lb = lower_bound(sl, target.confidence)
-            tried[k] = {"windows": k, "service_level_lower_bound": round(lb, 6),
-                        "result": aggregate(per_day, d), "meets": bool(lb >= target.share)}
+            best: dict[str, Any] | None = None
+            for label, raw in candidates(k):
+                per_day, d = _evaluate(raw, demand_raw, days, seed, workers)
+                lb = lower_bound([x["service_level"] for x in per_day], target.confidence)
+                if best is None or lb > best["service_level_lower_bound"]:
+                    best = {"windows": k, "layout": label, "service_level_lower_bound": round(lb, 6),
+                            "result": aggregate(per_day, d), "meets": bool(lb >= target.share),
+                            "raw": raw}
+            assert best is not None
+            tried[k] = best
             if log:
-                log(f"{k} windows: service level ≥ {lb:.3f} "
-                    f"({'meets' if tried[k]['meets'] else 'short of'} {target.share:.0%})")
+                log(f"{best['layout']}: service level ≥ {best['service_level_lower_bound']:.3f} "
+                    f"({'meets' if best['meets'] else 'short of'} {target.share:.0%})")
         return bool(tried[k]["meets"])
 
-    if mode == "pooled":
+    if mode != "comprehensive":
         k = max(floor, int(start["windows"]))
     else:
         k = max(floor, len([w for w in layout.windows if w.kind.value == "comprehensive"]))
@@ -188,10 +214,12 @@ def plan(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], target: T
         "seed": seed,
         "analytic": start,
         "windows": k,
-        "total_windows": k if mode == "pooled" else k + len(
+        "total_windows": k if mode != "comprehensive" else k + len(
             [w for w in layout.windows if w.kind.value != "comprehensive"]),
+        "layout": best["layout"],
+        "windows_table": best["raw"]["windows"],
         "result": best["result"],
-        "tried": [{kk: v for kk, v in tried[x].items() if kk != "result"}
+        "tried": [{kk: v for kk, v in tried[x].items() if kk not in ("result", "raw")}
                   | {"mean_wait_minutes": tried[x]["result"]["wait_minutes"]["mean"]}
                   for x in sorted(tried)],
         "seconds": round(time.perf_counter() - started, 2),

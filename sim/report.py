@@ -193,16 +193,19 @@ def render_run(result: Mapping[str, Any], title: str | None = None) -> str:
 def render_plan(plan: Mapping[str, Any]) -> str:
     """The report of `hall sim plan`: the answer, the candidates tried, and the chosen layout."""
     t = plan["target"]
-    parts = [f"<p><b>{plan['windows']}</b> {'无差别 windows' if plan['mode'] == 'pooled' else '无差别 windows beside the zone windows'} "
+    what = {"pooled": "无差别 windows", "comprehensive": "无差别 windows beside the zone windows",
+            "split": f"windows ({html.escape(str(plan.get('layout', '')))})"}[plan["mode"]]
+    parts = [f"<p><b>{plan['windows']}</b> {what} "
              f"(total {plan['total_windows']}) are the fewest for {t['share']:.0%} of people to wait "
              f"at most {t['within_minutes']:g} minutes with {t['confidence']:.0%} confidence, over "
              f"{plan['days']} simulated days (seed {plan['seed']}).</p>",
              f"<p class=note>Analytic start ({html.escape(plan['analytic']['method'])}): "
              f"{plan['analytic']['windows']} windows; search took {plan['seconds']} s.</p>"]
-    rows = [[str(x["windows"]), _fmt(x["service_level_lower_bound"], 1, True),
+    rows = [[html.escape(str(x.get("layout", x["windows"]))),
+             _fmt(x["service_level_lower_bound"], 1, True),
              _est(x.get("mean_wait_minutes")), "✔" if x["meets"] else "✘"] for x in plan["tried"]]
     parts.append("<h2>候选方案 Candidates</h2>")
-    parts.append(_table(rows, ["windows", "service level (lower bound)", "mean wait [95% CI]",
+    parts.append(_table(rows, ["layout", "service level (lower bound)", "mean wait [95% CI]",
                                "meets"]))
     parts.append(_bars([str(x["windows"]) for x in plan["tried"]],
                        [x["service_level_lower_bound"] for x in plan["tried"]], None, pct=True,
