@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -47,7 +48,7 @@ class OpCursor(Base):
     __tablename__ = "op_cursors"
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, default=0)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class CaseRow(Base):
@@ -75,7 +76,7 @@ class CaseRow(Base):
     closed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
     new_level: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    event_seq: Mapped[int] = mapped_column(Integer, default=0)
+    event_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class CaseAuditRow(Base):
@@ -191,7 +192,7 @@ class WebhookEndpoint(Base):
     types: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [] = ticket.* and ratings
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[float] = mapped_column(Float)
-    seq: Mapped[int] = mapped_column(Integer, default=0)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class WebhookDelivery(Base):
@@ -204,7 +205,7 @@ class WebhookDelivery(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     endpoint_id: Mapped[int] = mapped_column(ForeignKey("op_webhooks.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BigInteger)
     type: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))  # pending | delivered

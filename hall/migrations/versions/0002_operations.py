@@ -72,7 +72,7 @@ def upgrade() -> None:
     sa.Column('closed_at', sa.Float(), nullable=True),
     sa.Column('outcome', sa.Text(), nullable=True),
     sa.Column('new_level', sa.Integer(), nullable=True),
-    sa.Column('event_seq', sa.Integer(), nullable=False),
+    sa.Column('event_seq', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['hall_id'], ['halls.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('ticket_id')
@@ -83,7 +83,7 @@ def upgrade() -> None:
     op.create_table('op_cursors',
     sa.Column('hall_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
-    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['hall_id'], ['halls.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('hall_id', 'name')
     )
@@ -129,7 +129,7 @@ def upgrade() -> None:
     sa.Column('types', sa.JSON(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.Float(), nullable=False),
-    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['hall_id'], ['halls.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -177,7 +177,7 @@ def upgrade() -> None:
     op.create_table('op_webhook_deliveries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('endpoint_id', sa.Integer(), nullable=False),
-    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.Column('type', sa.String(length=32), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
