@@ -74,9 +74,23 @@ async def slots(request: Request) -> Response:
     return JSONResponse({"slots": await in_thread(work)}, status_code=201)
 
 
+BOOKING_RATE = 10  # public booking/cancel requests a minute from one client address
+
+
+async def _limit(request: Request, st: Any, what: str) -> None:
+    """The public booking page has no login: cap requests per client address."""
+    limiter = getattr(st, "limiter", None)
+    if limiter is None:
+        return
+    who = request.client.host if request.client else "unknown"
+    if not await limiter.hit(f"ops:{what}:{who}", BOOKING_RATE, now_of(st)):
+        raise ApiError(429, "rate_limited", f"at most {BOOKING_RATE} requests a minute")
+
+
 async def book(request: Request) -> Response:
     st = state_of(request)
     hall = await hall_of(request, request.path_params["hall"])
+    await _limit(request, st, "book")
     cfg = config_of(hall)
     body = await read_json(request)
     slot_id = body.get("slot_id")
@@ -102,6 +116,7 @@ async def cancel(request: Request) -> Response:
     st = state_of(request)
     hall = await hall_of(request, request.path_params["hall"])
     cfg = config_of(hall)
+    await _limit(request, st, "cancel")
     code = request.path_params["code"].upper()
     body = await read_json(request)
     id_number, phone = body.get("id_number"), body.get("phone")

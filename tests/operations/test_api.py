@@ -220,3 +220,9 @@ def test_stats_over_a_range_of_days(app: App) -> None:
     assert next(r for r in body["rows"] if r["dimension"] == "category")["tickets"] == 2
     bad = app.get(f"{H}/ops/stats", "boss", **{"from": "2026-03-04", "to": "2026-03-03"})
     assert bad.status_code == 422
+
+
+def test_public_booking_is_rate_limited_per_client(app: App) -> None:
+    answers = [app.client.post(f"{H}/appointments", json={"slot_id": 999, "name": "某", "phone": "13800000000"}).status_code
+               for _ in range(12)]
+    assert answers[:10] == [404] * 10 and answers[10:] == [429, 429]
