@@ -33,7 +33,7 @@ from queueing.layout import HallLayout
 from queueing.policy import Head, WindowView
 from queueing.tickets import QueueClass, queue_class
 from sim.demand import Demand
-from sim.population import Person
+from sim.population import Person, Population
 
 __all__ = ["DayRecord", "simulate_day", "day_epoch", "OUTCOME_SERVED", "OUTCOME_NO_SHOW",
            "OUTCOME_ABANDONED", "OUTCOME_UNSERVED"]
@@ -121,12 +121,16 @@ def simulate_day(
     window_of = [0] * n
     service_end = [nan] * n
     deadline = [math.inf] * n
-    service = [p.service for p in people]
-    absent = [p.no_show for p in people]
+    pop = Population.of(people)
+    service = pop.service
+    absent = pop.no_show
     no_show_time = demand.no_show_call_seconds
-    absent_call = [p.absent_call for p in people]
+    absent_call = pop.absent_call
+    patience_of = pop.patience
+    slot_of = pop.appointment_start
+    priority_of = pop.priority
     close = epoch + demand.close
-    any_patience = any(math.isfinite(p.patience) for p in people)
+    any_patience = any(math.isfinite(x) for x in patience_of)
     idle: list[_Window] = []  # open windows with nothing they can serve, longest idle first
     timeout = env.timeout
     call = hq.call
@@ -234,8 +238,8 @@ def simulate_day(
     # next window finishes. Only while some window is idle is the next arrival an event.
     normal = QueueClass.NORMAL
     appointment = QueueClass.APPOINTMENT
-    arr = [p.arrival + epoch for p in people]
-    cats = [p.category for p in people]
+    arr = [a + epoch for a in pop.arrival]
+    cats = pop.category
     nxt = 0
     pending = False
     add = hq.add
@@ -244,18 +248,18 @@ def simulate_day(
         nonlocal nxt
         i = nxt
         while i < n and arr[i] <= now:
-            p = people[i]
             at = arr[i]
-            slot = p.appointment_start
+            slot = slot_of[i]
             if slot is not None:
                 key = slot + epoch
                 wait_start[i] = (at if at > key else key) - epoch
-                add(Head(i, p.category, appointment, key, key))
+                add(Head(i, cats[i], appointment, key, key))
             else:
                 wait_start[i] = at - epoch
-                klass = normal if p.priority == "normal" else queue_class(p.priority, None)
-                add(Head(i, p.category, klass, at))
-            deadline[i] = at + p.patience
+                pri = priority_of[i]
+                klass = normal if pri == "normal" else queue_class(pri, None)
+                add(Head(i, cats[i], klass, at))
+            deadline[i] = at + patience_of[i]
             i += 1
         nxt = i
 
@@ -311,5 +315,5 @@ def simulate_day(
         staffed={w.number: w.staffed for w in windows},
         last_end=max((e for e in service_end if not math.isnan(e)), default=0.0),
         close=demand.close,
-        categories=[p.category for p in people],
+        categories=list(cats),
     )

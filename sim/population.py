@@ -9,16 +9,16 @@ and lets `replay` feed a recorded day's people through the same model.
 
 from __future__ import annotations
 
-import heapq
 import math
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
+from typing import overload
 
 from queueing.tickets import PriorityClass
 from sim.demand import CategoryDemand, Demand
 from sim.streams import Source, Streams
 
-__all__ = ["Person", "generate_people"]
+__all__ = ["Person", "Population", "generate_people"]
 
 
 @dataclass(slots=True)
@@ -35,6 +35,60 @@ class Person:
     appointment_start: float | None = None
     matter: str | None = None
     absent_call: float | None = None  # a no-show's calling time at the window (None: profile's)
+
+
+class Population(Sequence[Person]):
+    """A day's people as columns (what the model reads), sorted by arrival; indexing or
+    iterating gives `Person` records. Columns avoid building an object per person, which is a
+    large share of drawing a day."""
+
+    __slots__ = ("arrival", "category", "service", "patience", "no_show", "priority",
+                 "appointment_start", "matter", "absent_call")
+
+    def __init__(self, arrival: list[float], category: list[str], service: list[float],
+                 patience: list[float], no_show: list[bool], priority: list[PriorityClass],
+                 appointment_start: list[float | None], matter: list[str | None],
+                 absent_call: list[float | None]) -> None:
+        self.arrival = arrival
+        self.category = category
+        self.service = service
+        self.patience = patience
+        self.no_show = no_show
+        self.priority = priority
+        self.appointment_start = appointment_start
+        self.matter = matter
+        self.absent_call = absent_call
+
+    @classmethod
+    def of(cls, people: Iterable[Person]) -> Population:
+        """Columns of `people` (already a Population: itself); they must be in arrival order."""
+        if isinstance(people, Population):
+            return people
+        ps = list(people)
+        return cls([p.arrival for p in ps], [p.category for p in ps], [p.service for p in ps],
+                   [p.patience for p in ps], [p.no_show for p in ps], [p.priority for p in ps],
+                   [p.appointment_start for p in ps], [p.matter for p in ps],
+                   [p.absent_call for p in ps])
+
+    def __len__(self) -> int:
+        return len(self.arrival)
+
+    @overload
+    def __getitem__(self, i: int) -> Person: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Person]: ...
+
+    def __getitem__(self, i: int | slice) -> Person | list[Person]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return Person(self.arrival[i], self.category[i], self.service[i], self.patience[i],
+                      self.no_show[i], self.priority[i], self.appointment_start[i], self.matter[i],
+                      self.absent_call[i])
+
+    def __iter__(self) -> Iterator[Person]:
+        for i in range(len(self)):
+            yield self[i]
 
 
 def _arrival_times(c: CategoryDemand, demand: Demand, streams: Streams) -> list[float]:
@@ -64,7 +118,7 @@ def _arrival_times(c: CategoryDemand, demand: Demand, streams: Streams) -> list[
     return out
 
 
-def _category_people(c: CategoryDemand, demand: Demand, streams: Streams) -> list[Person]:
+def _category_people(c: CategoryDemand, demand: Demand, streams: Streams) -> Population:
     """One category's people in arrival order. Each source has its own stream per category and
     is drawn once per person, in arrival order, only when the profile gives it a role — so the
     draws depend on the profile alone, never on the layout (common random numbers), and adding
@@ -115,14 +169,19 @@ def _category_people(c: CategoryDemand, demand: Demand, streams: Streams) -> lis
                 if u < acc:
                     priority[i] = klass
                     break
-    return [Person(t, code, s, pa, a, pr_, ap, m) for t, s, pa, a, pr_, ap, m in
-            zip(times, services, patience, absent, priority, appointment, matters, strict=True)]
+    return Population(times, [code] * n, services, patience, absent, priority, appointment,
+                      matters, [None] * n)
 
 
-def generate_people(demand: Demand, streams: Streams) -> list[Person]:
+def generate_people(demand: Demand, streams: Streams) -> Population:
     """Everyone who comes on this day, sorted by arrival."""
-    groups = [_category_people(c, demand, streams) for c in demand.categories]
-    groups = [g for g in groups if g]
+    groups = [g for g in (_category_people(c, demand, streams) for c in demand.categories) if g]
+    if not groups:
+        return Population([], [], [], [], [], [], [], [], [])
     if len(groups) == 1:
         return groups[0]
-    return list(heapq.merge(*groups, key=attrgetter("arrival")))
+    columns = Population.__slots__
+    merged = {name: [x for g in groups for x in getattr(g, name)] for name in columns}
+    arrival = merged["arrival"]
+    order = sorted(range(len(arrival)), key=arrival.__getitem__)
+    return Population(*([col[i] for i in order] for col in (merged[n] for n in columns)))

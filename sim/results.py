@@ -17,7 +17,7 @@ from typing import Any
 from queueing import metrics
 from sim.demand import Demand
 from sim.model import OUTCOME_ABANDONED, OUTCOME_NO_SHOW, OUTCOME_SERVED, DayRecord
-from sim.population import Person
+from sim.population import Person, Population
 from sim.stats import estimate
 
 __all__ = ["summarise_day", "aggregate", "SCALARS", "GRID_MINUTES"]
@@ -43,14 +43,15 @@ def summarise_day(record: DayRecord, people: Sequence[Person], demand: Demand) -
     hourly: dict[int, tuple[list[float], list[float]]] = {}
     day = not demand.stationary
     called, wait_start, left, outcome = record.called, record.wait_start, record.left, record.outcome
-    for i, p in enumerate(people):
-        if p.arrival < first:
+    arrivals = Population.of(people).arrival
+    for i, arrival in enumerate(arrivals):
+        if arrival < first:
             continue
         counted += 1
         o = outcome[i]
         bucket = None
         if day:
-            bucket = hourly.setdefault(int(p.arrival // 3600), ([], []))
+            bucket = hourly.setdefault(int(arrival // 3600), ([], []))
         if o == OUTCOME_SERVED or o == OUTCOME_NO_SHOW:
             w = called[i] - wait_start[i]
             w = w if w > 0 else 0.0
@@ -102,7 +103,7 @@ def _occupancy(record: DayRecord, people: Sequence[Person],
     """People waiting and people in the hall (waiting or at a window) on the grid (day mode)."""
     if demand.stationary or not people:
         return [], [], []
-    arrivals = sorted(p.arrival for p in people)
+    arrivals = sorted(Population.of(people).arrival)
     leave_queue = []
     leave_hall = []
     for i in range(len(people)):
