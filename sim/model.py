@@ -190,8 +190,11 @@ def simulate_day(
             if not (_drains(w) and serve_next(w)):
                 _go_off(w)
             return
-        if not serve_next(w):
-            become_idle(w)
+        if not (hq_len() and serve_next(w)):  # the length test skips a call when none wait
+            w.state = 1
+            idle.append(w)
+            if not pending:
+                expect_arrival()
 
     def _drains(w: _Window) -> bool:
         """At the end of its last period, at or after closing, a window serves who is left."""
@@ -279,10 +282,16 @@ def simulate_day(
             if not idle:
                 return
             cat = cats[i]
+            w = idle[0]
+            if cat in w.categories:  # the longest idle window serves it (always, when pooled)
+                del idle[0]
+                if not serve_next(w):  # the policy may decline (nothing due): stay idle
+                    idle.append(w)
+                continue
             for w in idle:
                 if cat in w.categories:
                     idle.remove(w)
-                    if not serve_next(w):  # the policy may decline (nothing due): stay idle
+                    if not serve_next(w):
                         idle.append(w)
                     break
         if idle:
