@@ -63,9 +63,12 @@ def test_plan_and_compare_on_a_township(tmp_path: Path) -> None:
     fewer = [t for t in plan["tried"] if t["windows"] == plan["windows"] - 1]
     assert plan["windows"] == 1 or (fewer and not fewer[0]["meets"])
     assert "<svg" in html.read_text(encoding="utf-8")
-    cmp_out = tmp_path / "cmp.json"
+    cmp_out, cmp_html = tmp_path / "cmp.json", tmp_path / "cmp.html"
     assert _main(["sim", "compare", "--layout", TOWNSHIP, "--demand", str(demand), "--days", "4",
-                  "--workers", "1", "--out", str(cmp_out)]) == 0
+                  "--workers", "1", "--out", str(cmp_out), "--html", str(cmp_html)]) == 0
     cmp = json.loads(cmp_out.read_text(encoding="utf-8"))
     assert set(cmp["layouts"]) == {"hybrid", "pooled", "dedicated"}
-    assert "dedicated - hybrid" in cmp["paired_differences"]
+    diff = cmp["paired_differences"]["dedicated - hybrid"]["mean_wait_minutes"]
+    assert diff["ci95"][0] <= diff["value"] <= diff["ci95"][1]
+    page = cmp_html.read_text(encoding="utf-8")
+    assert "dedicated - hybrid" in page and "<svg" in page
