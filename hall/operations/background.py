@@ -24,7 +24,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from hall.models import EventRow, Rating, TicketRow
 from hall.operations.appointments import sweep_no_shows
-from hall.operations.casebook import sync_cases
+from hall.operations.casebook import overdue_notices, sync_cases
 from hall.operations.config import OpsConfig
 from hall.operations.cursors import advance, read_cursor
 from hall.operations.live import check_alerts
@@ -163,7 +163,9 @@ class OperationsLoop:
 
             def cases(hall: HallInfo = hall, cfg: OpsConfig = cfg, t: float = t) -> Any:
                 with db.write() as conn:
-                    return sync_cases(conn, hall.id, cfg, t)
+                    sync_cases(conn, hall.id, cfg, t)
+                    # Serialized with the case reader by its cursor lock: announced once.
+                    return overdue_notices(conn, hall.id, t)
 
             def noshows(hall: HallInfo = hall, cfg: OpsConfig = cfg, t: float = t) -> Any:
                 with db.write() as conn:
@@ -185,12 +187,14 @@ class OperationsLoop:
                     await st.publish(envelopes)
                 except Exception:  # noqa: BLE001 - the events are stored; the hub fills gaps
                     log.exception("publishing default ratings failed")
-            await self._step("cases", cases)
+            contacts = list((hall.settings.get("operations") or {}).get("alert_contacts") or ["manager"])
+            for case_id, number in await self._step("cases", cases) or []:
+                for to in contacts:
+                    await self._send("manager", str(to), f"【{hall.name}】差评整改#{case_id}（{number}）已逾期", "case_overdue")
             await self._step("no_shows", noshows)
             changed = await self._step("alerts", alerts)
             if changed:
                 raised, cleared = changed
-                contacts = list((hall.settings.get("operations") or {}).get("alert_contacts") or ["manager"])
                 for a in raised:
                     for to in contacts:
                         await self._send("manager", str(to), f"【{hall.name}】{a.message}", "alert")

@@ -25,6 +25,7 @@ from hall.operations.ratings import is_bad
 
 __all__ = [
     "sync_cases",
+    "overdue_notices",
     "load_case",
     "apply_step",
     "list_cases",
@@ -88,6 +89,24 @@ def sync_cases(conn: Connection, hall_id: int, cfg: OpsConfig, now: float) -> li
     if last > start:
         advance(conn, hall_id, "cases", last)
     return opened
+
+
+def overdue_notices(conn: Connection, hall_id: int, now: float) -> list[tuple[int, str]]:
+    """Open cases past their deadline not yet announced: recorded now (once per case, in the
+    notices table under kind `case_overdue`); returns (case id, ticket number) to send."""
+    from hall.operations.models import PersonNotice
+
+    told = select(PersonNotice.ticket_id).where(PersonNotice.hall_id == hall_id, PersonNotice.kind == "case_overdue")
+    rows = conn.execute(
+        select(CaseRow.id, CaseRow.ticket_id, CaseRow.number).where(
+            CaseRow.hall_id == hall_id, CaseRow.status.not_in(["closed", "withdrawn"]), CaseRow.due_at < now,
+            CaseRow.ticket_id.not_in(told),
+        ).order_by(CaseRow.id).limit(100)
+    ).all()
+    for r in rows:
+        conn.execute(insert(PersonNotice).values(
+            ticket_id=r.ticket_id, kind="case_overdue", hall_id=hall_id, at=now, channel="manager"))
+    return [(r.id, r.number) for r in rows]
 
 
 def _store_audit(conn: Connection, case_id: int, entries: tuple[steps.AuditEntry, ...]) -> None:

@@ -98,3 +98,18 @@ def test_default_rating_recorded_after_the_period(world: World) -> None:
     assert levels == {rated: 5, done: 3} and channel == "default" and "ticket.rated" in events
     none_cfg = OpsConfig.build(world.hall.layout, {})
     assert record_default_ratings(world.db, world.hall, none_cfg, 1000.0 + 30 * DAY) == 0
+
+
+def test_overdue_case_announced_to_managers_once(world: World) -> None:
+    tid = world.ticket("A", 0.0, status="finished", finished_at=100.0)
+    world.rate(tid, 1, 200.0, reasons=["慢"])
+    notifier = MemoryNotifier()
+    clock = FixedClock(300.0)
+    loop = OperationsLoop(State(world.db, world.registry, CRYPTO, clock), notifier)
+    anyio.run(loop.once)
+    assert [m.kind for m in notifier.sent] == []  # opened, not overdue
+    clock.set(200.0 + 30 * DAY)
+    anyio.run(loop.once)
+    anyio.run(loop.once)
+    overdue = [m for m in notifier.sent if m.kind == "case_overdue"]
+    assert len(overdue) == 1 and "已逾期" in overdue[0].text
