@@ -104,9 +104,12 @@ def run_days(config: Config, days: int, seed: int, workers: int = 1,
         return out
     size = max(1, -(-days // (workers * 4)))  # small chunks: a steady progress bar, even load
     chunks = [day_ids[i:i + size] for i in range(0, days, size)]
-    # fork keeps start-up cheap (no re-import); the child only computes and returns plain data
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
-                                      else "spawn")
+    # fork keeps start-up cheap (no re-import) and the child only computes and returns plain
+    # data; from Python 3.12 forking a process with threads warns, so use a fork server there
+    methods = multiprocessing.get_all_start_methods()
+    method = "fork" if "fork" in methods and sys.version_info < (3, 12) else (
+        "forkserver" if "forkserver" in methods else "spawn")
+    ctx = multiprocessing.get_context(method)
     results: dict[int, dict[str, Any]] = {}
     plain = Config(config.layout, config.demand, config.periods, config.label)
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=ctx) as pool:
