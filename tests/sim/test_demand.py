@@ -28,6 +28,9 @@ def test_examples_load() -> None:
     assert {c.code for c in d.categories} == {c.code for c in layout.categories}
     noon = load_demand(ROOT / "examples" / "demand" / "county-noon.toml", layout)
     assert len(noon.staff) >= 3  # staggered lunch groups
+    township = load_layout(ROOT / "examples" / "halls" / "township.toml")
+    steady = load_demand(ROOT / "examples" / "demand" / "township-stationary.toml", township)
+    assert steady.stationary and steady.category("A").service.kind == "exponential"
 
 
 def _bad(mutate: Any, field: str, why: str = "") -> None:
