@@ -181,8 +181,10 @@ def _compare(args: argparse.Namespace) -> int:
     if len(pairs) == 1:
         layouts = standard_variants(pairs[0][0], demand_raw)
     else:
-        layouts = {Path(path).stem if Path(path).stem not in args.layout[:i] else f"{Path(path).stem}{i}":
-                   raw for i, (path, (raw, _)) in enumerate(zip(args.layout, pairs, strict=True))}
+        layouts = {}
+        for i, (path, (raw, _)) in enumerate(zip(args.layout, pairs, strict=True)):
+            name = Path(path).stem
+            layouts[name if name not in layouts else f"{name}-{i + 1}"] = raw
 
     def log(line: str) -> None:
         print(line, file=sys.stderr)
