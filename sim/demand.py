@@ -3,6 +3,8 @@
 A profile is a TOML file read beside the hall layout (`queueing.layout`). See
 `examples/demand/county.toml` for every field. Two modes:
 
+- every category: service and patience distributions, no-show share (and the share of no-shows
+  who come back `recheck_delay` later and re-check in), appointment and priority shares;
 - a hall **day** (default): arrivals per interval (`interval_minutes`, 60 or 15 …) per category
   from `start`; tickets stop `cutoff_minutes` before the hall closes; windows follow `[[staff]]`
   periods (staggered lunches are groups of windows with different periods);
@@ -72,6 +74,8 @@ class CategoryDemand:
     appointment_share: float
     priority_shares: tuple[tuple[PriorityClass, float], ...]
     matters: tuple[Matter, ...] = ()
+    recheck_in: float = 0.0  # share of no-shows who come back and re-check in (过号重排)
+    recheck_delay: Dist | None = None  # how long after the no-show they come back
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +183,8 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
         "service": prof.get("service"),
         "patience": prof.get("patience"),
         "no_show": prof.get("no_show", 0.0),
+        "recheck_in": prof.get("recheck_in", 0.0),
+        "recheck_delay": prof.get("recheck_delay"),
         "appointment_share": prof.get("appointment_share", 0.0),
         "priority_shares": prof.get("priority_shares", {}),
     }
@@ -262,6 +268,10 @@ def _category(code: str, craw: Mapping[str, Any], where: str, defaults: Mapping[
     patience = (parse_dist(patience_raw, f"{where}.patience", "exponential")
                 if patience_raw is not None else None)
     no_show = _share(craw.get("no_show", defaults["no_show"]), f"{where}.no_show")
+    recheck = _share(craw.get("recheck_in", defaults["recheck_in"]), f"{where}.recheck_in")
+    delay_raw = craw.get("recheck_delay", defaults["recheck_delay"])
+    recheck_delay = (parse_dist(delay_raw if delay_raw is not None else 10.0,
+                                f"{where}.recheck_delay", "exponential") if recheck > 0 else None)
     appt = _share(craw.get("appointment_share", defaults["appointment_share"]),
                   f"{where}.appointment_share")
     pr_raw = craw.get("priority_shares", defaults["priority_shares"])
@@ -294,7 +304,7 @@ def _category(code: str, craw: Mapping[str, Any], where: str, defaults: Mapping[
     if matters and abs(sum(m.share for m in matters) - 1.0) > 1e-6:
         raise DemandError(f"{where}.matters", "shares must add up to 1")
     return CategoryDemand(code, arrivals, rate, service, patience, no_show, appt, tuple(shares),
-                          tuple(matters))
+                          tuple(matters), recheck, recheck_delay)
 
 
 def _staff(raw: Any, layout: HallLayout) -> tuple[StaffGroup, ...]:

@@ -117,6 +117,17 @@ class TicketLog:
         return None
 
     @property
+    def came_back_after(self) -> float | None:
+        """For a no-show who re-checked in: seconds from the no-show mark to the re-check-in."""
+        marked = None
+        for kind, at, _ in self.events:
+            if kind == E.NO_SHOW:
+                marked = at
+            elif kind == E.RECHECKED_IN and marked is not None:
+                return max(0.0, at - marked)
+        return None
+
+    @property
     def no_show(self) -> bool:
         kinds = [k for k, _, _ in self.events]
         return E.NO_SHOW in kinds and E.STARTED not in kinds[kinds.index(E.NO_SHOW):]
@@ -167,6 +178,13 @@ def day_to_events(record: DayRecord, people: Sequence[Person], hall: str, epoch:
                                       "queue_class": qc, "priority": str(p.priority),
                                       "appointment_start": slot}))
         o = record.outcome[i]
+        first = record.rechecked.get(i)
+        if first is not None:  # a no-show who came back: first call, 过号, re-check-in
+            f_called, f_end, f_window = first
+            fw = {**base, "window": f_window}
+            raw.append((epoch + f_called, 1, E.CALLED, fw))
+            raw.append((epoch + f_end, 3, E.NO_SHOW, fw))
+            raw.append((epoch + record.wait_start[i], 0, E.RECHECKED_IN, base))
         if o in (OUTCOME_SERVED, OUTCOME_NO_SHOW):
             called = epoch + record.called[i]
             w = {**base, "window": record.window[i]}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ import simpy
 
 from queueing.hallqueue import HallQueue
 from queueing.layout import HallLayout
+from queueing.lifecycle import recheckin_key
 from queueing.policy import Head, WindowView
 from queueing.tickets import QueueClass, queue_class
 from sim.demand import Demand
@@ -62,6 +63,9 @@ class DayRecord:
     last_end: float  # when the last window finished
     close: float  # the hall's closing time (overtime counts from here)
     categories: list[str]
+    # no-shows who came back (过号重排): their first call, its no-show mark and the re-check-in
+    # (then wait_start/called/outcome describe the second wait); empty dict when none did
+    rechecked: dict[int, tuple[float, float, int]] = field(default_factory=dict)
 
 
 def day_epoch(demand: Demand, layout: HallLayout) -> float:
@@ -123,7 +127,7 @@ def simulate_day(
     deadline = [math.inf] * n
     pop = Population.of(people)
     service = pop.service
-    absent = pop.no_show
+    absent = list(pop.no_show)  # copied: a no-show who re-checks in is present the second time
     no_show_time = demand.no_show_call_seconds
     absent_call = pop.absent_call
     patience_of = pop.patience
@@ -180,10 +184,18 @@ def simulate_day(
         ev.callbacks.append(finished)
         return True
 
+    recheck_after = pop.recheck_after
+    rechecked: dict[int, tuple[float, float, int]] = {}
+    places_back = layout.rules.recheckin_places_back
+
     def finished(ev: Any) -> None:
         w: _Window = ev.value
         now = env.now
-        service_end[w.current] = now - epoch
+        i = w.current
+        service_end[i] = now - epoch
+        if absent[i] and recheck_after[i] is not None and i not in rechecked:
+            back = timeout(recheck_after[i], i)
+            back.callbacks.append(recheck)
         if nxt < n and arr[nxt] <= now:
             admit(now)
         if w.state == 3:
@@ -297,6 +309,33 @@ def simulate_day(
         if idle:
             expect_arrival()
 
+    def recheck(ev: Any) -> None:
+        """A no-show comes back: a new wait, a few places from the head (rules)."""
+        i = ev.value
+        now = env.now
+        rechecked[i] = (called[i], service_end[i], window_of[i])
+        slot = slot_of[i]
+        if slot is not None:
+            klass = appointment
+        else:
+            pri = priority_of[i]
+            klass = normal if pri == "normal" else queue_class(pri, None)
+        keys = hq.queue_keys(cats[i], klass, places_back + 1)
+        key = recheckin_key(now, keys, places_back)
+        wait_start[i] = now - epoch
+        called[i] = service_end[i] = math.nan
+        window_of[i] = 0
+        outcome[i] = OUTCOME_UNSERVED
+        absent[i] = False  # they are here now
+        deadline[i] = math.inf
+        add(Head(i, cats[i], klass, key, None if slot is None else slot + epoch))
+        for w in idle:
+            if cats[i] in w.categories:
+                idle.remove(w)
+                if not serve_next(w):
+                    idle.append(w)
+                break
+
     def become_idle(w: _Window) -> None:
         w.state = 1
         idle.append(w)
@@ -325,4 +364,5 @@ def simulate_day(
         last_end=max((e for e in service_end if not math.isnan(e)), default=0.0),
         close=demand.close,
         categories=list(cats),
+        rechecked=rechecked,
     )

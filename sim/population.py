@@ -35,6 +35,7 @@ class Person:
     appointment_start: float | None = None
     matter: str | None = None
     absent_call: float | None = None  # a no-show's calling time at the window (None: profile's)
+    recheck_after: float | None = None  # a no-show who comes back this long after the no-show
 
 
 class Population(Sequence[Person]):
@@ -43,12 +44,12 @@ class Population(Sequence[Person]):
     large share of drawing a day."""
 
     __slots__ = ("arrival", "category", "service", "patience", "no_show", "priority",
-                 "appointment_start", "matter", "absent_call")
+                 "appointment_start", "matter", "absent_call", "recheck_after")
 
     def __init__(self, arrival: list[float], category: list[str], service: list[float],
                  patience: list[float], no_show: list[bool], priority: list[PriorityClass],
                  appointment_start: list[float | None], matter: list[str | None],
-                 absent_call: list[float | None]) -> None:
+                 absent_call: list[float | None], recheck_after: list[float | None]) -> None:
         self.arrival = arrival
         self.category = category
         self.service = service
@@ -58,6 +59,7 @@ class Population(Sequence[Person]):
         self.appointment_start = appointment_start
         self.matter = matter
         self.absent_call = absent_call
+        self.recheck_after = recheck_after
 
     @classmethod
     def of(cls, people: Iterable[Person]) -> Population:
@@ -68,7 +70,7 @@ class Population(Sequence[Person]):
         return cls([p.arrival for p in ps], [p.category for p in ps], [p.service for p in ps],
                    [p.patience for p in ps], [p.no_show for p in ps], [p.priority for p in ps],
                    [p.appointment_start for p in ps], [p.matter for p in ps],
-                   [p.absent_call for p in ps])
+                   [p.absent_call for p in ps], [p.recheck_after for p in ps])
 
     def __len__(self) -> int:
         return len(self.arrival)
@@ -84,7 +86,7 @@ class Population(Sequence[Person]):
             return [self[j] for j in range(*i.indices(len(self)))]
         return Person(self.arrival[i], self.category[i], self.service[i], self.patience[i],
                       self.no_show[i], self.priority[i], self.appointment_start[i], self.matter[i],
-                      self.absent_call[i])
+                      self.absent_call[i], self.recheck_after[i])
 
     def __iter__(self) -> Iterator[Person]:
         for i in range(len(self)):
@@ -151,6 +153,15 @@ def _category_people(c: CategoryDemand, demand: Demand, streams: Streams) -> Pop
         absent = [ns() < p_ns for _ in range(n)]
     else:
         absent = [False] * n
+    recheck: list[float | None] = [None] * n
+    if c.no_show > 0 and c.recheck_in > 0 and c.recheck_delay is not None:
+        rc = streams.get(Source.RECHECK, code)
+        share, delay = c.recheck_in, c.recheck_delay
+        for i in range(n):
+            u = rc.random()  # one pair of draws per person, absent or not: streams stay aligned
+            d = delay.sample(rc)
+            if absent[i] and u < share:
+                recheck[i] = d
     priority: list[PriorityClass] = [PriorityClass.NORMAL] * n
     appointment: list[float | None] = [None] * n
     if c.appointment_share > 0 or c.priority_shares:
@@ -170,14 +181,14 @@ def _category_people(c: CategoryDemand, demand: Demand, streams: Streams) -> Pop
                     priority[i] = klass
                     break
     return Population(times, [code] * n, services, patience, absent, priority, appointment,
-                      matters, [None] * n)
+                      matters, [None] * n, recheck)
 
 
 def generate_people(demand: Demand, streams: Streams) -> Population:
     """Everyone who comes on this day, sorted by arrival."""
     groups = [g for g in (_category_people(c, demand, streams) for c in demand.categories) if g]
     if not groups:
-        return Population([], [], [], [], [], [], [], [], [])
+        return Population([], [], [], [], [], [], [], [], [], [])
     if len(groups) == 1:
         return groups[0]
     columns = Population.__slots__

@@ -2,7 +2,8 @@
 
 Each recorded ticket becomes a person with its real issue time, category, priority,
 appointment slot and the time a window was held for them (call to finish). People who were never served keep what is known:
-a no-show stays absent when called, for as long as the window called them; someone who left after waiting w minutes has patience w
+a no-show stays absent when called, for as long as the window called them, and comes back
+(re-checks in) as long after as they did; someone who left after waiting w minutes has patience w
 (they would leave again after as long); a person without a recorded service time gets the mean
 of their category's recorded services that day (else the layout's typical time). Everyone else
 is patient. The result is the same JSON as `hall sim run`, with recorded figures beside it.
@@ -53,9 +54,11 @@ def people_of_day(tickets: Sequence[TicketLog], layout: HallLayout, midnight: fl
         except ValueError:
             priority = PriorityClass.NORMAL
         slot = None if t.appointment_start is None else t.appointment_start - midnight
-        absent = t.no_show
+        back = t.came_back_after
+        absent = t.no_show or back is not None
         people.append(Person(t.issued - midnight, t.category, s, patience, absent, priority,
-                             slot, absent_call=t.absent_call if absent else None))
+                             slot, absent_call=t.absent_call if absent else None,
+                             recheck_after=back))
     people.sort(key=lambda p: p.arrival)
     return people
 

@@ -25,6 +25,7 @@ class Source(StrEnum):
     PUNCTUALITY = "punctuality"
     PRIORITY = "priority"
     STAFF = "staff"
+    RECHECK = "recheck"
 
 
 def stream_seed(seed: int, day: int, source: str, key: str = "") -> int:

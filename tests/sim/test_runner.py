@@ -6,6 +6,8 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
 from queueing.layout import load_layout, parse_layout
 from sim.demand import load_demand, parse_demand
 from sim.model import OUTCOME_SERVED, simulate_day
@@ -127,3 +129,41 @@ def test_staggered_lunch_keeps_the_hall_serving_at_noon() -> None:
     noon_calls = [c for c in rec.called if 12 * 3600 + 60 < c < 14 * 3600 - 60]
     assert noon_calls  # windows 1-8 work through lunch in shifts
     assert all(rec.window[i] <= 8 for i, c in enumerate(rec.called) if 12 * 3600 + 60 < c < 13.9 * 3600)
+
+
+def test_a_no_show_who_comes_back_goes_a_few_places_back() -> None:
+    layout, demand = _day_case()
+    at = 9 * 3600
+    people = [Person(at, "A", 20 * 60.0, math.inf, False)]  # serves 09:00-09:20
+    people.append(Person(at + 60, "A", 5 * 60.0, math.inf, True, recheck_after=60.0))  # B
+    people += [Person(at + 60 * k, "A", 60.0, math.inf, False) for k in range(2, 8)]  # C..H
+    rec = simulate_day(layout, demand, people)
+    first_call, marked, window = rec.rechecked[1]
+    assert first_call == at + 20 * 60 and marked == first_call + demand.no_show_call_seconds
+    assert rec.wait_start[1] == marked + 60.0
+    assert rec.outcome[1] == OUTCOME_SERVED
+    order = sorted(range(len(people)), key=lambda i: rec.called[i])
+    # rules.recheckin_places_back = 3: behind the three at the head when B came back (D, E, F)
+    assert order.index(1) == order.index(5) + 1
+
+
+def test_rechecked_no_shows_are_exported_and_replayed() -> None:
+    from sim.eventlog import day_to_events, parse_events
+    from sim.model import day_epoch
+    from sim.replay import replay
+
+    layout, demand = _day_case()
+    at = 9 * 3600
+    people = [Person(at, "A", 20 * 60.0, math.inf, False),
+              Person(at + 60, "A", 5 * 60.0, math.inf, True, recheck_after=60.0)]
+    people += [Person(at + 60 * k, "A", 60.0, math.inf, False) for k in range(2, 8)]
+    rec = simulate_day(layout, demand, people)
+    envs = day_to_events(rec, people, "mmc", day_epoch(demand, layout), layout.timezone)
+    kinds = [e["type"] for e in envs if e["data"]["id"] == 2]
+    assert kinds == ["ticket.issued", "ticket.called", "ticket.no_show", "ticket.rechecked_in",
+                     "ticket.called", "ticket.started", "ticket.finished"]
+    raw = mmc_layout_raw(1)
+    raw["hours"] = {"periods": [["09:00", "10:00"], ["11:00", "12:00"]]}
+    result = replay(parse_events(json.dumps(e) for e in envs), raw, hours="layout")
+    assert result["wait_minutes"]["mean"]["value"] == pytest.approx(
+        result["recorded"]["wait_minutes"]["mean"]["value"], rel=1e-6)
