@@ -11,6 +11,9 @@ callbacks on its service-end timeout and on its staffing boundaries. Reneging is
 and exactly: a waiting person whose patience ran out is taken out when they reach a queue's
 head, before the window chooses, and recorded as leaving at the moment their patience ended.
 
+A no-show holds the window for the profile's calling time; one who comes back re-checks in a
+few places from the head (`queueing.lifecycle.recheckin_key`, `rules.recheckin_places_back`).
+
 Staffing: a window opens and closes on its `[[staff]]` periods; one whose period ends while
 serving finishes that person first (a break starts late, never cuts a service). At the hall's
 closing time windows keep serving those still waiting (overtime), as halls do.
