@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
-from hall.operations.ratings import LEVEL_NAMES, RatingChannel
+from hall.operations.ratings import INDICATORS, LEVEL_NAMES, RatingChannel
 
 __all__ = [
     "rows_to_csv",
@@ -63,6 +63,7 @@ PROVINCIAL_FIELDS: dict[str, str] = {
     "rated_person": "被评价人",
     "region_code": "区划代码",
     "reasons": "差评原因",
+    "indicators": "评价指标",
     "window": "窗口",
     "ticket_number": "排队号",
 }
@@ -114,6 +115,7 @@ class RatingRecord:
     matter_code: str = ""
     matter_name: str = ""
     department: str = ""
+    indicators: Mapping[str, int] | None = None
 
 
 def provincial_records(
@@ -139,6 +141,8 @@ def provincial_records(
             "rated_person": r.staff_name,
             "region_code": region_code,
             "reasons": "；".join(r.reasons),
+            # 整体满意度:5；服务态度:4 — the optional offline indicators, by their names.
+            "indicators": "；".join(f"{INDICATORS.get(k, k)}:{v}" for k, v in (r.indicators or {}).items()),
             "window": r.window,
             "ticket_number": r.ticket_number,
         })

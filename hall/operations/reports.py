@@ -78,7 +78,7 @@ def day_cases(conn: Connection, hall_id: int, day: str) -> list[Any]:
 def rating_records(conn: Connection, hall_id: int, day_from: str, day_to: str) -> list[RatingRecord]:
     rows = conn.execute(
         select(
-            Rating.ticket_id, Rating.level, Rating.channel, Rating.at, Rating.reasons, Rating.window,
+            Rating.ticket_id, Rating.level, Rating.channel, Rating.at, Rating.reasons, Rating.window, Rating.indicators,
             TicketRow.number, User.name.label("staff_name"), TicketLink.case_number, TicketLink.matter_code,
             TicketLink.matter_name, TicketLink.department,
         )
@@ -95,6 +95,7 @@ def rating_records(conn: Connection, hall_id: int, day_from: str, day_to: str) -
         RatingRecord(
             r.ticket_id, r.number, r.level, r.channel, r.at, [str(x) for x in r.reasons or []], r.window,
             r.staff_name or "", r.case_number or "", r.matter_code or "", r.matter_name or "", r.department or "",
+            dict(r.indicators or {}),
         )
         for r in rows
     ]

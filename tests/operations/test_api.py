@@ -75,7 +75,9 @@ def test_bad_rating_case_worked_to_closed_and_counted(app: App) -> None:
 
 def test_link_and_provincial_export(app: App) -> None:
     t = serve(app)
-    assert app.post(f"{H}/tickets/{t['id']}/rating", "pad", {"level": 5, "channel": "pad"}).status_code == 201
+    rated = app.post(f"{H}/tickets/{t['id']}/rating", "pad",
+                     {"level": 5, "channel": "pad", "indicators": {"overall": 5, "attitude": 4}})
+    assert rated.status_code == 201, rated.text
     r = app.post(f"{H}/ops/tickets/{t['id']}/link", "clerk", {"case_number": "330123-0001", "matter_code": "M1"})
     assert r.status_code == 200, r.text
     assert app.post(f"{H}/ops/tickets/999999/link", "clerk", {"case_number": "x", "matter_code": "y"}).status_code == 404
@@ -83,6 +85,7 @@ def test_link_and_provincial_export(app: App) -> None:
     (rec,) = out["records"]
     assert (rec["case_number"], rec["matter_code"], rec["region_code"], rec["channel"]) == ("330123-0001", "M1", "330123101", "评价器")
     assert rec["rated_person"] == "张三" and rec["level_name"] == "非常满意"
+    assert rec["indicators"] == "整体满意度:5；服务态度:4"
 
 
 def test_booking_check_in_and_tidal_window_through_the_api(app: App) -> None:
