@@ -107,3 +107,19 @@ def test_sipp_and_lag_sipp_follow_the_load() -> None:
     # lag-SIPP keeps staff on after the last arrivals (the load lags the arrivals by 1/mu)
     assert lag[-1] > 0 and lag[0] == 0
     assert lag[3] >= s[3]
+
+
+def test_reference_beside_a_stationary_run_is_erlang_c_or_a() -> None:
+    from sim.analytic_ref import reference
+    from sim.scenarios import mmc_case
+
+    layout, demand = mmc_case(4, 21.6, 10.0)
+    ref = reference(layout, demand)
+    assert ref["model"] == "erlang_c"
+    assert ref["mean_wait_minutes"] == pytest.approx(an.mmc(4, 21.6 / 3600, 1 / 600).mean_wait / 60,
+                                                     abs=1e-4)
+    layout, demand = mmc_case(4, 30.0, 10.0, patience_minutes=20.0)
+    ref = reference(layout, demand)
+    assert ref["model"] == "erlang_a"
+    exact = an.mmc_abandon(4, 30 / 3600, 1 / 600, 1 / 1200)
+    assert ref["abandonment_rate"] == pytest.approx(exact.p_abandon, abs=1e-6)
