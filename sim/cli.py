@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         q.add_argument("--out", help="write the JSON result here (default: standard output)")
         q.add_argument("--html", help="also write a self-contained HTML report here")
         q.add_argument("--progress", action="store_true", help="progress bar even when not a tty")
+        q.add_argument("--scale", type=float, default=1.0,
+                       help="multiply every arrival rate (what-if growth, e.g. 1.2)")
 
     q = s.add_parser("run", help="simulate one configuration")
     q.add_argument("--layout", required=True)
@@ -122,12 +124,15 @@ def _emit(result: Any, out: str | None) -> None:
         print(text)
 
 
-def _validated(layout_path: str, demand_path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _validated(layout_path: str, demand_path: str,
+               scale: float = 1.0) -> tuple[dict[str, Any], dict[str, Any]]:
     from queueing.layout import LayoutError, parse_layout
-    from sim.demand import DemandError, parse_demand
+    from sim.demand import DemandError, parse_demand, scale_raw
 
     layout_raw, demand_raw = _read_toml(layout_path), _read_toml(demand_path)
     try:
+        if scale != 1.0:
+            demand_raw = scale_raw(demand_raw, scale)
         parse_demand(demand_raw, parse_layout(layout_raw))
     except (LayoutError, DemandError) as e:
         raise SystemExit(_fail(str(e))) from None
@@ -139,7 +144,7 @@ def _run(args: argparse.Namespace) -> int:
     from sim.report import render_run
     from sim.runner import Config, Progress, run_config
 
-    layout_raw, demand_raw = _validated(args.layout, args.demand)
+    layout_raw, demand_raw = _validated(args.layout, args.demand, args.scale)
     config = Config(layout_raw, demand_raw)
     bar = Progress(args.days, "sim run", True if args.progress else None)
     result = run_config(config, args.days, args.seed, _workers(args.workers), bar.advance)
@@ -155,7 +160,7 @@ def _plan(args: argparse.Namespace) -> int:
     from sim.planning import Target, plan
     from sim.report import render_plan
 
-    layout_raw, demand_raw = _validated(args.layout, args.demand)
+    layout_raw, demand_raw = _validated(args.layout, args.demand, args.scale)
     try:
         target = Target(args.target, args.within, args.confidence)
     except ValueError as e:
@@ -176,7 +181,7 @@ def _compare(args: argparse.Namespace) -> int:
     from sim.planning import compare, standard_variants
     from sim.report import render_compare
 
-    pairs = [_validated(path, args.demand) for path in args.layout]
+    pairs = [_validated(path, args.demand, args.scale) for path in args.layout]
     demand_raw = pairs[0][1]
     if len(pairs) == 1:
         layouts = standard_variants(pairs[0][0], demand_raw)

@@ -20,6 +20,7 @@ tickets are issued for a category while no window serving it is staffed.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 import tomllib
@@ -40,6 +41,7 @@ __all__ = [
     "Demand",
     "load_demand",
     "parse_demand",
+    "scale_raw",
 ]
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
@@ -129,6 +131,22 @@ class Demand:
 
     def with_staff(self, staff: tuple[StaffGroup, ...]) -> Demand:
         return replace(self, staff=staff)
+
+
+def scale_raw(raw: Mapping[str, Any], factor: float) -> dict[str, Any]:
+    """A profile table with every arrival count and rate multiplied by `factor` (what-if growth);
+    raises DemandError for a negative factor."""
+    if factor < 0:
+        raise DemandError("--scale", f"must not be negative, got {factor}")
+    out = copy.deepcopy(dict(raw))
+    for c in (out.get("categories") or {}).values():
+        if isinstance(c, dict):
+            if isinstance(c.get("arrivals"), list):
+                c["arrivals"] = [a * factor if isinstance(a, int | float) else a
+                                 for a in c["arrivals"]]
+            if isinstance(c.get("rate_per_hour"), int | float):
+                c["rate_per_hour"] = c["rate_per_hour"] * factor
+    return out
 
 
 def load_demand(path: str | Path, layout: HallLayout) -> Demand:

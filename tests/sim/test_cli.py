@@ -72,3 +72,15 @@ def test_plan_and_compare_on_a_township(tmp_path: Path) -> None:
     assert diff["ci95"][0] <= diff["value"] <= diff["ci95"][1]
     page = cmp_html.read_text(encoding="utf-8")
     assert "dedicated - hybrid" in page and "<svg" in page
+
+
+def test_scale_grows_the_demand(tmp_path: Path) -> None:
+    base, grown = tmp_path / "a.json", tmp_path / "b.json"
+    common = ["--layout", LAYOUT, "--demand", DEMAND, "--days", "2", "--seed", "3",
+              "--workers", "1"]
+    assert _main(["sim", "run", *common, "--out", str(base)]) == 0
+    assert _main(["sim", "run", *common, "--scale", "1.3", "--out", str(grown)]) == 0
+    a = json.loads(base.read_text(encoding="utf-8"))
+    b = json.loads(grown.read_text(encoding="utf-8"))
+    assert b["arrivals"]["value"] > 1.15 * a["arrivals"]["value"]
+    assert b["wait_minutes"]["mean"]["value"] > a["wait_minutes"]["mean"]["value"]
