@@ -169,8 +169,11 @@ def _plan(args: argparse.Namespace) -> int:
     def log(line: str) -> None:
         print(line, file=sys.stderr)
 
-    result = plan(layout_raw, demand_raw, target, args.days, args.seed, _workers(args.workers),
-                  args.mode, log)
+    try:
+        result = plan(layout_raw, demand_raw, target, args.days, args.seed,
+                      _workers(args.workers), args.mode, log)
+    except ValueError as e:  # e.g. no layout up to the limit meets the target
+        return _fail(str(e))
     _emit(result, args.out)
     if args.html:
         Path(args.html).write_text(render_plan(result), encoding="utf-8")
