@@ -33,10 +33,16 @@ def _fmt(x: Any, digits: int = 1, pct: bool = False) -> str:
     return f"{100 * x:.{digits}f}%" if pct else f"{x:.{digits}f}"
 
 
-def _est(e: Mapping[str, Any] | None, digits: int = 1, pct: bool = False) -> str:
+def _est(e: Mapping[str, Any] | None, digits: int = 1, pct: bool = False,
+         clip: bool = True) -> str:
+    """value [lo, hi]; the interval is shown clipped to what the quantity can be (a share in
+    [0, 1], a time or count at least 0) — the JSON keeps the plain t interval."""
     if not e:
         return "–"
     lo, hi = e.get("ci95", [None, None])
+    if clip:
+        lo = None if lo is None else max(lo, 0.0)
+        hi = None if hi is None else (min(hi, 1.0) if pct else hi)
     return (f"{_fmt(e.get('value'), digits, pct)} <span class=note>"
             f"[{_fmt(lo, digits, pct)}, {_fmt(hi, digits, pct)}]</span>")
 
@@ -150,6 +156,10 @@ def _table(rows: Sequence[Sequence[str]], head: Sequence[str]) -> str:
 def render_run(result: Mapping[str, Any], title: str | None = None) -> str:
     """The report of one configuration (`hall sim run --html`)."""
     name = title or f"{result.get('hall', '')} {result.get('profile', '')} 仿真报告"
+    return _page(name, _run_body(result))
+
+
+def _run_body(result: Mapping[str, Any]) -> str:
     parts = [f"<p class=note>{result.get('days')} simulated days, seed {result.get('seed')}, "
              f"{result.get('windows')} windows. Figures are means across days with 95% "
              "confidence intervals in brackets.</p>", _summary(result)]
@@ -187,7 +197,7 @@ def render_run(result: Mapping[str, Any], title: str | None = None) -> str:
             parts.append("<p class=note>Windows a pooled hall would need per interval by lag-SIPP "
                          "(Erlang C on each interval's load, shifted by the mean service time):</p>")
             parts.append(_bars(list(needed), list(needed.values()), None, pct=False, height=200))
-    return _page(name, "".join(parts))
+    return "".join(parts)
 
 
 def render_plan(plan: Mapping[str, Any]) -> str:
@@ -210,12 +220,10 @@ def render_plan(plan: Mapping[str, Any]) -> str:
     parts.append(_bars([str(x["windows"]) for x in plan["tried"]],
                        [x["service_level_lower_bound"] for x in plan["tried"]], None, pct=True,
                        target=t["share"], ymax=1.0))
-    res = dict(plan["result"])
-    res["target_share"] = t["share"]
-    inner = render_run(res, "")
-    body = inner[inner.index("<body>") + 6: inner.rindex("</body>")]
-    body = body.replace("<h1></h1>", "<h2>推荐方案 The recommended layout</h2>", 1)
-    parts.append(body)
+    res = {**plan["result"], "target_share": t["share"], "seed": plan["seed"],
+           "windows": plan["total_windows"]}
+    parts.append("<h2>推荐方案 The recommended layout</h2>")
+    parts.append(_run_body(res))
     return _page("窗口数量规划 Window planning", "".join(parts))
 
 
@@ -233,9 +241,10 @@ def render_compare(cmp: Mapping[str, Any]) -> str:
     parts.append("<h2>配对差异 Paired differences (layout − baseline)</h2>")
     drows = []
     for name, d in cmp["paired_differences"].items():
-        drows.append([html.escape(name), _est(d["mean_wait_minutes"], 2),
-                      _est(d["p90_wait_minutes"], 2), _est(d["service_level"], 1, True),
-                      _est(d["abandonment_rate"], 2, True)])
+        drows.append([html.escape(name), _est(d["mean_wait_minutes"], 2, clip=False),
+                      _est(d["p90_wait_minutes"], 2, clip=False),
+                      _est(d["service_level"], 1, True, clip=False),
+                      _est(d["abandonment_rate"], 2, True, clip=False)])
     parts.append(_table(drows, ["difference", "mean wait", "p90 wait", "service level",
                                 "abandonment"]))
     names = list(cmp["layouts"])
