@@ -92,6 +92,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
     q.add_argument("--minutes", type=float, default=0, help="stop after this much simulated time")
     q.add_argument("--seed", type=int, default=1)
+    q.add_argument("--days", type=int, default=1,
+                   help="days to run one after another (0: until interrupted, as demo traffic)")
     q.set_defaults(func=_live)
 
 
@@ -248,11 +250,16 @@ def _live(args: argparse.Namespace) -> int:
     if token is None:
         password = (Path(args.password_file).read_text(encoding="utf-8").strip()
                     if args.password_file else sys.stdin.readline().strip())
+    day = 0
     try:
-        summary = run_live(args.url, args.hall, layout_raw, demand_raw, speed=args.speed,
-                           seed=args.seed, minutes=args.minutes, token=token,
-                           username=args.username, password=password)
+        while args.days <= 0 or day < args.days:
+            summary = run_live(args.url, args.hall, layout_raw, demand_raw, speed=args.speed,
+                               seed=args.seed + day, minutes=args.minutes, token=token,
+                               username=args.username, password=password)
+            _emit(summary, None)
+            day += 1
     except LiveError as e:
         return _fail(str(e))
-    _emit(summary, None)
+    except KeyboardInterrupt:
+        return 130
     return 0
