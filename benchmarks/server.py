@@ -297,10 +297,11 @@ def measure_cycles(url: str, data: str, seconds: float, driver: str, dsn: str) -
 
 
 class ScreenClient(asyncio.Protocol):
-    """A websocket screen that costs the machine almost nothing: it does the opening handshake
-    and then only looks for `"type": "ticket.called"` in what arrives and notes when (by seq).
-    With 1,000 clients on the server's own 2 cores, a full websocket client library would
-    measure itself (~50 µs a message, 50 ms per call) more than the server."""
+    """A websocket screen that costs the machine almost nothing: the opening handshake, a
+    minimal frame reader that answers pings (the server closes screens that do not), and for
+    text frames only a look for `"type": "ticket.called"` and the ticket id (the first field of
+    `data`) with the arrival time. With 1,000 clients on the server's own 2 cores, a full
+    websocket client library would measure itself (~50 µs a message) more than the server."""
 
     MARK = b'"type": "ticket.called"'
 
@@ -310,7 +311,7 @@ class ScreenClient(asyncio.Protocol):
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         ).encode()
         self.on_call = on_call
-        self.tail = b""
+        self.buf = b""
         self.open = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
 
@@ -320,19 +321,35 @@ class ScreenClient(asyncio.Protocol):
         transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
-        chunk = self.tail + data
+        now = time.perf_counter()
+        buf = self.buf + data
         if not self.open.done():
-            if b"\r\n\r\n" not in chunk:
-                self.tail = chunk
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                self.buf = buf
                 return
             self.open.set_result(True)
-        at = chunk.find(self.MARK)
-        while at >= 0:
-            start = chunk.find(b'"data": {"id": ', at)
-            if start >= 0 and b"," in chunk[start + 15 : start + 40]:
-                self.on_call(int(chunk[start + 15 : chunk.index(b",", start + 15)]), time.perf_counter())
-            at = chunk.find(self.MARK, at + 1)
-        self.tail = chunk[-64:]
+            buf = buf[end + 4 :]
+        while len(buf) >= 2:
+            opcode, size, at = buf[0] & 0x0F, buf[1] & 0x7F, 2
+            if size == 126:
+                if len(buf) < 4:
+                    break
+                size, at = int.from_bytes(buf[2:4], "big"), 4
+            elif size == 127:
+                if len(buf) < 10:
+                    break
+                size, at = int.from_bytes(buf[2:10], "big"), 10
+            if len(buf) < at + size:
+                break
+            payload, buf = buf[at : at + size], buf[at + size :]
+            if opcode == 0x1 and self.MARK in payload[:80]:
+                start = payload.find(b'"data": {"id": ') + 15
+                self.on_call(int(payload[start : payload.index(b",", start)]), now)
+            elif opcode == 0x9 and self.transport is not None:  # ping: answer with a masked pong
+                mask = b"\x00\x00\x00\x00"  # a zero mask leaves the payload as it is
+                self.transport.write(bytes([0x8A, 0x80 | len(payload)]) + mask + payload)
+        self.buf = buf
 
     def close(self) -> None:
         if self.transport is not None:

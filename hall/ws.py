@@ -65,7 +65,7 @@ async def hall_stream(websocket: WebSocket) -> None:
     st.hub.add(client)  # first: live events queue up while we catch up below
     try:
         last = await _catch_up(websocket, st, hall, since, audience)
-        sender = asyncio.create_task(_send_loop(websocket, queue, last))
+        sender = asyncio.create_task(_send_loop(websocket, client, last))
         async for text in websocket.iter_text():
             try:
                 msg = json.loads(text)
@@ -81,11 +81,6 @@ async def hall_stream(websocket: WebSocket) -> None:
         st.hub.remove(client)
         if sender is not None and not sender.done():
             sender.cancel()
-    if client.dropped:
-        try:
-            await websocket.close(code=1013, reason="too slow; resume with since")
-        except Exception:  # noqa: BLE001 - already gone
-            pass
 
 
 async def _first_message_auth(websocket: WebSocket, hall: Any) -> Any:
@@ -136,19 +131,22 @@ async def _catch_up(websocket: WebSocket, st: Any, hall: Any, since: int | None,
     return int(data["seq"])
 
 
-async def _send_loop(websocket: WebSocket, queue: asyncio.Queue[tuple[int | None, str]], last: int) -> None:
+async def _send_loop(websocket: WebSocket, client: Client, last: int) -> None:
     try:
         while True:
-            seq, text = await queue.get()
+            seq, text = await client.queue.get()
             if seq is not None:
                 if seq <= last:
                     continue
                 last = seq
             await websocket.send_text(text)
     except asyncio.CancelledError:
-        # Dropped for falling behind: close so the client reconnects and resumes.
-        try:
-            await websocket.close(code=1013, reason="too slow; resume with since")
-        except Exception:  # noqa: BLE001
-            pass
+        if client.dropped:
+            # Dropped for falling behind: close so that the client reconnects and resumes.
+            try:
+                await websocket.close(code=1013, reason="too slow; resume with since")
+            except Exception:  # noqa: BLE001 - already gone
+                pass
         raise
+    except Exception:  # noqa: BLE001 - the connection is gone; the receive loop ends the session
+        return
