@@ -40,10 +40,14 @@ def people_of_day(tickets: Sequence[TicketLog], layout: HallLayout, midnight: fl
         if s is not None and s > 0:
             by_cat.setdefault(t.category, []).append(s)
     typical = {c.code: 60.0 * c.service_minutes for c in layout.categories}
+    turnaround = _turnarounds(tickets)
     people = []
     for t in tickets:
-        # what a window spends on the person: call to finish, so calling and walking up count
+        # what a window spends on the person: call to finish, so calling and walking up count,
+        # plus the window's turnaround before the call when the person was already waiting
         s = t.occupancy or t.service
+        if s is not None and s > 0:
+            s += turnaround.get(t.id, 0.0)
         if s is None or s <= 0:
             seen = by_cat.get(t.category)
             s = sum(seen) / len(seen) if seen else typical.get(t.category, 600.0)
@@ -61,6 +65,38 @@ def people_of_day(tickets: Sequence[TicketLog], layout: HallLayout, midnight: fl
                              recheck_after=back))
     people.sort(key=lambda p: p.arrival)
     return people
+
+
+def _turnarounds(tickets: Sequence[TicketLog]) -> dict[Any, float]:
+    """Per ticket, the gap between its window's previous finish and its call, when it was
+    already waiting at that finish and the gap is shorter than its own occupancy (longer gaps
+    are pauses, not turnaround). Staff take that time between people; the model calls at once,
+    so replay adds it to the person's window time."""
+    finishes: dict[int, list[tuple[float, float]]] = {}  # window -> [(call, finish)]
+    for t in tickets:
+        called = None
+        for kind, at, data in t.events:
+            if kind == "ticket.called":
+                called = at
+            elif kind in ("ticket.finished", "ticket.no_show") and called is not None:
+                w = data.get("window", t.window)
+                if w is not None:
+                    finishes.setdefault(int(w), []).append((called, at))
+                called = None
+    out: dict[Any, float] = {}
+    for t in tickets:
+        occupancy = t.occupancy
+        if occupancy is None:
+            continue
+        last_call = max(at for kind, at, _ in t.events if kind == "ticket.called")
+        waiting_since = max(at for kind, at, _ in t.events
+                            if kind in ("ticket.issued", "ticket.rechecked_in"))
+        prior = [f for c, f in finishes.get(t.window or -1, []) if f <= last_call]
+        if prior:
+            gap = last_call - max(prior)
+            if max(prior) >= waiting_since and 0 < gap <= occupancy:
+                out[t.id] = gap
+    return out
 
 
 def _demand_for(layout: HallLayout, day: dt.date) -> Demand:
