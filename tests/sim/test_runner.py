@@ -167,3 +167,24 @@ def test_rechecked_no_shows_are_exported_and_replayed() -> None:
     result = replay(parse_events(json.dumps(e) for e in envs), raw, hours="layout")
     assert result["wait_minutes"]["mean"]["value"] == pytest.approx(
         result["recorded"]["wait_minutes"]["mean"]["value"], rel=1e-6)
+
+
+def test_the_real_policy_orders_appointments_priority_and_the_ratio() -> None:
+    from queueing.tickets import PriorityClass
+
+    layout, demand = _day_case()  # rules: priority_ratio 2, appointment tolerance 15 min
+    at = 9 * 3600
+    elderly = PriorityClass.ELDERLY
+    people = [
+        Person(at, "A", 30 * 60.0, math.inf, False),  # holds the window until 09:30
+        Person(at + 60, "A", 60.0, math.inf, False),  # N2
+        Person(at + 120, "A", 60.0, math.inf, False, elderly),  # P1
+        Person(at + 180, "A", 60.0, math.inf, False, elderly),  # P2
+        Person(at + 240, "A", 60.0, math.inf, False, elderly),  # P3
+        Person(at + 300, "A", 60.0, math.inf, False, appointment_start=at + 20 * 60),  # slot 09:20
+    ]
+    rec = simulate_day(layout, demand, people)
+    order = sorted(range(1, len(people)), key=lambda i: rec.called[i])
+    assert order == [5, 2, 3, 1, 4]  # appointment due, two priority, then a normal, then priority
+    assert rec.wait_start[5] == at + 20 * 60  # an appointment waits from its slot
+    assert rec.called[5] == at + 30 * 60
