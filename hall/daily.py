@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from hall.database import Database
+from hall.models import IdempotencyRecord
 from hall.ticketmap import ticket_from_row
 from hall.ticketops import T, emit_transition
 from hall.tx import HallTx, run_write
@@ -42,6 +43,10 @@ def close_day(
             t = ticket_from_row(row)
             emit_transition(tx, t, lifecycle.close(t, tx.now, reason))
             n += 1
+        # Idempotency answers are for retries of the last moments; two days is plenty.
+        tx.conn.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.hall_id == hall.id, IdempotencyRecord.created_at < tx.now - 2 * 86400)
+        )
         tx.audit("day.close", today, {"closed": n, "include_today": include_today})
         return 200, {"closed": n}
 
