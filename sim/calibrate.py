@@ -1,6 +1,7 @@
 """`hall sim calibrate`: a demand profile fitted from the server's exported event log.
 
-Per category: mean arrivals per interval over the recorded days (days with any ticket count),
+Hall-wide: the mean time from a call to the start of service (walking up). Per category: mean
+arrivals per interval over the recorded days (days with any ticket count),
 a lognormal service time by moments (the layout's typical time when fewer than 5 services were
 seen), the no-show share, appointment and priority shares, and exponential patience by maximum
 likelihood with censoring (abandonments / total time waited) when anyone left. Hall hours come
@@ -96,6 +97,15 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
                 entry["patience"] = {"dist": "exponential",
                                      "mean_minutes": round(waited / len(left) / 60, 3)}
         categories[code] = entry
+    walks = []
+    for t in tickets:
+        called = None
+        for kind, at, _ in t.events:
+            if kind == "ticket.called":
+                called = at
+            elif kind == "ticket.started" and called is not None:
+                walks.append(at - called)
+                called = None
     first_day = days[0][0]
     return {
         "profile": {
@@ -105,6 +115,7 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
             "interval_minutes": interval_minutes,
             "cutoff_minutes": 0,
             "service_level_minutes": layout.rules.service_level_minutes,
+            "walk_up_minutes": round(sum(walks) / len(walks) / 60, 3) if walks else 0.0,
         },
         "categories": categories,
     }

@@ -88,6 +88,7 @@ class Demand:
     categories: tuple[CategoryDemand, ...]
     staff: tuple[StaffGroup, ...]
     source: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    walk_up_seconds: float = 0.0  # from the call until the person reaches the window (叫号到窗)
 
     def category(self, code: str) -> CategoryDemand:
         for c in self.categories:
@@ -172,6 +173,7 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
     sl = _num(prof, "service_level_minutes", "profile.service_level_minutes",
               layout.rules.service_level_minutes, positive=True)
     call_minutes = _num(prof, "no_show_call_minutes", "profile.no_show_call_minutes", 1.5)
+    walk_minutes = _num(prof, "walk_up_minutes", "profile.walk_up_minutes", 0.0)
     punct = prof.get("punctuality", {})
     if not isinstance(punct, Mapping):
         raise DemandError("profile.punctuality", "must be a table")
@@ -231,6 +233,7 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
         warmup=warmup,
         service_level_minutes=sl,
         no_show_call_seconds=60 * call_minutes,
+        walk_up_seconds=60 * walk_minutes,
         punctuality_mean=p_mean,
         punctuality_sd=p_sd,
         categories=tuple(categories),

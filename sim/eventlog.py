@@ -163,9 +163,11 @@ def tickets_from_events(envelopes: Sequence[Mapping[str, Any]]) -> list[TicketLo
 
 
 def day_to_events(record: DayRecord, people: Sequence[Person], hall: str, epoch: float,
-                  tz: str, first_id: int = 1, first_seq: int = 1) -> list[dict[str, Any]]:
-    """A simulated day as exported envelopes (issued, called, started, finished, no_show,
-    cancelled for those who gave up, closed for those never called)."""
+                  tz: str, first_id: int = 1, first_seq: int = 1,
+                  walk_up: float = 0.0) -> list[dict[str, Any]]:
+    """A simulated day as exported envelopes (issued, called, started `walk_up` seconds after
+    the call, finished, no_show, cancelled for those who gave up, closed for those never
+    called). Pass the profile's `walk_up_seconds`."""
     zone = ZoneInfo(tz)
     raw: list[tuple[float, int, str, dict[str, Any]]] = []
     for i, p in enumerate(people):
@@ -191,7 +193,7 @@ def day_to_events(record: DayRecord, people: Sequence[Person], hall: str, epoch:
             raw.append((called, 1, E.CALLED, w))
             end = epoch + record.service_end[i]
             if o == OUTCOME_SERVED:
-                raw.append((called, 2, E.STARTED, w))
+                raw.append((called + walk_up, 2, E.STARTED, w))
                 raw.append((end, 3, E.FINISHED, w))
             else:
                 raw.append((end, 3, E.NO_SHOW, w))

@@ -136,6 +136,8 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
                     post(f"/windows/{number}/no-show", allow=(409,))
                     counts["no_show"] += 1
                     continue
+                if demand.walk_up_seconds > 0:
+                    yield env.timeout(demand.walk_up_seconds)  # the person walks to the window
                 post(f"/windows/{number}/start", allow=(409,))
                 yield env.timeout(p.service if p is not None else 600.0)
                 post(f"/windows/{number}/finish", allow=(409,))

@@ -132,6 +132,7 @@ def simulate_day(
     service = pop.service
     absent = list(pop.no_show)  # copied: a no-show who re-checks in is present the second time
     no_show_time = demand.no_show_call_seconds
+    walk_up = demand.walk_up_seconds  # the window is held while the called person walks up
     absent_call = pop.absent_call
     patience_of = pop.patience
     slot_of = pop.appointment_start
@@ -181,7 +182,7 @@ def simulate_day(
                 d = no_show_time
         else:
             outcome[i] = OUTCOME_SERVED
-            d = service[i]
+            d = service[i] + walk_up
         w.busy += d
         ev = timeout(d, w)
         ev.callbacks.append(finished)

@@ -36,7 +36,8 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict:
         people = generate_people(d, Streams(9, day))
         rec = simulate_day(layout, d, people)
         means.append(summarise_day(rec, people, d)["mean"])
-        e = day_to_events(rec, people, "county", day_epoch(d, layout), layout.timezone, tid, seq)
+        e = day_to_events(rec, people, "county", day_epoch(d, layout), layout.timezone, tid, seq,
+                          walk_up=d.walk_up_seconds)
         envs += e
         seq += len(e)
         tid += len(people)
@@ -63,6 +64,7 @@ def test_calibration_recovers_the_profile(recorded: dict) -> None:
     assert a_fit.service.mean == pytest.approx(a_true.service.mean, rel=0.1)
     assert a_fit.service.cv == pytest.approx(a_true.service.cv, rel=0.25)
     assert a_fit.no_show == pytest.approx(0.03, abs=0.02)
+    assert demand.walk_up_seconds == pytest.approx(truth.walk_up_seconds) and truth.walk_up_seconds > 0
     assert demand.category("E").appointment_share == pytest.approx(0.2, abs=0.08)
 
 
