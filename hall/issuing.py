@@ -47,7 +47,7 @@ _PHONE = re.compile(r"^1\d{10}$")
 
 def progress_path(token: str) -> str:
     """The person's mobile progress page (served by hall.pages)."""
-    return f"/progress/{token}"
+    return f"/t/{token}"
 
 
 @dataclass(frozen=True, slots=True)

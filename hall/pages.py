@@ -32,6 +32,8 @@ import displays
 from displays.voice import ClipPack, ClipPackError
 from hall import pagedata
 from hall.errors import ApiError
+from hall.reads import screen_access
+from hall.state import hall_of
 
 __all__ = ["page_routes", "render_page"]
 
@@ -213,6 +215,8 @@ def page_routes() -> list[BaseRoute]:
     async def call_audio(request: Request) -> Response:
         hall = request.path_params["hall"]
         ticket_id = request.path_params["ticket_id"]
+        # Same access as the hall's snapshot: halls whose screens need a token need it here too.
+        await screen_access(request, await hall_of(request, hall))
         repeat = _int_param(request, "repeat", 2, 1, 3)
         found = await _read(request, pagedata.called_ticket, hall, ticket_id)
         if found is None:
@@ -251,7 +255,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/staff", staff, methods=["GET"]),
         Route("/pad/{hall}/windows/{window:int}", pad, methods=["GET"]),
         Route("/t/{token}", progress, methods=["GET"]),
-        # hall.issuing hands out /progress/{token}; the issue names /t/{token}: both work.
+        # Tickets print /t/{token}; /progress/{token} stays for tickets printed before the rename.
         Route("/progress/{token}", progress, methods=["GET"]),
         Route("/manage/{hall}", manage, methods=["GET"]),
         Route("/qr.svg", qr_svg, methods=["GET"]),

@@ -1,5 +1,5 @@
 """The reads of the HTTP API (docs/CONTRACTS.md): tickets, snapshot, events, matters, the
-mobile progress page's data, call audio, halls. Each runs in one read transaction in a worker
+mobile progress page's data, halls. Each runs in one read transaction in a worker
 thread; screens may read without a token unless their hall says otherwise."""
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def _ticket_view(hall: HallInfo, row: Any, *, staff: bool) -> dict[str, Any]:
     return out
 
 
-async def _screen_access(request: Request, hall: HallInfo) -> Principal | None:
+async def screen_access(request: Request, hall: HallInfo) -> Principal | None:
     principal = await principal_of(request)
     if principal is None and not hall.public_snapshot:
         raise unauthorized("this hall's screens need a screen token")
@@ -102,7 +102,7 @@ async def _screen_access(request: Request, hall: HallInfo) -> Principal | None:
 async def snapshot(request: Request) -> Response:
     st = state_of(request)
     hall = await hall_of(request, request.path_params["hall"])
-    await _screen_access(request, hall)
+    await screen_access(request, hall)
 
     def read() -> dict[str, Any]:
         with st.db.read() as conn:
@@ -114,7 +114,7 @@ async def snapshot(request: Request) -> Response:
 async def events(request: Request) -> Response:
     st = state_of(request)
     hall = await hall_of(request, request.path_params["hall"])
-    principal = await _screen_access(request, hall)
+    principal = await screen_access(request, hall)
     try:
         since = int(request.query_params.get("since", "0"))
         limit = min(int(request.query_params.get("limit", str(MAX_EVENTS))), MAX_EVENTS)
@@ -189,25 +189,6 @@ def _hall_code(conn: Any, hall_id: int) -> str:
     return str(conn.execute(select(Hall.code).where(Hall.id == hall_id)).scalar_one())
 
 
-async def call_audio(request: Request) -> Response:
-    st = state_of(request)
-    hall = await hall_of(request, request.path_params["hall"])
-    await _screen_access(request, hall)
-    tid = request.path_params["ticket_id"]
-
-    def render() -> bytes:
-        with st.db.read() as conn:
-            row = conn.execute(select(T.c.number, T.c.window, T.c.status).where(T.c.id == tid, T.c.hall_id == hall.id)).first()
-        if row is None or row.window is None:
-            raise not_found("call", tid)
-        from displays.voice.render import ClipPack
-
-        return ClipPack.default().render_call(row.number, row.window)
-
-    data = await anyio.to_thread.run_sync(render)
-    return Response(data, media_type="audio/wav", headers={"Cache-Control": "public, max-age=3600"})
-
-
 async def halls(request: Request) -> Response:
     st = state_of(request)
     await anyio.to_thread.run_sync(st.registry.refresh)
@@ -222,6 +203,5 @@ def read_routes() -> list[Route]:
         Route("/api/halls/{hall}/snapshot", snapshot, methods=["GET"]),
         Route("/api/halls/{hall}/events", events, methods=["GET"]),
         Route("/api/halls/{hall}/matters", matters, methods=["GET"]),
-        Route("/api/halls/{hall}/calls/{ticket_id:int}/audio.wav", call_audio, methods=["GET"]),
         Route("/api/progress/{token}", progress, methods=["GET"]),
     ]

@@ -19,7 +19,9 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hall.auth import TokenCache
 from hall.pages import STATIC, page_routes
+from hall.registry import HallRegistry
 from tests.displays.conftest import Hall
 from tests.e2e.pages_harness import HALL
 
@@ -32,9 +34,12 @@ def anyio_backend() -> str:
 
 
 def _app(db: Any) -> Starlette:
+    registry = HallRegistry(db)
+
     class WithState(BaseHTTPMiddleware):
         async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-            request.state.hall = SimpleNamespace(db=db)  # what the real lifespan provides
+            # The parts of what the real lifespan provides that page routes read.
+            request.state.hall = SimpleNamespace(db=db, registry=registry, tokens=TokenCache())
             return await call_next(request)
 
     return Starlette(routes=page_routes(), middleware=[Middleware(WithState)])

@@ -232,6 +232,8 @@ def test_private_screens_need_a_token(database_url, tmp_path, layout_file):
         r = c.get(f"{API}/snapshot")
         assert r.status_code == 401
         assert c.get(f"{API}/events?since=0").status_code == 401
+        # The call audio names the number and the window: it is as private as the screen.
+        assert c.get(f"{API}/calls/1/audio.wav").status_code == 401
 
 
 def test_private_stream_takes_the_token_as_first_message(database_url, tmp_path, layout_file):
