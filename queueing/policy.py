@@ -37,17 +37,47 @@ _APPOINTMENT = QueueClass.APPOINTMENT
 RULES = ("max_wait", "named_window", "appointment", "priority", "priority_ratio", "aging", "queue_key", "staff_pick")
 
 
-@dataclass(frozen=True, slots=True)
 class Head:
-    """A candidate: the best waiting ticket of one queue. `klass` is a QueueClass member."""
+    """A candidate: the best waiting ticket of one queue. `klass` is a QueueClass member.
 
-    ticket_id: int
-    category: str
-    klass: QueueClass
-    queue_key: float
-    appointment_start: float | None = None
-    target_window: int | None = None
-    number: str = ""
+    A plain slotted class rather than a frozen dataclass: the simulator builds one per person
+    and the frozen dataclass's constructor cost a microsecond each. Treat it as read-only.
+    """
+
+    __slots__ = ("ticket_id", "category", "klass", "queue_key", "appointment_start", "target_window", "number")
+
+    def __init__(
+        self,
+        ticket_id: int,
+        category: str,
+        klass: QueueClass,
+        queue_key: float,
+        appointment_start: float | None = None,
+        target_window: int | None = None,
+        number: str = "",
+    ) -> None:
+        self.ticket_id = ticket_id
+        self.category = category
+        self.klass = klass
+        self.queue_key = queue_key
+        self.appointment_start = appointment_start
+        self.target_window = target_window
+        self.number = number
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.ticket_id, self.category, self.klass, self.queue_key, self.appointment_start,
+                self.target_window, self.number)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Head) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (f"Head({self.ticket_id!r}, {self.category!r}, {self.klass.value!r}, {self.queue_key!r}, "
+                f"appointment_start={self.appointment_start!r}, target_window={self.target_window!r}, "
+                f"number={self.number!r})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +187,18 @@ class Reason:
         return {"rule": self.rule, "detail": detail}
 
 
-@dataclass(frozen=True, slots=True)
 class Choice:
-    head: Head
-    reason: Reason
-    state: WindowState
+    """The chosen head, why, and the window's new policy state (read-only, like Head)."""
+
+    __slots__ = ("head", "reason", "state")
+
+    def __init__(self, head: Head, reason: Reason, state: WindowState) -> None:
+        self.head = head
+        self.reason = reason
+        self.state = state
+
+    def __repr__(self) -> str:
+        return f"Choice({self.head!r}, {self.reason!r}, {self.state!r})"
 
 
 def heads_wanted(window: WindowView) -> list[tuple[str, QueueClass]]:
