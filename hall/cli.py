@@ -29,9 +29,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from queueing.layout import LayoutError
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    result = args.func(args)
+    try:
+        result = args.func(args)
+    except LayoutError as e:  # a bad layout file is the commonest mistake: say which field, no traceback
+        print(f"hall: bad layout: {e}", file=sys.stderr)
+        return 2
     return int(result or 0)
 
 
