@@ -29,15 +29,6 @@ RECOVER = 25_000  # ms to come back after a restart (back-off tops out at 10 s)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageServer]:
-    srv = PageServer(tmp_path_factory.mktemp("pages-server"))
-    srv.start()
-    srv.setup_accounts()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Browser]:
     with sync_playwright() as p:
         b = p.chromium.launch(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.pages_scripted import Scripted, deliver, open_scripted
 
@@ -26,15 +26,6 @@ def snapshot(seq: int, last_finished: dict[str, Any] | None, current: dict[str, 
 def finished(seq: int, ticket: int, number: str, window: int) -> dict[str, Any]:
     return {"seq": seq, "type": "ticket.finished", "at": "2026-11-21T10:00:00+08:00", "hall": "demo",
             "data": {"id": ticket, "number": number, "category": "A", "zone": "service", "window": window}}
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.pages_scripted import FAKES, ORIGIN, Scripted, deliver
 
@@ -18,15 +18,6 @@ def progress(status: str, ahead: int = 0, window: int | None = None) -> dict[str
     return {"hall": {"code": "demo", "name": "示例区政务服务中心"}, "id": 7, "number": "B012", "category": "B",
             "status": status, "window": window, "ahead": ahead,
             "eta": {"p50_minutes": 8.2, "p90_minutes": 19.6} if status == "waiting" else None}
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 @pytest.fixture

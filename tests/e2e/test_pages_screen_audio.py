@@ -4,12 +4,11 @@ reconnect, and a tap-to-enable button when autoplay is blocked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.pages_scripted import Scripted, deliver, open_scripted
 
@@ -26,15 +25,6 @@ SNAPSHOT = {
                 {"number": 8, "name": "户籍窗口", "zone": "police", "state": "idle", "current": None}],
     "latest_calls": [],
 }
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def _open(browser: Browser, zone: str = "") -> Page:

@@ -3,35 +3,16 @@ resume, pause with a reason (seen on the hall and window screens), no-show — b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.pages_harness import HALL, PASSWORD, PageServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LIVE = 5_000
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageServer]:
-    srv = PageServer(tmp_path_factory.mktemp("staff-server"))
-    srv.start()
-    srv.setup_accounts()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def _open(browser: Browser, url: str, width: int, height: int) -> Page:
