@@ -13,7 +13,7 @@
 Goals on a 2-core machine: (a) ≥ 30% of the baseline; (b) p99 ≤ 100 ms; (c) ≤ 40 KB;
 (d) the call at 10,000 waiting ≤ 2× the call at 100.
 
-    .venv/bin/python benchmarks/server.py [--postgres URL] [--clients 1000] [--seconds 10]
+    .venv/bin/python benchmarks/server.py [--postgres URL] [--clients 1000] [--seconds 10] [--only-a]
 
 PostgreSQL runs use a schema of their own (dropped afterwards); without --postgres (or
 HALL_TEST_POSTGRES_URL) the PostgreSQL figures are null.
@@ -500,6 +500,7 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=100)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--samples", type=int, default=40)
+    ap.add_argument("--only-a", action="store_true", help="run part (a) only")
     args = ap.parse_args()
     out: dict[str, Any] = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "load_avg": os.getloadavg()},
@@ -515,6 +516,9 @@ def main() -> None:
                 drop_schema(args.postgres, schema)
         else:
             out["a_cycles_postgres"] = None
+        if args.only_a:
+            print(json.dumps(out, indent=1, ensure_ascii=False))
+            return
         url = f"sqlite:///{tmp}/b.db"
         db, token = prepare(url)
         db.dispose()

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, bindparam, select, text, update
 
 from hall.errors import conflict, invalid, not_found
+from hall.fastsql import Fast
 from hall.ticketmap import ticket_from_row
 from hall.ticketops import T, W, emit_transition, illegal, load_ticket, load_window
 from hall.tx import HallTx
@@ -24,8 +25,8 @@ from queueing.tickets import IllegalMove, QueueClass, TicketStatus
 
 __all__ = ["call_next", "window_action", "pause", "resume_window", "sign_in", "sign_out", "read_heads"]
 
-_CLAIMABLE = select(T).where(T.c.id == bindparam("b_id"), T.c.status == "waiting")
-_HOLD = (
+_CLAIMABLE = Fast(select(T).where(T.c.id == bindparam("b_id"), T.c.status == "waiting"))
+_HOLD = Fast(
     update(W)
     .where(W.c.id == bindparam("b_id"))
     .values(current_ticket_id=bindparam("current_ticket_id"), policy_state=bindparam("policy_state", type_=W.c.policy_state.type))
@@ -51,7 +52,7 @@ def _heads_sql(wanted: tuple[tuple[str, str], ...]) -> Any:
         f"SELECT * FROM (SELECT {cols} FROM tickets WHERE hall_id = :hall AND status = 'waiting' "
         f"AND target_window = :window ORDER BY queue_key, id LIMIT 1) AS hw"
     )
-    return text(" UNION ALL ".join(parts)).columns(extra=JSON)
+    return Fast(text(" UNION ALL ".join(parts)).columns(extra=JSON))
 
 
 def read_heads(tx: HallTx, view: WindowView) -> list[Head]:
@@ -60,7 +61,7 @@ def read_heads(tx: HallTx, view: WindowView) -> list[Head]:
     for c, k in wanted:
         if not c.isalpha() or not k.isalpha():  # pragma: no cover - the layout guarantees it
             raise ValueError(f"bad queue {c!r}/{k!r}")
-    rows = tx.conn.execute(_heads_sql(wanted), {"hall": tx.hall.id, "window": view.number}).all()
+    rows = _heads_sql(wanted).run(tx.conn, {"hall": tx.hall.id, "window": view.number}).all()
     return [
         Head(
             ticket_id=r.id, category=r.category, klass=QueueClass(r.queue_class), queue_key=r.queue_key,
@@ -101,7 +102,7 @@ def call_next(tx: HallTx, number: int, ticket_id: int | None = None) -> tuple[in
             choice = choose(view, heads, state, tx.now, tx.hall.layout.rules)
             if choice is None:
                 return 200, {"ticket": None, "reason": None}
-            row = tx.conn.execute(_CLAIMABLE, {"b_id": choice.head.ticket_id}).first()
+            row = _CLAIMABLE.run(tx.conn, {"b_id": choice.head.ticket_id}).first()
             if row is not None:
                 break
         else:  # pragma: no cover - only when another writer ignores the hall lock
@@ -114,7 +115,7 @@ def call_next(tx: HallTx, number: int, ticket_id: int | None = None) -> tuple[in
     except IllegalMove as e:
         raise illegal(e) from None
     emit_transition(tx, chosen, tr, reason=reason, waited_seconds=round(max(0.0, tx.now - chosen.wait_started_at), 1))
-    tx.conn.execute(_HOLD, {"b_id": win.id, "current_ticket_id": chosen.id, "policy_state": new_state.to_dict()})
+    _HOLD.run(tx.conn, {"b_id": win.id, "current_ticket_id": chosen.id, "policy_state": new_state.to_dict()})
     tx.audit("window.call", f"{number}:{chosen.number}", {"rule": reason["rule"]})
     return 200, {"ticket": _ticket_brief(tr.ticket, tx), "reason": reason}
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, update
 
 from hall.crypto import PersonalData
 from hall.errors import ApiError, conflict, invalid
+from hall.fastsql import Fast
 from hall.models import Matter, NumberCounter
 from hall.ticketmap import ticket_columns
 from hall.ticketops import T, W, base_data, waiting_count
@@ -24,22 +26,40 @@ __all__ = ["IssueRequest", "parse_issue", "issue_ticket", "progress_path"]
 
 # Prebuilt statements (see hall.ticketops for why).
 _NC = NumberCounter.__table__
-_BUMP_NUMBER = (
+_BUMP_NUMBER = Fast(
     update(_NC)
     .where(_NC.c.hall_id == bindparam("b_hall"), _NC.c.day == bindparam("b_day"), _NC.c.prefix == bindparam("b_prefix"))
     .values(last=_NC.c.last + 1)
     .returning(_NC.c.last)
 )
 _NEW_NUMBER = _NC.insert()
-_INSERT_TICKET = T.insert().returning(T.c.id)
-_AHEAD = select(func.count()).select_from(T).where(
-    T.c.hall_id == bindparam("b_hall"), T.c.status == "waiting",
-    T.c.category.in_(bindparam("b_categories", expanding=True)),
-    or_(T.c.queue_key < bindparam("b_key"), (T.c.queue_key == bindparam("b_key")) & (T.c.id < bindparam("b_id"))),
-)
-_OPEN_WINDOWS = select(W.c.number, W.c.paused, W.c.current_ticket_id).where(
-    W.c.hall_id == bindparam("b_hall"), W.c.active.is_(True), W.c.number.in_(bindparam("b_numbers", expanding=True))
-)
+_INSERT_TICKET = Fast(T.insert().returning(T.c.id))
+
+
+# The IN lists have one bind per item (not an expanding bind, which would need SQLAlchemy's
+# execution context on every run): one prebuilt statement per list length.
+def _ins(name: str, n: int) -> list[Any]:
+    return [bindparam(f"{name}{i}") for i in range(n)]
+
+
+def _in_params(name: str, values: list[Any]) -> dict[str, Any]:
+    return {f"{name}{i}": v for i, v in enumerate(values)}
+
+
+@lru_cache(maxsize=64)
+def _ahead_sql(n: int) -> Fast:
+    return Fast(select(func.count()).select_from(T).where(
+        T.c.hall_id == bindparam("b_hall"), T.c.status == "waiting", T.c.category.in_(_ins("b_cat", n)),
+        or_(T.c.queue_key < bindparam("b_key"), (T.c.queue_key == bindparam("b_key")) & (T.c.id < bindparam("b_id"))),
+    ))
+
+
+@lru_cache(maxsize=64)
+def _open_windows_sql(n: int) -> Fast:
+    return Fast(select(W.c.number, W.c.paused, W.c.current_ticket_id).where(
+        W.c.hall_id == bindparam("b_hall"), W.c.active.is_(True), W.c.number.in_(_ins("b_num", n))
+    ))
+
 
 _ID_NUMBER = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
 _PHONE = re.compile(r"^1\d{10}$")
@@ -153,8 +173,8 @@ def issue_ticket(tx: HallTx, req: IssueRequest, crypto: PersonalData) -> tuple[i
     )
     token = secrets.token_urlsafe(24)
     p = tx.principal
-    ticket_id = conn.execute(
-        _INSERT_TICKET,
+    ticket_id = _INSERT_TICKET.run(
+        conn,
         {
             "hall_id": hall.id, "day": day, "progress_token": token,
             "person_hash": person_hash, "person_enc": crypto.encrypt(req.id_number, "id") if req.id_number else None,
@@ -194,7 +214,7 @@ def _iso(tx: HallTx, instant: float) -> str:
 
 def _next_number(tx: HallTx, day: str, prefix: str) -> int:
     hall_id = tx.hall.id
-    row = tx.conn.execute(_BUMP_NUMBER, {"b_hall": hall_id, "b_day": day, "b_prefix": prefix}).first()
+    row = _BUMP_NUMBER.run(tx.conn, {"b_hall": hall_id, "b_day": day, "b_prefix": prefix}).first()
     if row is not None:
         return int(row[0])
     tx.conn.execute(_NEW_NUMBER, {"hall_id": hall_id, "day": day, "prefix": prefix, "last": 1})
@@ -209,10 +229,12 @@ def _estimate(tx: HallTx, category: str, key: float, ticket_id: int) -> tuple[in
     hall = tx.hall
     cats = sorted(competing_categories(hall.layout, category))
     ahead = int(
-        tx.conn.execute(_AHEAD, {"b_hall": hall.id, "b_categories": cats, "b_key": key, "b_id": ticket_id}).scalar_one()
+        _ahead_sql(len(cats)).run(
+            tx.conn, {"b_hall": hall.id, "b_key": key, "b_id": ticket_id, **_in_params("b_cat", cats)}
+        ).scalar_one()
     )
     serving = [w.number for w in hall.layout.windows_serving(category)]
-    rows = tx.conn.execute(_OPEN_WINDOWS, {"b_hall": hall.id, "b_numbers": serving}).all()
+    rows = _open_windows_sql(len(serving)).run(tx.conn, {"b_hall": hall.id, **_in_params("b_num", serving)}).all() if serving else []
     open_rows = [r for r in rows if not r.paused]
     idle = sum(1 for r in open_rows if r.current_ticket_id is None)
     # `ahead` counts every competing ticket, and the open windows serving this category work

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 
 from hall.errors import ApiError, conflict, not_found
+from hall.fastsql import Fast
 from hall.models import TicketRow, WindowRow
 from hall.ticketmap import ticket_columns, ticket_from_row
 from hall.tx import HallTx
@@ -38,26 +39,26 @@ _SAVED_COLUMNS = (
     "number", "category", "priority", "queue_class", "channel", "status", "queue_key", "target_window",
     "window", "issued_at", "called_at", "finished_at", "extra",
 )
-_SAVE = (
+_SAVE = Fast(
     update(T)
     .where(T.c.id == bindparam("b_id"), T.c.status == bindparam("b_status"))
     .values({name: bindparam(name, type_=T.c[name].type) for name in _SAVED_COLUMNS})
 )
-_LOAD_TICKET = select(T).where(T.c.id == bindparam("b_id"), T.c.hall_id == bindparam("b_hall"))
-_LOAD_WINDOW = select(W).where(W.c.hall_id == bindparam("b_hall"), W.c.number == bindparam("b_number"))
-_RELEASE = (
+_LOAD_TICKET = Fast(select(T).where(T.c.id == bindparam("b_id"), T.c.hall_id == bindparam("b_hall")))
+_LOAD_WINDOW = Fast(select(W).where(W.c.hall_id == bindparam("b_hall"), W.c.number == bindparam("b_number")))
+_RELEASE = Fast(
     update(W)
     .where(W.c.hall_id == bindparam("b_hall"), W.c.number == bindparam("b_number"), W.c.current_ticket_id == bindparam("b_ticket"))
     .values(current_ticket_id=None)
 )
-_RELEASE_FINISHED = (
+_RELEASE_FINISHED = Fast(
     update(W)
     .where(W.c.hall_id == bindparam("b_hall"), W.c.number == bindparam("b_number"), W.c.current_ticket_id == bindparam("b_ticket"))
     .values(current_ticket_id=None, last_finished_ticket_id=bindparam("b_ticket"))
 )
-_WAITING = select(func.count()).select_from(T).where(
+_WAITING = Fast(select(func.count()).select_from(T).where(
     T.c.hall_id == bindparam("b_hall"), T.c.status == "waiting", T.c.category == bindparam("b_category")
-)
+))
 
 
 def illegal(e: IllegalMove) -> ApiError:
@@ -66,7 +67,7 @@ def illegal(e: IllegalMove) -> ApiError:
 
 def load_ticket(tx: HallTx, ticket_id: int) -> Ticket:
     """The ticket of this hall with this id; raises ApiError 404."""
-    row = tx.conn.execute(_LOAD_TICKET, {"b_id": ticket_id, "b_hall": tx.hall.id}).first()
+    row = _LOAD_TICKET.run(tx.conn, {"b_id": ticket_id, "b_hall": tx.hall.id}).first()
     if row is None:
         raise not_found("ticket", ticket_id)
     return ticket_from_row(row)
@@ -76,7 +77,7 @@ def save_ticket(tx: HallTx, old: Ticket, new: Ticket) -> None:
     """Store `new`, guarded on the status the ticket had when read: a concurrent change that
     slipped past the hall lock (it cannot, but the guard costs nothing) fails instead of being
     overwritten."""
-    result = tx.conn.execute(_SAVE, {"b_id": old.id, "b_status": old.status.value, **ticket_columns(new)})
+    result = _SAVE.run(tx.conn, {"b_id": old.id, "b_status": old.status.value, **ticket_columns(new)})
     if result.rowcount != 1:
         raise conflict("changed", f"ticket {old.number} changed meanwhile; try again")
 
@@ -109,17 +110,17 @@ def sync_window(tx: HallTx, old: Ticket, new: Ticket) -> None:
     if old.window is None or old.status not in _HELD or (new.status in _HELD and new.window == old.window):
         return
     stmt = _RELEASE_FINISHED if new.status is TicketStatus.FINISHED else _RELEASE
-    tx.conn.execute(stmt, {"b_hall": tx.hall.id, "b_number": old.window, "b_ticket": old.id})
+    stmt.run(tx.conn, {"b_hall": tx.hall.id, "b_number": old.window, "b_ticket": old.id})
 
 
 def load_window(tx: HallTx, number: int) -> Any:
     """The window row; raises ApiError 404 for a window not in the hall's layout."""
     tx.hall.window(number)
-    row = tx.conn.execute(_LOAD_WINDOW, {"b_hall": tx.hall.id, "b_number": number}).first()
+    row = _LOAD_WINDOW.run(tx.conn, {"b_hall": tx.hall.id, "b_number": number}).first()
     if row is None or not row.active:
         raise not_found("window", number)
     return row
 
 
 def waiting_count(tx: HallTx, category: str) -> int:
-    return int(tx.conn.execute(_WAITING, {"b_hall": tx.hall.id, "b_category": category}).scalar_one())
+    return int(_WAITING.run(tx.conn, {"b_hall": tx.hall.id, "b_category": category}).scalar_one())

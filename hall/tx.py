@@ -27,14 +27,15 @@ from hall.auth import Principal
 from hall.database import Database
 from hall.errors import ApiError
 from hall.events import envelope
+from hall.fastsql import Fast
 from hall.models import AuditEntry, EventRow, IdempotencyRecord
 from hall.registry import HallInfo
 
 __all__ = ["HallTx", "WriteResult", "run_write"]
 
-_LOCK = text("UPDATE hall_counters SET seq = seq WHERE hall_id = :h RETURNING seq")
-_STORE = text("UPDATE hall_counters SET seq = :s WHERE hall_id = :h")
-_INSERT_EVENT = EventRow.__table__.insert()
+_LOCK = Fast(text("UPDATE hall_counters SET seq = seq WHERE hall_id = :h RETURNING seq"))
+_STORE = Fast(text("UPDATE hall_counters SET seq = :s WHERE hall_id = :h"))
+_INSERT_EVENT = Fast(EventRow.__table__.insert())
 
 
 @dataclass(slots=True)
@@ -53,7 +54,7 @@ class HallTx:
         self.hall = hall
         self.now = now
         self.principal = principal
-        seq = conn.execute(_LOCK, {"h": hall.id}).scalar()
+        seq = _LOCK.run(conn, {"h": hall.id}).scalar()
         if seq is None:
             raise ApiError(404, "unknown_hall", f"hall {hall.code!r} has no counter row")
         self.start_seq = self.seq = int(seq)
@@ -91,8 +92,8 @@ class HallTx:
 
     def flush(self) -> None:
         if self._rows:
-            self.conn.execute(_INSERT_EVENT, self._rows)
-            self.conn.execute(_STORE, {"s": self.seq, "h": self.hall.id})
+            _INSERT_EVENT.run_many(self.conn, self._rows)
+            _STORE.run(self.conn, {"s": self.seq, "h": self.hall.id})
             self._rows = []
 
     def discard(self) -> None:
