@@ -43,6 +43,7 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         self._write_lock = threading.Lock()
         self._writer: ThreadPoolExecutor | None = None
+        self._write_conn: Connection | None = None  # SQLite: the one writing connection, kept open
         if self.is_sqlite:
             _sqlite_setup(self.engine, synchronous)
         else:
@@ -73,8 +74,12 @@ class Database:
         # on SQLite's busy handler, which sleeps in growing steps (1, 2, 5, 10 … ms) and made a
         # burst of concurrent writes several times slower. BEGIN IMMEDIATE still guards against
         # writers in other processes.
-        with self._write_lock, self.engine.connect() as conn:
-            conn = conn.execution_options(hall_begin="IMMEDIATE")
+        # Writes take turns anyway, so they share one connection kept open between them: a pool
+        # checkout, a fresh Connection and a checkin cost as much again as a short write's SQL.
+        with self._write_lock:
+            conn = self._write_conn
+            if conn is None or conn.closed:
+                conn = self._write_conn = self.engine.connect().execution_options(hall_begin="IMMEDIATE")
             with conn.begin():
                 yield conn
 
@@ -97,6 +102,16 @@ class Database:
         cancelled await leaves its thread running) up to `wait` seconds to hand its connection
         back, so that none is left open behind a disposed pool."""
         deadline = time.monotonic() + wait
+        # The kept writing connection first, once the write using it (if any) is done; one
+        # still running after `wait` keeps it (closing it under that write would break it).
+        got = self._write_lock.acquire(timeout=wait) if wait > 0 else self._write_lock.acquire(blocking=False)
+        if got:
+            try:
+                if self._write_conn is not None:
+                    self._write_conn.close()
+                    self._write_conn = None
+            finally:
+                self._write_lock.release()
         checked_out = getattr(self.engine.pool, "checkedout", lambda: 0)
         while checked_out() and time.monotonic() < deadline:
             time.sleep(0.02)
