@@ -262,8 +262,9 @@ def api_routes() -> list[Route]:
     """Every API route: the writes here, the reads of hall.reads."""
     from hall.reads import read_routes
 
+    # The writes first: a request is matched against the routes in order, and these are the
+    # busiest (a POST on a path that also has a GET route still finds its route either way).
     return [
-        *read_routes(),
         Route("/api/auth/login", login, methods=["POST"]),
         Route("/api/halls/{hall}/tickets", issue, methods=["POST"]),
         Route("/api/halls/{hall}/tickets/{id:int}/rating", rating, methods=["POST"]),
@@ -271,6 +272,7 @@ def api_routes() -> list[Route]:
         Route("/api/halls/{hall}/windows/{w:int}/call", window_call, methods=["POST"]),
         Route("/api/halls/{hall}/windows/{w:int}/{action}", window_move, methods=["POST"]),
         Route("/api/halls/{hall}/devices/heartbeat", heartbeat, methods=["POST"]),
+        *read_routes(),
     ]
 
 

@@ -224,16 +224,14 @@ def _next_number(tx: HallTx, day: str, prefix: str) -> int:
 def _estimate(tx: HallTx, category: str, key: float, ticket_id: int) -> tuple[int, Any]:
     """People ahead (waiting tickets of the categories that share its windows, earlier in time)
     and the wait estimate from the windows open for it."""
-    from queueing.estimate import competing_categories
-
     hall = tx.hall
-    cats = sorted(competing_categories(hall.layout, category))
+    cats = hall.competing_categories(category)
     ahead = int(
         _ahead_sql(len(cats)).run(
             tx.conn, {"b_hall": hall.id, "b_key": key, "b_id": ticket_id, **_in_params("b_cat", cats)}
         ).scalar_one()
     )
-    serving = [w.number for w in hall.layout.windows_serving(category)]
+    serving = hall.windows_serving(category)
     rows = _open_windows_sql(len(serving)).run(tx.conn, {"b_hall": hall.id, **_in_params("b_num", serving)}).all() if serving else []
     open_rows = [r for r in rows if not r.paused]
     idle = sum(1 for r in open_rows if r.current_ticket_id is None)

@@ -30,6 +30,9 @@ class HallInfo:
     settings: Mapping[str, Any]
     updated_at: float
     tz: ZoneInfo = field(init=False)
+    # Lookups derived from the (immutable) layout, each worked out once: they walk every
+    # window, and issuing a ticket asked for them some 60 times.
+    _memo: dict[tuple[str, str], Any] = field(init=False, default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tz", ZoneInfo(self.layout.timezone))
@@ -53,6 +56,24 @@ class HallInfo:
 
     def has_category(self, code: str) -> bool:
         return any(c.code == code for c in self.layout.categories)
+
+    def competing_categories(self, category: str) -> list[str]:
+        """queueing.estimate.competing_categories, sorted."""
+        key = ("competing", category)
+        got = self._memo.get(key)
+        if got is None:
+            from queueing.estimate import competing_categories
+
+            got = self._memo[key] = sorted(competing_categories(self.layout, category))
+        return list(got)
+
+    def windows_serving(self, category: str) -> list[int]:
+        """The numbers of the layout's windows that serve `category`."""
+        key = ("serving", category)
+        got = self._memo.get(key)
+        if got is None:
+            got = self._memo[key] = [w.number for w in self.layout.windows_serving(category)]
+        return list(got)
 
     @property
     def public_snapshot(self) -> bool:
