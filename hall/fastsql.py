@@ -57,7 +57,7 @@ class FastResult:
 
 
 class _Plan:
-    __slots__ = ("sql", "names", "binds", "constants", "positional", "results")
+    __slots__ = ("sql", "names", "binds", "constants", "positional", "results", "plain", "shape")
 
     def __init__(self, stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> None:
         compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
@@ -83,8 +83,15 @@ class _Plan:
             name = getattr(col, "name", None)
             if proc is not None and name:
                 self.results[name] = proc
+        # Every bind given by the caller and none processed: the values go as they are.
+        self.plain = self.positional and not self.constants and all(proc is None for _, proc in self.binds)
+        # (row type, [(column index, result processor)]) from the first result: the same SQL
+        # always gives the same columns.
+        self.shape: tuple[Any, list[tuple[int, Any]]] | None = None
 
     def params(self, p: dict[str, Any]) -> Any:
+        if self.plain:
+            return tuple([p[n] for n in self.names])
         c = self.constants
         vals = []
         for name, proc in self.binds:
@@ -150,18 +157,19 @@ class Fast:
 def _result(cur: Any, plan: _Plan) -> FastResult:
     if cur.description is None:
         return FastResult([], cur.rowcount)
-    names = tuple(d[0] for d in cur.description)
+    shape = plan.shape
+    if shape is None:
+        names = tuple(d[0] for d in cur.description)
+        procs = plan.results
+        shape = plan.shape = (_row_type(names), [(i, procs[n]) for i, n in enumerate(names) if n in procs])
+    rt, idx = shape
     raw = cur.fetchall()
-    procs = plan.results
-    if procs:
-        idx = [(i, procs[n]) for i, n in enumerate(names) if n in procs]
-        if idx:
-            fixed = []
-            for r in raw:
-                lst = list(r)
-                for i, proc in idx:
-                    lst[i] = proc(lst[i])
-                fixed.append(lst)
-            raw = fixed
-    rt = _row_type(names)
+    if idx:
+        fixed = []
+        for r in raw:
+            lst = list(r)
+            for i, proc in idx:
+                lst[i] = proc(lst[i])
+            fixed.append(lst)
+        raw = fixed
     return FastResult([rt._make(r) for r in raw], cur.rowcount)
