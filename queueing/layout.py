@@ -133,10 +133,11 @@ class Window:
     kind: WindowKind
     skills: tuple[Skill, ...]
     zone: str | None = None
+    # Worked out once: the server asks for it on every issue and call.
+    categories: frozenset[str] = field(init=False, repr=False, compare=False)
 
-    @property
-    def categories(self) -> frozenset[str]:
-        return frozenset(s.category for s in self.skills)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "categories", frozenset(s.category for s in self.skills))
 
     def weight(self, category: str) -> float:
         for s in self.skills:
