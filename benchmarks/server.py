@@ -4,7 +4,7 @@
     windows at once) on SQLite and on PostgreSQL, beside a baseline: the same SQL statements
     (counter lock, numbering, ticket insert, head query, guarded claim, event rows, window
     update) run directly through the same driver (sqlite3 / psycopg) in one process, with the
-    same durability settings (SQLite WAL + synchronous=NORMAL; PostgreSQL defaults).
+    same durability settings (SQLite WAL + the server's default synchronous pragma; PostgreSQL defaults).
 (b) call-to-screen latency with N websocket clients connected (default 1,000): from sending
     the call request to the LAST client receiving its `ticket.called` event; p50 and p99.
 (c) server memory per idle websocket client: RSS growth of the server process / N.
@@ -47,6 +47,7 @@ from hall.accounts import add_device  # noqa: E402
 from hall.database import Database  # noqa: E402
 from hall.halls import import_layout  # noqa: E402
 from hall.migrate import upgrade  # noqa: E402
+from hall.settings import DEFAULT_SQLITE_SYNCHRONOUS  # noqa: E402
 from queueing.layout import parse_layout  # noqa: E402
 from queueing.numbering import hall_day  # noqa: E402
 
@@ -187,7 +188,7 @@ def baseline_cycles(driver: str, dsn: str, hall_id: int, seconds: float) -> floa
     if driver == "sqlite":
         conn = sqlite3.connect(dsn, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA synchronous={DEFAULT_SQLITE_SYNCHRONOUS}")  # the server's own setting
         p = "?"
 
         def begin() -> None:

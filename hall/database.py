@@ -31,7 +31,7 @@ T = TypeVar("T")
 class Database:
     """Wraps an engine built from `url`; `synchronous` is the SQLite pragma (WAL mode)."""
 
-    def __init__(self, url: str, *, synchronous: str = "NORMAL", pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, synchronous: str = "FULL", pool_size: int = 10) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {}
