@@ -83,23 +83,6 @@ def parse_staff(raw: Any, layout: HallLayout) -> tuple[StaffGroup, ...]:
     return tuple(g for g in groups if g.windows)
 
 
-def _periods(raw: Any, where: str) -> tuple[tuple[float, float], ...]:
-    if not isinstance(raw, list) or not raw:
-        raise DemandError(where, "must be a non-empty list of [\"HH:MM\", \"HH:MM\"] pairs")
-    out: list[tuple[float, float]] = []
-    for i, pr in enumerate(raw):
-        here = f"{where}[{i}]"
-        if not (isinstance(pr, list) and len(pr) == 2):
-            raise DemandError(here, "must be a pair [\"HH:MM\", \"HH:MM\"]")
-        a, b = clock_seconds(pr[0], here), clock_seconds(pr[1], here)
-        if b <= a:
-            raise DemandError(here, "must end after it starts")
-        if out and a < out[-1][1]:
-            raise DemandError(here, "periods must be in order and must not overlap")
-        out.append((a, b))
-    return tuple(out)
-
-
 def parse_periods(raw: Any, where: str) -> tuple[tuple[float, float], ...]:
     if not isinstance(raw, list) or not raw:
         raise DemandError(where, "must be a non-empty list of [\"HH:MM\", \"HH:MM\"] pairs")
