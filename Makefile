@@ -1,17 +1,20 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
+# Both install the locked, hash-checked dependency set (requirements.lock), then the project
+# itself without dependencies; `make lock` refreshes the lock from pyproject.toml.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
 
-.PHONY: run test lint bench clips clean
+.PHONY: run test lint bench clips clean lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+$(STAMP): pyproject.toml $(LOCK) | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -19,10 +22,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) benchmarks/policy.py
@@ -30,6 +37,12 @@ bench: $(STAMP)
 # Regenerates the committed voice clip pack from Debian's espeak-ng.
 clips: $(STAMP)
 	$(PY) -m displays.voice.generate
+
+# Re-resolves every dependency (runtime, test and bench extras) with hashes into requirements.lock.
+lock: | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check pip-tools
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links --extra test --extra bench -o $(LOCK) pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -98,10 +98,10 @@ def start_server(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
 
 
 def bridge_token(tmp: Path) -> str:
-    from hall.accounts import (
+    from hall.security.accounts import (
         add_device,  # the benchmark sets the server up; the bridge never imports hall
     )
-    from hall.database import Database
+    from hall.store.database import Database
 
     db = Database(f"sqlite:///{tmp / 'hall.db'}")
     with db.write() as conn:

@@ -24,16 +24,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, update
 
-from hall.database import Database
-from hall.halls import import_layout
-from hall.migrate import upgrade
-from hall.models import EventRow, HallCounter, Rating, TicketRow
-from hall.operations.casebook import sync_cases
+from hall.core.halls import import_layout
+from hall.core.registry import HallRegistry
+from hall.operations.cases.store import sync_cases
 from hall.operations.config import OpsConfig
-from hall.operations.exports import STAT_HEADERS, rows_to_xlsx
-from hall.operations.reports import day_rows
-from hall.operations.stats import COLUMNS
-from hall.registry import HallRegistry
+from hall.operations.stats.exports import STAT_HEADERS, rows_to_xlsx
+from hall.operations.stats.rules import COLUMNS
+from hall.operations.stats.store import day_rows
+from hall.store.database import Database
+from hall.store.migrate import upgrade
+from hall.store.models import EventRow, HallCounter, Rating, TicketRow
 from queueing.layout import load_layout
 
 ROOT = Path(__file__).resolve().parents[1]

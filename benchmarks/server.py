@@ -43,11 +43,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hall.accounts import add_device  # noqa: E402
-from hall.database import Database  # noqa: E402
-from hall.halls import import_layout  # noqa: E402
-from hall.migrate import upgrade  # noqa: E402
+from hall.core.halls import import_layout  # noqa: E402
+from hall.security.accounts import add_device  # noqa: E402
 from hall.settings import DEFAULT_SQLITE_SYNCHRONOUS  # noqa: E402
+from hall.store.database import Database  # noqa: E402
+from hall.store.migrate import upgrade  # noqa: E402
 from queueing.layout import parse_layout  # noqa: E402
 from queueing.numbering import hall_day  # noqa: E402
 
@@ -274,7 +274,7 @@ def baseline_cycles(driver: str, dsn: str, hall_id: int, seconds: float) -> floa
 def hall_id_of(db: Database) -> int:
     from sqlalchemy import select
 
-    from hall.models import Hall
+    from hall.store.models import Hall
 
     with db.read() as conn:
         return int(conn.execute(select(Hall.id).where(Hall.code == HALL)).scalar_one())
@@ -425,7 +425,7 @@ def seed_waiting(db: Database, n: int, start: int) -> None:
     """Add `n` waiting tickets straight into the table (seeding is not what is measured)."""
     from sqlalchemy import insert
 
-    from hall.models import TicketRow
+    from hall.store.models import TicketRow
 
     hid = hall_id_of(db)
     now = time.time() - 3600

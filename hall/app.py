@@ -8,33 +8,29 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import anyio
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 
-from hall.api import api_routes
-from hall.auth import TokenCache
-from hall.bus import EventBus, make_bus
-from hall.crypto import PersonalData
-from hall.daily import close_day, nightly
-from hall.database import Database
-from hall.errors import exception_handlers
-from hall.halls import import_layout
-from hall.hub import Hub
-from hall.metrics import CONTENT_TYPE_LATEST, Metrics
-from hall.migrate import upgrade
-from hall.openapi import openapi
-from hall.presence import presence_watch
-from hall.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from hall.registry import HallRegistry
+from hall.core.daily import close_day, nightly
+from hall.core.halls import import_layout
+from hall.core.presence import presence_watch
+from hall.core.registry import HallRegistry
+from hall.http.errors import exception_handlers
+from hall.http.routes import all_routes
+from hall.metrics import Metrics
+from hall.operations import start_background
+from hall.realtime.bus import EventBus, make_bus
+from hall.realtime.hub import Hub
+from hall.security.auth import TokenCache
+from hall.security.crypto import PersonalData
+from hall.security.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from hall.settings import Settings, load_settings
-from hall.state import HallState, state_of
-from hall.ws import hall_stream
+from hall.state import HallState
+from hall.store.database import Database
+from hall.store.migrate import upgrade
 from queueing.clock import Clock, SystemClock
 from queueing.layout import load_layout
 
@@ -99,13 +95,11 @@ def create_app(
         await the_bus.start(hub.deliver, reconnected)
         # Leftovers of earlier days (the server was down at night) are closed now.
         for h in registry.all():
-            n, envs = await anyio.to_thread.run_sync(lambda h=h: close_day(db, h, now=state.clock.now()))
+            n, envs = await anyio.to_thread.run_sync(partial(close_day, db, h, now=state.clock.now()))
             await state.publish(envs)
             if n:
                 log.info("closed %d tickets left open from earlier days in %s", n, h.code)
-        from hall import operations
-
-        state.tasks = list(await operations.start_background(state))
+        state.tasks = list(await start_background(state))
         state.tasks.append(asyncio.create_task(nightly(state), name="hall-nightly-close"))
         state.tasks.append(asyncio.create_task(presence_watch(state), name="hall-presence"))
         app.state.hall = state  # for tests and embedding code; handlers use request.state.hall
@@ -125,39 +119,4 @@ def create_app(
                 await redis.aclose()
             await anyio.to_thread.run_sync(lambda: db.dispose(wait=5.0))
 
-    from hall.operations import operation_routes
-    from hall.pages import page_routes
-
-    routes = [
-        *api_routes(),
-        WebSocketRoute("/ws/halls/{hall}", hall_stream),
-        Route("/healthz", healthz),
-        Route("/readyz", readyz),
-        Route("/metrics", metrics_endpoint),
-        Route("/openapi.json", openapi),
-        *operation_routes(),
-        *page_routes(),
-        Mount("/static", app=StaticFiles(packages=[("displays", "static")]), name="static"),
-    ]
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)
-
-
-async def healthz(_request: Request) -> Response:
-    return JSONResponse({"ok": True})
-
-
-async def readyz(request: Request) -> Response:
-    st = state_of(request)
-    checks: dict[str, bool] = {}
-    try:
-        await anyio.to_thread.run_sync(st.db.ping)
-        checks["database"] = True
-    except Exception:  # noqa: BLE001 - reported, not raised
-        checks["database"] = False
-    checks["bus"] = await st.bus.ping()
-    ok = all(checks.values())
-    return JSONResponse({"ok": ok, **checks}, status_code=200 if ok else 503)
-
-
-async def metrics_endpoint(request: Request) -> Response:
-    return Response(state_of(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    return Starlette(routes=all_routes(), lifespan=lifespan, exception_handlers=exception_handlers)

@@ -1,15 +1,11 @@
-"""API errors: `{"error": code, "message": text}` with a 4xx status, and their handlers."""
+"""API errors: `{"error": code, "message": text}` with a 4xx status (raised anywhere in the server;
+turned into answers by hall.http.errors)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-
-__all__ = ["ApiError", "not_found", "conflict", "invalid", "forbidden", "unauthorized", "exception_handlers"]
+__all__ = ["ApiError", "not_found", "conflict", "invalid", "forbidden", "unauthorized"]
 
 
 class ApiError(Exception):
@@ -44,25 +40,3 @@ def forbidden(message: str = "not allowed") -> ApiError:
 
 def unauthorized(message: str = "a valid bearer token is needed") -> ApiError:
     return ApiError(401, "unauthorized", message)
-
-
-async def _api_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return JSONResponse(exc.body(), status_code=exc.status)
-
-
-async def _http_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return JSONResponse({"error": code, "message": str(exc.detail)}, status_code=exc.status_code)
-
-
-async def _bad_json(_request: Request, exc: Exception) -> Response:
-    return JSONResponse({"error": "invalid", "message": f"body is not valid JSON: {exc}"}, status_code=422)
-
-
-exception_handlers: dict[Any, Any] = {
-    ApiError: _api_error,
-    HTTPException: _http_error,
-    json.JSONDecodeError: _bad_json,
-}

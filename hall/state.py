@@ -9,15 +9,15 @@ from typing import Any
 import anyio
 from starlette.requests import HTTPConnection
 
-from hall.auth import Principal, TokenCache, resolve_token
-from hall.bus import EventBus
-from hall.crypto import PersonalData
-from hall.database import Database
-from hall.hub import Hub
+from hall.core.registry import HallInfo, HallRegistry
 from hall.metrics import Metrics
-from hall.ratelimit import RateLimiter
-from hall.registry import HallInfo, HallRegistry
+from hall.realtime.bus import EventBus
+from hall.realtime.hub import Hub
+from hall.security.auth import Principal, TokenCache, resolve_token
+from hall.security.crypto import PersonalData
+from hall.security.ratelimit import RateLimiter
 from hall.settings import Settings
+from hall.store.database import Database
 
 __all__ = ["HallState", "state_of", "principal_of", "hall_of"]
 
@@ -43,7 +43,7 @@ class HallState:
 
 
 def state_of(conn: HTTPConnection) -> HallState:
-    return conn.state.hall  # type: ignore[no-any-return]
+    return conn.state.hall
 
 
 def _token(conn: HTTPConnection) -> str | None:

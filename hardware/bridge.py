@@ -20,6 +20,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Generator
+from functools import partial
 from typing import Any
 
 import httpx
@@ -105,11 +106,11 @@ class Bridge:
             keypad=keypad,
             gap=self.config.frame_gap,
             reopen_every=self.config.reopen_every,
-            on_event=lambda ev, i=index: self._device_event(i, ev),
+            on_event=partial(self._device_event, index),
             on_open=self._repaint_bus,
             on_state=lambda _bus: self._heartbeat_now.set(),
             on_raw=_fan_out(raw_handlers) if raw_handlers else None,
-            on_written=(lambda key, _data, i=index, units=echoing: self.health.wrote(i, key, units)) if echoing else None,
+            on_written=partial(_wrote, self.health, index, echoing) if echoing else None,
         )
         self.buses.append(bus)
         for led in cfg.leds:
@@ -440,3 +441,7 @@ def _error_code(answer: str) -> str:
         return str(json.loads(answer).get("error", ""))
     except (ValueError, AttributeError):
         return ""
+
+
+def _wrote(health: Any, index: int, units: set[int], key: Any, _data: bytes) -> None:
+    health.wrote(index, key, units)

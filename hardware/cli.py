@@ -16,7 +16,7 @@ __all__ = ["register"]
 _KEYS = {"c": ("call", 0x0C, None), "r": ("recall", 0x0D, None), "n": ("no-show", 0x0F, 6), "p": ("pause", 0x12, None)}
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to the `hall` parser."""
     emulate = sub.add_parser("emulate", help="emulate a serial device on a pseudo-terminal")
     emulate.add_argument("device", choices=["led", "keypad", "pad", "printer"])

@@ -175,7 +175,7 @@ class BusEmulator:
     def _pace(self, n: int) -> None:
         now = time.monotonic()
         start = max(now, self._line_free)
-        self._line_free = start + n * 10 / self.baud
+        self._line_free = start + n * 10 / (self.baud or 1)
         delay = self._line_free - time.monotonic()
         if delay > 0:
             time.sleep(delay)

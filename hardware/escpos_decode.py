@@ -95,11 +95,11 @@ class EscPosDecoder:
                 self.current.qr.append(body[3:].decode("utf-8", errors="replace"))
             del buf[: 5 + size]
             return True
-        n = _FIXED.get(bytes(buf[:2]))
-        if n is None:
+        fixed = _FIXED.get(bytes(buf[:2]))
+        if fixed is None:
             del buf[:1]  # unknown escape: skip the prefix byte and carry on
             return True
-        if len(buf) < n:
+        if len(buf) < fixed:
             return False
-        del buf[:n]
+        del buf[:fixed]
         return True

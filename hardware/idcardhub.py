@@ -38,7 +38,8 @@ class IdCardHub:
 
     async def _handler(self, ws: ServerConnection) -> None:
         path = ws.request.path if ws.request else "/"
-        kiosk = (parse_qs(urlsplit(path).query).get("kiosk") or [None])[0]
+        kiosks = parse_qs(urlsplit(path).query).get("kiosk")
+        kiosk = kiosks[0] if kiosks else None
         self._clients[ws] = kiosk
         try:
             await ws.wait_closed()

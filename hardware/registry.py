@@ -201,15 +201,15 @@ def _load(name: str, table: Mapping[str, Callable[..., Any]], kind: str) -> Call
         return table[name]
     if ":" in name:
         module, _, attr = name.partition(":")
-        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module), attr)
     raise KeyError(f"unknown {kind} protocol {name!r}; known: {', '.join(sorted(table))}")
 
 
 def board_protocol(name: str, **options: Any) -> BoardProtocol:
     """Instantiate a board protocol by name (or `module:Class`); raises KeyError if unknown."""
-    return _load(name, _BOARDS, "board")(**options)  # type: ignore[no-any-return]
+    return _load(name, _BOARDS, "board")(**options)
 
 
 def keypad_protocol(name: str, **options: Any) -> KeypadProtocol:
     """Instantiate a keypad protocol by name (or `module:Class`); raises KeyError if unknown."""
-    return _load(name, _KEYPADS, "keypad")(**options)  # type: ignore[no-any-return]
+    return _load(name, _KEYPADS, "keypad")(**options)

@@ -95,9 +95,9 @@ class SerialBus:
             try:
                 done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                 for t in done:
-                    exc = t.exception()
-                    if exc is not None:
-                        self.last_error = f"{type(exc).__name__}: {exc}"
+                    failure = t.exception()
+                    if failure is not None:
+                        self.last_error = f"{type(failure).__name__}: {failure}"
             finally:
                 for t in tasks:
                     t.cancel()

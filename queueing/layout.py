@@ -276,9 +276,9 @@ def parse_layout(raw: Mapping[str, Any]) -> HallLayout:
         raise LayoutError("windows", "a hall needs at least one window")
     _unique([w.number for w in windows], "windows", "number")
     served = {s.category for w in windows for s in w.skills}
-    for i, c in enumerate(categories):
-        if c.code not in served:
-            raise LayoutError(f"categories[{i}]", f"no window serves category {c.code!r}")
+    for i, cat in enumerate(categories):
+        if cat.code not in served:
+            raise LayoutError(f"categories[{i}]", f"no window serves category {cat.code!r}")
 
     return HallLayout(
         code=code,
@@ -315,6 +315,7 @@ def _skills(
     skills: list[Skill] = []
     for j, item in enumerate(serves):
         here = f"{where}[{j}]"
+        cat: Any
         if isinstance(item, str):
             cat, weight = item, 1.0
         elif isinstance(item, Mapping):

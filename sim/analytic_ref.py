@@ -55,8 +55,9 @@ def reference(layout: HallLayout, demand: Demand) -> dict[str, Any]:
                            service_level=round(e.service_level(within), 6),
                            p_wait=round(e.p_wait, 6), utilisation=round(e.utilisation, 6))
                 return out
-            if len(patience) == 1 and None not in patience:
-                theta = 1 / next(iter(patience))
+            only = next(iter(patience)) if len(patience) == 1 else None
+            if only is not None:
+                theta = 1 / only
                 a = analytic.mmc_abandon(c, lam, 1 / mean, theta)
                 out.update(model="erlang_a", mean_wait_minutes=round(a.mean_wait_served / 60, 4),
                            service_level=round(a.metrics_service_level(within), 6),

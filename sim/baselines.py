@@ -57,7 +57,7 @@ def run_plain_simpy(c: int, lam: float, mu: float, horizon: float, warmup: float
     waits: list[float] = []
     served = [0]
 
-    def customer(env: simpy.Environment, arrived: float):  # type: ignore[no-untyped-def]
+    def customer(env: simpy.Environment, arrived: float):
         with servers.request() as req:
             yield req
             if arrived >= warmup:
@@ -65,7 +65,7 @@ def run_plain_simpy(c: int, lam: float, mu: float, horizon: float, warmup: float
             yield env.timeout(rng.expovariate(mu))
             served[0] += 1
 
-    def source(env: simpy.Environment):  # type: ignore[no-untyped-def]
+    def source(env: simpy.Environment):
         while True:
             yield env.timeout(rng.expovariate(lam))
             env.process(customer(env, env.now))

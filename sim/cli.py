@@ -24,7 +24,7 @@ from typing import Any
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to the `hall` parser."""
     p = sub.add_parser("sim", help="simulate a hall, plan windows, compare layouts")
     s = p.add_subparsers(dest="sim_command", required=True, metavar="SIM_COMMAND")

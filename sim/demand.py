@@ -210,7 +210,7 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
         warmup = 3600 * _num(stat_raw, "warmup_hours", "stationary.warmup_hours", horizon / 36000)
         if warmup >= horizon:
             raise DemandError("stationary.warmup_hours", "must be shorter than horizon_hours")
-        staff = (StaffGroup(tuple(w.number for w in layout.windows), ((0.0, float("inf")),)),)
+        staff: tuple[StaffGroup, ...] = (StaffGroup(tuple(w.number for w in layout.windows), ((0.0, float("inf")),)),)
         cutoff = horizon
         start = 0.0
     else:

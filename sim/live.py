@@ -93,7 +93,7 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
             counts["races"] += 1
         return _check(r, path, allow)
 
-    def person(p: Person):  # type: ignore[no-untyped-def]
+    def person(p: Person):
         yield env.timeout(max(0.0, p.arrival - env.now))
         body: dict[str, Any] = {"category": p.category, "channel": "kiosk"}
         if p.priority != "normal":
@@ -109,7 +109,7 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
             if tid not in called and post(f"/tickets/{tid}/cancel", allow=(409,)) is not None:
                 counts["cancelled"] += 1
 
-    def window(number: int, periods: tuple[tuple[float, float], ...]):  # type: ignore[no-untyped-def]
+    def window(number: int, periods: tuple[tuple[float, float], ...]):
         for a, b in periods:
             if env.now < a:
                 yield env.timeout(a - env.now)

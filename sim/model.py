@@ -110,7 +110,7 @@ def simulate_day(
     epoch = day_epoch(demand, layout)
     env = simpy.Environment(initial_time=epoch)
     hq = HallQueue(layout.rules)
-    staff = dict(demand.window_periods())
+    staff: dict[int, Sequence[tuple[float, float]]] = dict(demand.window_periods())
     if periods is not None:
         staff.update(periods)
     hall_periods = tuple((60.0 * p.start, 60.0 * p.end) for p in layout.hours.periods)
@@ -197,8 +197,9 @@ def simulate_day(
         now = env.now
         i = w.current
         service_end[i] = now - epoch
-        if absent[i] and recheck_after[i] is not None and i not in rechecked:
-            back = timeout(recheck_after[i], i)
+        after = recheck_after[i]
+        if absent[i] and after is not None and i not in rechecked:
+            back = timeout(after, i)
             back.callbacks.append(recheck)
         if nxt < n and arr[nxt] <= now:
             admit(now)
@@ -244,12 +245,12 @@ def simulate_day(
         elif w.state == 2:
             w.state = 3
 
-    for w in windows:
-        for a, b in w.periods:
-            ev = timeout(max(0.0, a), w)
+    for sw in windows:
+        for a, b in sw.periods:
+            ev = timeout(max(0.0, a), sw)
             ev.callbacks.append(open_window)
             if math.isfinite(b):
-                ev2 = timeout(b, w)
+                ev2 = timeout(b, sw)
                 ev2.callbacks.append(close_window)
 
     # Arrivals are admitted lazily: while every window is busy nobody needs to react to an
@@ -353,9 +354,9 @@ def simulate_day(
         if outcome[i] == OUTCOME_UNSERVED and deadline[i] < math.inf:
             outcome[i] = OUTCOME_ABANDONED  # nobody called them before their patience ran out
             left[i] = deadline[i] - epoch
-    for w in windows:
-        if w.state != 0:
-            w.staffed += end - w.opened_at
+    for sw in windows:
+        if sw.state != 0:
+            sw.staffed += end - sw.opened_at
     return DayRecord(
         wait_start=wait_start,
         called=called,

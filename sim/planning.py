@@ -101,10 +101,10 @@ def analytic_start(demand: Demand, target: Target) -> dict[str, Any]:
     for i in range(n):
         count = sum(c.arrivals[i] for c in demand.categories if i < len(c.arrivals))
         rates.append(count / demand.interval)
-        for c in demand.categories:
-            if i < len(c.arrivals):
-                work += c.arrivals[i] * c.service.mean
-                people += c.arrivals[i]
+        for cd in demand.categories:
+            if i < len(cd.arrivals):
+                work += cd.arrivals[i] * cd.service.mean
+                people += cd.arrivals[i]
     mean = work / people if people else 600.0
     per = analytic.lag_sipp(rates, demand.interval, 1 / mean, within, target.share)
     return {"method": "lag_sipp", "windows": max(per) if per else 1, "per_interval": per,

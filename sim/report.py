@@ -67,10 +67,10 @@ def _bars(labels: Sequence[str], values: Sequence[float | None],
     out = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img">']
     for k in range(5):
         y = top + plot_h - plot_h * k / 4
-        v = top_v * k / 4
+        tick = top_v * k / 4
         out.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
                    f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">'
-                   f'{_fmt(v, 0, pct) if pct else _fmt(v, 1)}</text>')
+                   f'{_fmt(tick, 0, pct) if pct else _fmt(tick, 1)}</text>')
     for i, v in enumerate(values):
         x = left + i * bw
         if v is not None and not math.isnan(v):
@@ -79,9 +79,10 @@ def _bars(labels: Sequence[str], values: Sequence[float | None],
             out.append(f'<rect x="{x + bw * .15:.1f}" y="{top + plot_h - h:.1f}" width="{bw * .7:.1f}"'
                        f' height="{h:.1f}" fill="{color}"><title>{html.escape(labels[i])}: '
                        f'{_fmt(v, 1, pct)}</title></rect>')
-        if cis and cis[i] and cis[i][0] is not None and cis[i][1] is not None:
-            y1 = top + plot_h - plot_h * min(cis[i][0], top_v) / top_v
-            y2 = top + plot_h - plot_h * min(cis[i][1], top_v) / top_v
+        lo, hi = cis[i] if cis and cis[i] else (None, None)
+        if lo is not None and hi is not None:
+            y1 = top + plot_h - plot_h * min(lo, top_v) / top_v
+            y2 = top + plot_h - plot_h * min(hi, top_v) / top_v
             cx = x + bw / 2
             out.append(f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y1:.1f}" y2="{y2:.1f}" stroke="#333"/>')
         if n <= 24 or i % max(1, n // 24) == 0:

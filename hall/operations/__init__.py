@@ -17,18 +17,18 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
+from hall.edge.templates import Templates
+from hall.operations import routes, views
+from hall.operations.background import OperationsLoop
+
 __all__ = ["operation_routes", "start_background"]
 
 
-def operation_routes() -> list[BaseRoute]:
-    from hall.operations import routes, views
-
-    return [*routes.api_routes(), *views.page_routes()]
+def operation_routes(templates: Templates) -> list[BaseRoute]:
+    return [*routes.api_routes(), *views.page_routes(templates)]
 
 
 async def start_background(state: Any) -> list[asyncio.Task[Any]]:
-    from hall.operations.background import OperationsLoop
-
     # HALL_OPS_INTERVAL: seconds between rounds of the loop (default 5).
     interval = float(getattr(state, "operations_interval", None) or os.environ.get("HALL_OPS_INTERVAL") or 5.0)
     loop = OperationsLoop(state, getattr(state, "notifier", None), interval=interval)

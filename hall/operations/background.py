@@ -17,22 +17,23 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import httpx
 from sqlalchemy import Connection, func, insert, select
 
-from hall.models import EventRow, Rating, TicketRow
-from hall.operations.appointments import sweep_no_shows
-from hall.operations.casebook import overdue_notices, sync_cases
+from hall.core.registry import HallInfo
+from hall.operations.appointments.store import sweep_no_shows
+from hall.operations.cases.store import overdue_notices, sync_cases
 from hall.operations.config import OpsConfig
 from hall.operations.cursors import advance, read_cursor
-from hall.operations.live import check_alerts
-from hall.operations.models import PersonNotice
+from hall.operations.live.store import check_alerts
 from hall.operations.notify import LogNotifier, Notifier
 from hall.operations.threads import finish_in_thread
-from hall.operations.webhooks import deliver_due, enqueue
-from hall.registry import HallInfo
+from hall.operations.webhooks.store import deliver_due, enqueue
+from hall.store.models import EventRow, Rating, TicketRow
+from hall.store.operation_models import PersonNotice
 from queueing.estimate import competing_categories
 
 __all__ = ["OperationsLoop", "record_default_ratings", "person_notices"]
@@ -48,7 +49,7 @@ def record_default_ratings(
     `ticket.rated` envelopes are appended to `published` for the caller to publish."""
     if cfg.rating.default_level is None:
         return 0
-    from hall.tx import run_write
+    from hall.core.tx import run_write
 
     level = cfg.rating.default_level
     cutoff = now - cfg.rating.period_days * DAY
@@ -113,17 +114,17 @@ def person_notices(conn: Connection, hall: HallInfo, cfg: OpsConfig, crypto: Any
             .where(TicketRow.hall_id == hall.id, TicketRow.status == "waiting", TicketRow.phone_enc.is_not(None))
             .order_by(TicketRow.queue_key).limit(200)
         ).all()
-        for t in waiting:
+        for w in waiting:
             ahead = conn.execute(
                 select(func.count()).select_from(TicketRow).where(
                     TicketRow.hall_id == hall.id, TicketRow.status == "waiting",
-                    TicketRow.category.in_(competing_categories(hall.layout, t.category)),
-                    TicketRow.queue_key < t.queue_key,
+                    TicketRow.category.in_(competing_categories(hall.layout, w.category)),
+                    TicketRow.queue_key < w.queue_key,
                 )
             ).scalar_one()
-            if ahead <= cfg.notify_ahead and claim(t.id, "ahead"):
-                out.append((crypto.decrypt(t.phone_enc, "phone"),
-                            f"您的{t.number}号前面还有{ahead}人，请回到大厅等候叫号。", "ahead"))
+            if ahead <= cfg.notify_ahead and claim(w.id, "ahead"):
+                out.append((crypto.decrypt(w.phone_enc, "phone"),
+                            f"您的{w.number}号前面还有{ahead}人，请回到大厅等候叫号。", "ahead"))
     if last > start:
         advance(conn, hall.id, "notices", last)
     return out
@@ -181,7 +182,7 @@ class OperationsLoop:
 
             envelopes: list[Any] = []
             await self._step("default_ratings",
-                             lambda hall=hall, cfg=cfg, t=t, out=envelopes: record_default_ratings(db, hall, cfg, t, published=out))
+                             partial(record_default_ratings, db, hall, cfg, t, published=envelopes))
             if envelopes and hasattr(st, "publish"):
                 try:
                     await st.publish(envelopes)

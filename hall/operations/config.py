@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hall.operations.alerts import AlertRules
-from hall.operations.booking import BookingRules
+from hall.operations.appointments.rules import BookingRules
 from hall.operations.calendar import WorkingCalendar, china_calendar
-from hall.operations.ratings import RatingPolicy
+from hall.operations.live.rules import AlertRules
+from hall.operations.ratings.rules import RatingPolicy
 from queueing.layout import HallLayout
 
 __all__ = ["OpsConfig", "CASE_DAY_CHOICES", "rating_policy"]

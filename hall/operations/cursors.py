@@ -11,7 +11,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from hall.operations.models import OpCursor
+from hall.store.operation_models import OpCursor
 
 __all__ = ["read_cursor", "advance"]
 

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from hall.crypto import mask
+from hall.security.crypto import mask
 
 __all__ = ["Notifier", "LogNotifier", "MemoryNotifier", "Message"]
 

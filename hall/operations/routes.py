@@ -1,6 +1,7 @@
 """The operations HTTP API (JSON), mounted by `hall.app` through `operation_routes()`.
 
 ```
+POST /api/halls/{hall}/tickets/{id}/rating {level, reasons?, progress_token?}  pad, manager or the person: 好差评
 GET  /api/halls/{hall}/ops/cases?status=open|closed|…        manager: 差评整改 cases (overdue flagged)
 GET  /api/halls/{hall}/ops/cases/{id}                          manager: one case with its audit trail
 POST /api/halls/{hall}/ops/cases/{id}/{step}                   manager: verify|rectify|explain|follow_up|close
@@ -29,17 +30,14 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from hall.operations.api_booking import book, cancel, check_in, slots
-from hall.operations.api_cases import appeal_decide, appeals, case_detail, case_step, cases, link
-from hall.operations.api_manage import (
-    alerts,
-    ops_settings,
-    ratings_export,
-    stats,
-    webhooks,
-    window_skills,
-)
+from hall.operations.appointments.api import book, cancel, check_in, slots
+from hall.operations.cases.api import appeal_decide, appeals, case_detail, case_step, cases
+from hall.operations.live.api import alerts, window_skills
+from hall.operations.ratings.api import rating
+from hall.operations.settings_api import ops_settings
+from hall.operations.stats.api import link, ratings_export, stats
 from hall.operations.web import config_of, now_of, parse_day, today
+from hall.operations.webhooks.api import webhooks
 
 __all__ = ["api_routes", "config_of", "now_of", "today", "parse_day"]
 
@@ -47,6 +45,7 @@ __all__ = ["api_routes", "config_of", "now_of", "today", "parse_day"]
 def api_routes() -> list[BaseRoute]:
     h = "/api/halls/{hall}"
     return [
+        Route(f"{h}/tickets/{{id:int}}/rating", rating, methods=["POST"]),
         Route(f"{h}/ops/cases", cases, methods=["GET"]),
         Route(f"{h}/ops/cases/{{id:int}}", case_detail, methods=["GET"]),
         Route(f"{h}/ops/cases/{{id:int}}/{{step}}", case_step, methods=["POST"]),

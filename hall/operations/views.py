@@ -17,30 +17,27 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import anyio
-import jinja2
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-import displays
+from hall.core.registry import HallInfo
+from hall.edge.templates import Templates
 from hall.errors import ApiError
-from hall.models import TicketRow
-from hall.operations.casebook import case_dict, list_cases
-from hall.operations.models import AlertRow, AppealRow
-from hall.operations.ratings import LEVEL_NAMES
-from hall.operations.reports import day_cases, day_rows
+from hall.operations.cases.store import case_dict, list_cases
+from hall.operations.ratings.rules import LEVEL_NAMES
 from hall.operations.routes import config_of, now_of, parse_day
-from hall.registry import HallInfo
+from hall.operations.stats.store import day_cases, day_rows
 from hall.state import hall_of, principal_of, state_of
+from hall.store.models import TicketRow
+from hall.store.operation_models import AlertRow, AppealRow
 
 __all__ = ["page_routes"]
 
-TEMPLATES = Path(displays.__file__).resolve().parent / "templates"
 WEEKDAYS = "一二三四五六日"
 ACTION_NAMES = {"open": "立案", "verify": "核实", "rectify": "整改", "explain": "解释说明",
                 "follow_up": "回访", "close": "办结", "withdraw": "申诉撤销"}
@@ -51,26 +48,13 @@ ALERT_NAMES = {"waiting_per_window": "等候过多", "longest_wait": "等候超�
                "device_offline": "设备离线"}
 
 
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
-    )
-    env.globals.update(level_names=LEVEL_NAMES, action_names=ACTION_NAMES, alert_names=ALERT_NAMES,
-                       kind_names=KIND_NAMES)
-    return env
-
-
 class _Pages:
-    """One jinja2 environment per app (built on first use, no module globals)."""
+    """The manager pages' renderer on the app's one template environment."""
 
-    def __init__(self) -> None:
-        self._env: jinja2.Environment | None = None
+    def __init__(self, templates: Templates) -> None:
+        self.templates = templates
 
     def render(self, name: str, hall: HallInfo, **ctx: Any) -> HTMLResponse:
-        if self._env is None:
-            self._env = _env()
         tz = hall.tz
 
         def fmt_time(t: float | None) -> str:
@@ -86,10 +70,11 @@ class _Pages:
         def pct(share: float | None) -> str:
             return "-" if share is None else f"{share * 100:.1f}%"
 
-        html = self._env.get_template(name).render(
-            hall=hall, fmt_time=fmt_time, fmt_due=fmt_due, mins=mins, pct=pct, **ctx
+        return self.templates.response(
+            name, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+            hall=hall, fmt_time=fmt_time, fmt_due=fmt_due, mins=mins, pct=pct,
+            level_names=LEVEL_NAMES, action_names=ACTION_NAMES, alert_names=ALERT_NAMES, kind_names=KIND_NAMES, **ctx,
         )
-        return HTMLResponse(html, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
 async def _manager_or_login(request: Request, pages: _Pages, page: str) -> tuple[HallInfo, str | None, HTMLResponse | None]:
@@ -109,8 +94,8 @@ def _groups(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def page_routes() -> list[BaseRoute]:
-    pages = _Pages()
+def page_routes(templates: Templates) -> list[BaseRoute]:
+    pages = _Pages(templates)
 
     async def cases(request: Request) -> Response:
         hall, token, login = await _manager_or_login(request, pages, "cases")
@@ -130,7 +115,7 @@ def page_routes() -> list[BaseRoute]:
                     .where(AppealRow.hall_id == hall.id)
                     .order_by(AppealRow.status != "pending", AppealRow.id.desc()).limit(100)
                 ).all()
-            return rows, appeals
+            return rows, list(appeals)
 
         rows, appeals = await anyio.to_thread.run_sync(read)
         return pages.render("ops/cases.html", hall, page="cases", token=token, cases=rows, show_all=show_all,
@@ -204,7 +189,7 @@ def page_routes() -> list[BaseRoute]:
 
         def read() -> list[Any]:
             with st.db.read() as conn:
-                from hall.operations.live import open_alerts
+                from hall.operations.live.store import open_alerts
 
                 return open_alerts(conn, hall.id)
 

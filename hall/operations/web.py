@@ -1,9 +1,8 @@
-"""Helpers shared by the operations API and pages: JSON bodies, worker threads, the server's
+"""Helpers shared by the operations API and pages: the body parser (hall.edge.body), worker threads, the server's
 clock, per-hall settings, days, the manager check and error mapping."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -14,12 +13,13 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hall.auth import require
+from hall.core.registry import HallInfo
+from hall.edge.body import read_json
 from hall.errors import ApiError, invalid
-from hall.operations.appeals import AppealError
-from hall.operations.cases import CaseError
+from hall.operations.cases.appeals import AppealError
+from hall.operations.cases.rules import CaseError
 from hall.operations.config import OpsConfig
-from hall.registry import HallInfo
+from hall.security.auth import require
 from hall.state import hall_of, principal_of
 
 __all__ = [
@@ -29,19 +29,6 @@ __all__ = [
 
 T = TypeVar("T")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-async def read_json(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as e:
-        raise invalid(f"body is not valid JSON: {e}") from None
-    if not isinstance(body, dict):
-        raise invalid("body must be a JSON object")
-    return body
 
 
 async def in_thread(fn: Callable[[], T]) -> T:

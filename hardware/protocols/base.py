@@ -7,7 +7,7 @@ from typing import Generic, Protocol, TypeVar
 
 __all__ = ["ParserStats", "StreamParser", "Frame"]
 
-Frame = TypeVar("Frame", covariant=True)
+Frame = TypeVar("Frame")
 
 
 @dataclass

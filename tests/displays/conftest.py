@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, update
 
-from hall.accounts import add_device, add_user
-from hall.auth import issue_token
-from hall.database import Database
-from hall.halls import import_layout
-from hall.migrate import upgrade
-from hall.models import Device, EventRow, TicketRow, WindowRow
+from hall.core.halls import import_layout
+from hall.security.accounts import add_device, add_user
+from hall.security.auth import issue_token
+from hall.store.database import Database
+from hall.store.migrate import upgrade
+from hall.store.models import Device, EventRow, TicketRow, WindowRow
 from queueing.layout import parse_layout
 from tests.e2e.pages_harness import HALL, LAYOUT, PASSWORD
 

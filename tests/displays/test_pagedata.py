@@ -1,11 +1,17 @@
-"""The read-only data behind the staff console and the manager view (hall.pagedata), on SQLite."""
+"""The read-only data behind the staff console and the manager view (hall.http.pagedata), on SQLite."""
 
 from __future__ import annotations
 
 import pytest
 
 from hall.errors import ApiError
-from hall.pagedata import called_ticket, live_summary, progress_hall, window_console, zone_names
+from hall.http.pagedata import (
+    called_ticket,
+    live_summary,
+    progress_hall,
+    window_console,
+    zone_names,
+)
 from tests.displays.conftest import Hall
 from tests.e2e.pages_harness import HALL
 

@@ -1,4 +1,4 @@
-"""Page routes of hall.pages on a bare Starlette app: shells, config, QR, audio, JSON views."""
+"""Page routes of hall.http.pages on a bare Starlette app: shells, config, QR, audio, JSON views."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hall.auth import TokenCache
-from hall.pages import STATIC, page_routes
-from hall.registry import HallRegistry
+from hall.core.registry import HallRegistry
+from hall.edge.templates import Templates
+from hall.http.pages import STATIC, page_routes
+from hall.security.auth import TokenCache
 from tests.displays.conftest import Hall
 from tests.e2e.pages_harness import HALL
 
@@ -42,7 +43,7 @@ def _app(db: Any) -> Starlette:
             request.state.hall = SimpleNamespace(db=db, registry=registry, tokens=TokenCache())
             return await call_next(request)
 
-    return Starlette(routes=page_routes(), middleware=[Middleware(WithState)])
+    return Starlette(routes=page_routes(Templates()), middleware=[Middleware(WithState)])
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from hall.accounts import add_device, add_user
-from hall.database import Database
+from hall.security.accounts import add_device, add_user
+from hall.store.database import Database
 
 LAYOUT = """
 [hall]

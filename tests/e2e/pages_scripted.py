@@ -13,7 +13,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, Route
 
 from displays.voice import ClipPack
-from hall.pages import STATIC, render_page
+from hall.http.pages import STATIC, render_page
 
 ORIGIN = "http://hall.test"
 WAV = ClipPack.default().render_call("A001", 1, repeat=1)  # the stubbed play() never plays it

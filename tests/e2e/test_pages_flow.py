@@ -18,8 +18,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
-from hall.database import Database
-from hall.models import Rating
+from hall.store.database import Database
+from hall.store.models import Rating
 from tests.e2e.pages_harness import HALL, PASSWORD, PageServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from hall.pages import STATIC
+from hall.http.pages import STATIC
 
 pytestmark = [pytest.mark.browser]
 

@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from hall import accounts, auth
-from hall.accounts import add_device, add_user
 from hall.app import create_app
-from hall.database import Database
-from hall.models import User
+from hall.security import accounts, auth
+from hall.security.accounts import add_device, add_user
 from hall.settings import load_settings
+from hall.store.database import Database
+from hall.store.models import User
 from queueing.clock import FixedClock
 
 TINY = """

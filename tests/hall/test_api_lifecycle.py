@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from hall.models import AuditEntry, TicketRow
+from hall.store.models import AuditEntry, TicketRow
 
 API = "/api/halls/tiny"
 
@@ -183,8 +183,8 @@ def test_snapshot_contents(hall):
 
 
 def test_day_rollover_restarts_numbers_and_close_day(hall):
-    from hall.daily import close_day
-    from hall.registry import HallRegistry
+    from hall.core.daily import close_day
+    from hall.core.registry import HallRegistry
 
     hall.issue("A")
     left = hall.issue("A")

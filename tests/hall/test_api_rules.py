@@ -159,7 +159,7 @@ def test_matter_search(hall):
     assert any(m["name"] == "营业执照补领" for m in r)
     r = hall.client.get(f"{API}/matters?q=护照").json()["matters"]
     assert r and all("护照" in m["name"] for m in r)
-    from hall.halls import catalogue
+    from hall.core.halls import catalogue
 
     assert len(catalogue()) >= 200
     # issuing by matter picks its category
@@ -241,8 +241,8 @@ def test_private_stream_takes_the_token_as_first_message(database_url, tmp_path,
     from starlette.testclient import TestClient
     from starlette.websockets import WebSocketDisconnect
 
-    from hall.accounts import add_device
     from hall.app import create_app
+    from hall.security.accounts import add_device
     from hall.settings import load_settings
 
     from .conftest import make_env
@@ -263,8 +263,8 @@ def test_private_stream_takes_the_token_as_first_message(database_url, tmp_path,
 
 
 def test_a_silent_bridge_is_marked_offline_once(hall):
-    from hall.presence import mark_silent_bridges
-    from hall.registry import HallRegistry
+    from hall.core.presence import mark_silent_bridges
+    from hall.core.registry import HallRegistry
 
     beat = {"devices": [{"id": "led-1", "kind": "led", "window": 1, "ok": True}]}
     assert hall.post(f"{API}/devices/heartbeat", "bridge", beat).status_code == 200

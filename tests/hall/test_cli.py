@@ -44,9 +44,9 @@ def test_users_devices_and_login(env, monkeypatch, capsys, tmp_path, layout_file
 
 
 def test_export_events_backup_and_close_day(env, capsys):
-    from hall.database import Database
-    from hall.registry import HallRegistry
-    from hall.tx import run_write
+    from hall.core.registry import HallRegistry
+    from hall.core.tx import run_write
+    from hall.store.database import Database
 
     db = Database(f"sqlite:///{env / 'data' / 'hall.db'}")
     reg = HallRegistry(db)

@@ -12,11 +12,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from hall.accounts import add_device
-from hall.database import Database
-from hall.halls import import_layout
-from hall.migrate import upgrade
-from hall.models import EventRow, TicketRow
+from hall.core.halls import import_layout
+from hall.security.accounts import add_device
+from hall.store.database import Database
+from hall.store.migrate import upgrade
+from hall.store.models import EventRow, TicketRow
 from queueing.layout import parse_layout
 
 from .procs import Server

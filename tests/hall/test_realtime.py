@@ -8,8 +8,8 @@ import json
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from hall.hub import Client, Hub, read_events
-from hall.registry import HallRegistry
+from hall.core.registry import HallRegistry
+from hall.realtime.hub import Client, Hub, read_events
 
 API = "/api/halls/tiny"
 

@@ -1,4 +1,4 @@
-"""SQLite API writes run on the event loop only when the write lock is free (hall.database)."""
+"""SQLite API writes run on the event loop only when the write lock is free (hall.store.database)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from hall.database import Database
+from hall.store.database import Database
 
 
 def _setup(path: Path) -> Database:

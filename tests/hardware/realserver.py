@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import uvicorn
 
-from hall.accounts import add_device
 from hall.app import create_app
-from hall.database import Database
+from hall.security.accounts import add_device
 from hall.settings import load_settings
+from hall.store.database import Database
 
 
 def layout_toml(windows: int) -> str:

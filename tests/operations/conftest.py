@@ -17,11 +17,11 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import create_engine, insert, select, text, update
 
-from hall.database import Database
-from hall.halls import import_layout
-from hall.migrate import upgrade
-from hall.models import EventRow, HallCounter, Rating, TicketRow, User, UserHall
-from hall.registry import HallRegistry
+from hall.core.halls import import_layout
+from hall.core.registry import HallRegistry
+from hall.store.database import Database
+from hall.store.migrate import upgrade
+from hall.store.models import EventRow, HallCounter, Rating, TicketRow, User, UserHall
 from queueing.layout import load_layout
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,8 +159,8 @@ class App:
 def app(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
     from starlette.testclient import TestClient
 
-    from hall.accounts import add_device, add_user
     from hall.app import create_app
+    from hall.security.accounts import add_device, add_user
     from hall.settings import load_settings
     from queueing.clock import FixedClock
 

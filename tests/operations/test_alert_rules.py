@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hall.operations.alerts import AlertRules, HallView, WindowView, diff, evaluate
-from hall.operations.signing import backoff_seconds, sign, signature_headers, verify
+from hall.operations.live.rules import AlertRules, HallView, WindowView, diff, evaluate
+from hall.operations.webhooks.signing import backoff_seconds, sign, signature_headers, verify
 
 RULES = AlertRules(waiting_per_window=10, longest_wait_minutes=30, pause_minutes=20)
 TWO_OPEN = [WindowView(1, True), WindowView(2, True)]

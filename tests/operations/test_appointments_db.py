@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from hall.calling import call_next
-from hall.crypto import PersonalData
+from hall.core.calling import call_next
+from hall.core.tx import run_write
 from hall.errors import ApiError
-from hall.operations.appointments import book, cancel, check_in, create_slots, sweep_no_shows
+from hall.operations.appointments.store import book, cancel, check_in, create_slots, sweep_no_shows
 from hall.operations.config import OpsConfig
-from hall.operations.models import AppointmentRow
-from hall.tx import run_write
+from hall.security.crypto import PersonalData
+from hall.store.operation_models import AppointmentRow
 from tests.operations.conftest import World
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -9,11 +9,11 @@ from typing import Any
 import anyio
 from sqlalchemy import select, update
 
-from hall.crypto import PersonalData
-from hall.models import EventRow, Rating, WindowRow
 from hall.operations.background import OperationsLoop, person_notices, record_default_ratings
 from hall.operations.config import OpsConfig
 from hall.operations.notify import MemoryNotifier
+from hall.security.crypto import PersonalData
+from hall.store.models import EventRow, Rating, WindowRow
 from queueing.clock import FixedClock
 from tests.operations.conftest import World
 
@@ -33,7 +33,7 @@ def test_alert_raised_then_cleared_is_sent_to_managers(world: World) -> None:
     with world.db.write() as conn:
         conn.execute(update(WindowRow).where(WindowRow.hall_id == world.hall_id, WindowRow.number == 1)
                      .values(staff_user_id=world.users["s1"]))
-    from hall.models import Hall
+    from hall.store.models import Hall
 
     with world.db.write() as conn:
         conn.execute(update(Hall).where(Hall.id == world.hall_id).values(
@@ -49,7 +49,7 @@ def test_alert_raised_then_cleared_is_sent_to_managers(world: World) -> None:
     anyio.run(loop.once)  # still holding: no second message
     assert [(m.channel, m.to, m.kind) for m in notifier.sent] == [("manager", "13800000001", "alert")]
     assert "每个开放窗口等候2.0人" in notifier.sent[0].text
-    from hall.models import TicketRow
+    from hall.store.models import TicketRow
 
     with world.db.write() as conn:
         conn.execute(update(TicketRow).where(TicketRow.id == t1).values(status="finished"))
@@ -65,7 +65,7 @@ def test_person_notices_sent_once_each(world: World) -> None:
     mine = world.ticket("A", 102.0, phone_enc=CRYPTO.encrypt(phone, "phone"))
     with world.db.write() as conn:
         assert person_notices(conn, world.hall, cfg, CRYPTO, 150.0) == []  # nobody called yet
-    from hall.models import TicketRow
+    from hall.store.models import TicketRow
 
     with world.db.write() as conn:
         conn.execute(update(TicketRow).where(TicketRow.id == first).values(status="called"))

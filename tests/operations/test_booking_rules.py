@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hall.operations.booking import (
+from hall.operations.appointments.rules import (
     BookingRefused,
     BookingRules,
     CheckIn,

@@ -17,10 +17,10 @@ import httpx
 import pytest
 import uvicorn
 
-from hall.accounts import add_device, add_user
 from hall.app import create_app
-from hall.database import Database
+from hall.security.accounts import add_device, add_user
 from hall.settings import load_settings
+from hall.store.database import Database
 from tests.operations.conftest import LAYOUT
 
 pytestmark = pytest.mark.browser

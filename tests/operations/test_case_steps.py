@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hall.operations.cases import (
+from hall.operations.cases.rules import (
     CaseError,
     CaseStatus,
     close,

@@ -7,15 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hall.operations.appeals import AppealError
-from hall.operations.casebook import (
+from hall.operations.cases.appeals import AppealError
+from hall.operations.cases.rules import CaseError
+from hall.operations.cases.store import (
     apply_step,
     decide_rating_appeal,
     file_rating_appeal,
     list_cases,
     sync_cases,
 )
-from hall.operations.cases import CaseError
 from hall.operations.config import OpsConfig
 from tests.operations.conftest import World
 

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from hall.crypto import PersonalData
 from hall.errors import ApiError
-from hall.operations.appointments import book, create_slots
-from hall.operations.casebook import sync_cases
+from hall.operations.appointments.store import book, create_slots
+from hall.operations.cases.store import sync_cases
 from hall.operations.config import OpsConfig
-from hall.operations.models import AppointmentRow, CaseRow, SlotRow
+from hall.security.crypto import PersonalData
+from hall.store.operation_models import AppointmentRow, CaseRow, SlotRow
 from tests.operations.conftest import World
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
-from hall.operations.exports import (
+from hall.operations.stats.exports import (
     PROVINCIAL_FIELDS,
     STAT_HEADERS,
     RatingRecord,
@@ -17,7 +17,7 @@ from hall.operations.exports import (
     rows_to_csv,
     rows_to_xlsx,
 )
-from hall.operations.stats import COLUMNS, compute
+from hall.operations.stats.rules import COLUMNS, compute
 from tests.operations.test_stats_day import TZ, ZONES, hand_made_day
 
 

@@ -7,11 +7,11 @@ import time
 import pytest
 from sqlalchemy import update
 
-from hall.calling import call_next
-from hall.models import TicketRow, WindowRow
+from hall.core.calling import call_next
+from hall.core.tx import run_write
 from hall.operations.config import OpsConfig
-from hall.operations.live import check_alerts, open_alerts, retarget_window
-from hall.tx import run_write
+from hall.operations.live.store import check_alerts, open_alerts, retarget_window
+from hall.store.models import TicketRow, WindowRow
 from queueing.layout import LayoutError
 from tests.operations.conftest import World
 

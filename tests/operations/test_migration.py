@@ -7,10 +7,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-import hall.operations.models  # noqa: F401 - registers the tables on Base.metadata
-from hall.database import Database
-from hall.migrate import alembic_config
-from hall.models import Base
+import hall.store.operation_models  # noqa: F401 - registers the tables on Base.metadata
+from hall.store.database import Database
+from hall.store.migrate import alembic_config
+from hall.store.models import Base
 
 
 def test_migration_matches_the_models_and_downgrades(db: Database) -> None:

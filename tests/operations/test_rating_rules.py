@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hall.operations.appeals import AppealError, AppealStatus, decide_appeal, file_appeal
-from hall.operations.ratings import (
+from hall.operations.cases.appeals import AppealError, AppealStatus, decide_appeal, file_appeal
+from hall.operations.ratings.rules import (
     RatingPolicy,
     RatingRefused,
     RatingRequest,

@@ -6,9 +6,9 @@ import csv
 import io
 from typing import Any
 
-from hall.operations.casebook import decide_rating_appeal, file_rating_appeal
-from hall.operations.exports import PROVINCIAL_FIELDS, rows_to_csv
-from hall.operations.reports import day_rows, link_ticket, provincial_export
+from hall.operations.cases.store import decide_rating_appeal, file_rating_appeal
+from hall.operations.stats.exports import PROVINCIAL_FIELDS, rows_to_csv
+from hall.operations.stats.store import day_rows, link_ticket, provincial_export
 from tests.operations.conftest import World
 from tests.operations.test_stats_day import T0
 

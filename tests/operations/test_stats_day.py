@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hall.operations.stats import CaseFact, StatEvent, compute
+from hall.operations.stats.rules import CaseFact, StatEvent, compute
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 3, 3, 9, 0, tzinfo=TZ).timestamp()

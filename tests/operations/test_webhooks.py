@@ -9,10 +9,10 @@ import anyio
 import httpx
 from sqlalchemy import select
 
-from hall.crypto import PersonalData
-from hall.operations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from hall.operations.signing import verify
-from hall.operations.webhooks import add_endpoint, deliver_due, enqueue
+from hall.operations.webhooks.signing import verify
+from hall.operations.webhooks.store import add_endpoint, deliver_due, enqueue
+from hall.security.crypto import PersonalData
+from hall.store.operation_models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.operations.conftest import World
 
 SECRET = "a-very-secret-key-0123"

@@ -11,11 +11,11 @@ pytest.importorskip("hall.app")
 
 from starlette.testclient import TestClient  # noqa: E402
 
-from hall import accounts, auth  # noqa: E402
 from hall.app import create_app  # noqa: E402
-from hall.database import Database  # noqa: E402
-from hall.export import export_events  # noqa: E402
+from hall.cli.export import export_events  # noqa: E402
+from hall.security import accounts, auth  # noqa: E402
 from hall.settings import load_settings  # noqa: E402
+from hall.store.database import Database  # noqa: E402
 from sim.eventlog import parse_events  # noqa: E402
 from sim.live import LiveError, run_live  # noqa: E402
 from sim.replay import replay  # noqa: E402

@@ -1,0 +1,1 @@
+"""The hall's core: the hall transaction, issuing, calling, ticket actions, snapshot, events, day close, the registry of halls, and the one place every derived fact is computed. Imports store and security, never http, operations or cli."""

@@ -1,0 +1,112 @@
+"""Adding or updating a hall from its layout file (`hall halls import`, `hall serve LAYOUT`).
+
+Zones and categories are replaced; windows are updated in place by number (a window dropped from
+the layout is marked inactive, so its history keeps its row); the matter catalogue is mapped onto
+the hall's categories. Tickets and events are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import Connection, delete, insert, select, update
+
+from hall.store.models import CategoryRow, Hall, HallCounter, Matter, WindowRow, Zone
+from queueing.layout import HallLayout
+
+__all__ = ["import_layout", "catalogue", "matter_category", "pinyin_keys"]
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> tuple[dict[str, Any], ...]:
+    """The demo matter catalogue (hall/data/matters.json): code, name, category, zone, department."""
+    text = resources.files("hall").joinpath("data/matters.json").read_text(encoding="utf-8")
+    return tuple(json.loads(text)["matters"])
+
+
+def pinyin_keys(name: str) -> tuple[str, str]:
+    """(initials, full pinyin) of a matter name: 营业执照 → ("yyzz", "yingyezhizhao")."""
+    syllables = lazy_pinyin(name, style=Style.NORMAL, errors="ignore")
+    return "".join(s[0] for s in syllables if s), "".join(syllables)
+
+
+def matter_category(layout: HallLayout, matter: dict[str, Any]) -> str:
+    """The hall category a catalogue matter goes to: the same code and name, else a category of
+    the same zone, else the hall's first category (its 综合受理)."""
+    for c in layout.categories:
+        if c.code == matter["category"] and c.name == matter.get("category_name"):
+            return c.code
+    for c in layout.categories:
+        if c.zone == matter.get("zone"):
+            return c.code
+    return layout.categories[0].code
+
+
+def import_layout(
+    conn: Connection, layout: HallLayout, *, matters: Sequence[dict[str, Any]] | None = None, now: float | None = None
+) -> int:
+    """Insert or update the hall described by `layout` inside `conn`'s transaction; its id."""
+    now = time.time() if now is None else now
+    source = json.loads(json.dumps(dict(layout.source), default=str))
+    # An optional [server] table of the layout file holds server settings of the hall:
+    # public_snapshot = false makes screens present a screen token.
+    server = source.get("server") if isinstance(source.get("server"), dict) else {}
+    settings = {"public_snapshot": bool(server.get("public_snapshot", True))}
+    hall_id = conn.execute(select(Hall.id).where(Hall.code == layout.code)).scalar()
+    if hall_id is None:
+        hall_id = conn.execute(
+            insert(Hall)
+            .values(
+                code=layout.code, name=layout.name, timezone=layout.timezone, layout=source,
+                settings=settings, created_at=now, updated_at=now,
+            )
+            .returning(Hall.id)
+        ).scalar_one()
+        conn.execute(insert(HallCounter).values(hall_id=hall_id, seq=0))
+    else:
+        conn.execute(
+            update(Hall)
+            .where(Hall.id == hall_id)
+            .values(name=layout.name, timezone=layout.timezone, layout=source, settings=settings, updated_at=now)
+        )
+    conn.execute(delete(Zone).where(Zone.hall_id == hall_id))
+    if layout.zones:
+        conn.execute(insert(Zone), [{"hall_id": hall_id, "code": z.code, "name": z.name} for z in layout.zones])
+    conn.execute(delete(CategoryRow).where(CategoryRow.hall_id == hall_id))
+    conn.execute(
+        insert(CategoryRow),
+        [
+            {"hall_id": hall_id, "code": c.code, "name": c.name, "zone": c.zone, "service_minutes": c.service_minutes}
+            for c in layout.categories
+        ],
+    )
+    existing = {r.number: r.id for r in conn.execute(select(WindowRow.number, WindowRow.id).where(WindowRow.hall_id == hall_id))}
+    for w in layout.windows:
+        values = {"name": w.name, "kind": w.kind.value, "zone": w.zone, "active": True}
+        if w.number in existing:
+            conn.execute(update(WindowRow).where(WindowRow.id == existing[w.number]).values(**values))
+        else:
+            conn.execute(insert(WindowRow).values(hall_id=hall_id, number=w.number, paused=False, policy_state={}, **values))
+    gone = set(existing) - {w.number for w in layout.windows}
+    if gone:
+        conn.execute(update(WindowRow).where(WindowRow.hall_id == hall_id, WindowRow.number.in_(gone)).values(active=False))
+    items = catalogue() if matters is None else matters
+    conn.execute(delete(Matter).where(Matter.hall_id == hall_id))
+    rows = []
+    for m in items:
+        initials, full = pinyin_keys(m["name"])
+        rows.append(
+            {
+                "hall_id": hall_id, "code": m["code"], "name": m["name"], "category": matter_category(layout, m),
+                "department": m.get("department", ""), "initials": initials, "pinyin": full,
+            }
+        )
+    if rows:
+        conn.execute(insert(Matter), rows)
+    return hall_id

@@ -1,0 +1,60 @@
+"""Answers: JSON bodies, and a hall write run for a request (idempotency key, the server's
+clock, publishing after the commit, the write counters)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from hall.core.registry import HallInfo
+from hall.core.tx import HallTx, WriteResult, run_write
+from hall.errors import invalid
+from hall.security.auth import Principal
+from hall.state import HallState, state_of
+
+__all__ = ["json_response", "hall_write"]
+
+Work = Callable[[HallTx], tuple[int, dict[str, Any]]]
+
+
+def json_response(body: Any, status: int = 200, **headers: str) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+async def hall_write(
+    request: Request, hall: HallInfo, principal: Principal | None, work: Work, key: str | None = None
+) -> tuple[WriteResult, Response]:
+    """Run `work` in one hall transaction (hall.core.tx.run_write) and publish its events.
+
+    The idempotency key is the `Idempotency-Key` header, else `key` (a body field)."""
+    st = state_of(request)
+    key = request.headers.get("idempotency-key") or key
+    if key is not None and (not isinstance(key, str) or len(key) > 150):
+        raise invalid("an idempotency key is text of at most 150 characters", "idempotency_key")
+    sig = f"{request.method} {request.url.path}"
+    result = await st.db.run_write(
+        lambda: run_write(st.db, hall, principal, work, idempotency_key=key, request=sig, now=st.clock.now())
+    )
+    await st.publish(result.envelopes)
+    _count(st, hall, result)
+    return result, json_response(result.body, result.status)
+
+
+def _count(st: HallState, hall: HallInfo, result: WriteResult) -> None:
+    m = st.metrics
+    for env in result.envelopes:
+        t = env["type"]
+        d = env["data"]
+        if t == "ticket.issued":
+            m.issued.labels(hall.code, d.get("category", "")).inc()
+        elif t == "ticket.called":
+            m.calls.labels(hall.code, str(d.get("window"))).inc()
+            if isinstance(d.get("waited_seconds"), int | float):
+                m.wait.labels(hall.code).observe(d["waited_seconds"])
+        elif t == "ticket.finished":
+            m.finished.labels(hall.code).inc()
+    if result.status >= 400:
+        m.requests.labels(str(result.status)).inc()

@@ -1,0 +1,296 @@
+"""Read-only queries behind the pages that the contract's snapshot does not cover (displays work).
+
+Each function takes an open read connection (``Database.read()``) and returns plain JSON-ready
+data. Nothing here writes: the pages change state only through the documented HTTP API.
+
+- :func:`window_console` — the staff console's waiting list for one window, its suspended
+  tickets, today's counts and the policy's reason for the current call;
+- :func:`live_summary` — the manager view's longest waits, how long each window has been in its
+  state, today's service level and the devices that stopped reporting;
+- small lookups: :func:`hall_by_code`, :func:`zone_names`, :func:`progress_hall`,
+  :func:`called_ticket`, :func:`principal_for`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select
+
+from hall.errors import not_found
+from hall.security.auth import Principal, require, resolve_token
+from hall.store.models import Device, EventRow, Hall, TicketRow, WindowRow, Zone
+from queueing.layout import HallLayout, parse_layout
+from queueing.metrics import service_level
+from queueing.numbering import day_start, hall_day
+
+__all__ = [
+    "DEVICE_OFFLINE_SECONDS",
+    "called_ticket",
+    "hall_by_code",
+    "live_summary",
+    "principal_for",
+    "progress_hall",
+    "window_console",
+    "zone_names",
+]
+
+DEVICE_OFFLINE_SECONDS = 90.0  # bridges heartbeat every ~15 s: three missed beats and more
+_WAITING_LIMIT = 50
+_NO_SHOW_LIMIT = 20
+_WINDOW_STATE_EVENTS = (
+    "ticket.called", "ticket.started", "ticket.finished", "ticket.no_show", "ticket.transferred",
+    "ticket.suspended", "ticket.cancelled", "window.paused", "window.resumed", "window.signed_in",
+    "window.signed_out",
+)
+_COUNTED = {"ticket.called": "called", "ticket.finished": "finished", "ticket.no_show": "no_show",
+            "ticket.transferred": "transferred", "ticket.suspended": "suspended"}
+
+
+def hall_by_code(conn: Connection, code: str) -> Any:
+    """The hall's row; raises ApiError 404 for an unknown code."""
+    row = conn.execute(select(Hall).where(Hall.code == code)).first()
+    if row is None:
+        raise not_found("hall", code)
+    return row
+
+
+def _layout(hall: Any, cache: dict[tuple[int, float], HallLayout] | None) -> HallLayout:
+    key = (hall.id, hall.updated_at)
+    if cache is not None and key in cache:
+        return cache[key]
+    layout = parse_layout(hall.layout)
+    if cache is not None:
+        cache.clear()  # one hall's layout at a time is plenty for a page server's few halls
+        cache[key] = layout
+    return layout
+
+
+def principal_for(conn: Connection, token: str, action: str, hall_id: int) -> Principal:
+    """The principal of a bearer token allowed to do ``action`` in the hall; raises 401/403."""
+    principal = resolve_token(conn, token) if token else None
+    return require(principal, action, hall_id)
+
+
+def zone_names(conn: Connection, hall_code: str) -> dict[str, str]:
+    """``{zone code: zone name}`` of a hall (empty for an unknown hall)."""
+    rows = conn.execute(
+        select(Zone.code, Zone.name).join(Hall, Hall.id == Zone.hall_id).where(Hall.code == hall_code)
+    )
+    return {r.code: r.name for r in rows}
+
+
+def progress_hall(conn: Connection, progress_token: str) -> str | None:
+    """The code of the hall a progress token's ticket belongs to, or None."""
+    return conn.execute(
+        select(Hall.code).join(TicketRow, TicketRow.hall_id == Hall.id)
+        .where(TicketRow.progress_token == progress_token)
+    ).scalar()
+
+
+def called_ticket(conn: Connection, hall_code: str, ticket_id: int) -> tuple[str, int] | None:
+    """(number, window) of a ticket of the hall that a window has called, else None."""
+    row = conn.execute(
+        select(TicketRow.number, TicketRow.window)
+        .join(Hall, Hall.id == TicketRow.hall_id)
+        .where(Hall.code == hall_code, TicketRow.id == ticket_id)
+    ).first()
+    if row is None or row.window is None:
+        return None
+    return row.number, row.window
+
+
+def _today_start(hall: Any, layout: HallLayout, now: float) -> float:
+    return day_start(hall_day(now, layout.timezone), layout.timezone)
+
+
+def _call_reason(conn: Connection, hall_id: int, ticket_id: int) -> Any:
+    data = conn.execute(
+        select(EventRow.data)
+        .where(EventRow.hall_id == hall_id, EventRow.ticket_id == ticket_id, EventRow.type == "ticket.called")
+        .order_by(EventRow.seq.desc()).limit(1)
+    ).scalar()
+    return data.get("reason") if isinstance(data, Mapping) else None
+
+
+def window_console(
+    conn: Connection,
+    hall_code: str,
+    window: int,
+    token: str,
+    *,
+    now: float | None = None,
+    layouts: dict[tuple[int, float], HallLayout] | None = None,
+) -> dict[str, Any]:
+    """What the staff console shows beside the snapshot, for a staff (or manager) token.
+
+    Returns ``{window, waiting: [{id, number, category, queue_class, priority, issued_at,
+    waited_seconds}], waiting_total, suspended: [{id, number, category, kind}], today: {called,
+    finished, no_show, transferred, suspended}, no_show: [{id, number, category, window,
+    called_at}], current: {id, number, reason} | null}``. The waiting list is what this window can
+    serve, in queue order (at most 50); ``no_show`` lists the hall's 过号 tickets that may still
+    re-check in, latest first (at most 20), so any window can take a person back. Raises ApiError.
+    """
+    now = time.time() if now is None else now
+    hall = hall_by_code(conn, hall_code)
+    principal_for(conn, token, "read_staff", hall.id)
+    layout = _layout(hall, layouts)
+    try:
+        categories = sorted(layout.window(window).categories)
+    except KeyError:
+        raise not_found("window", window) from None
+    servable = (
+        (TicketRow.hall_id == hall.id) & (TicketRow.status == "waiting")
+        & (
+            (TicketRow.target_window == window)
+            | (TicketRow.category.in_(categories) & TicketRow.target_window.is_(None))
+        )
+    )
+    rows = conn.execute(
+        select(TicketRow.id, TicketRow.number, TicketRow.category, TicketRow.queue_class,
+               TicketRow.priority, TicketRow.issued_at)
+        .where(servable).order_by(TicketRow.queue_key, TicketRow.id).limit(_WAITING_LIMIT)
+    ).all()
+    total = conn.execute(select(func.count()).select_from(TicketRow).where(servable)).scalar_one()
+    suspended = conn.execute(
+        select(TicketRow.id, TicketRow.number, TicketRow.category, TicketRow.extra)
+        .where(TicketRow.hall_id == hall.id, TicketRow.status == "suspended", TicketRow.window == window)
+        .order_by(TicketRow.id)
+    ).all()
+    no_shows = conn.execute(
+        select(TicketRow.id, TicketRow.number, TicketRow.category, TicketRow.window, TicketRow.called_at)
+        .where(TicketRow.hall_id == hall.id, TicketRow.status == "no_show")
+        .order_by(TicketRow.called_at.desc(), TicketRow.id.desc()).limit(_NO_SHOW_LIMIT)
+    ).all()
+    start = _today_start(hall, layout, now)
+    counts = dict.fromkeys(_COUNTED.values(), 0)
+    for kind, n in conn.execute(
+        select(EventRow.type, func.count()).where(
+            EventRow.hall_id == hall.id, EventRow.window == window, EventRow.at >= start,
+            EventRow.type.in_(list(_COUNTED)),
+        ).group_by(EventRow.type)
+    ):
+        counts[_COUNTED[kind]] = n
+    win_row = conn.execute(
+        select(WindowRow.current_ticket_id).where(WindowRow.hall_id == hall.id, WindowRow.number == window)
+    ).first()
+    current = None
+    if win_row is not None and win_row.current_ticket_id is not None:
+        number = conn.execute(select(TicketRow.number).where(TicketRow.id == win_row.current_ticket_id)).scalar()
+        current = {"id": win_row.current_ticket_id, "number": number,
+                   "reason": _call_reason(conn, hall.id, win_row.current_ticket_id)}
+    return {
+        "window": window,
+        "waiting": [
+            {"id": r.id, "number": r.number, "category": r.category, "queue_class": r.queue_class,
+             "priority": r.priority, "issued_at": r.issued_at,
+             "waited_seconds": max(0.0, now - r.issued_at)}
+            for r in rows
+        ],
+        "waiting_total": total,
+        "suspended": [
+            {"id": r.id, "number": r.number, "category": r.category,
+             "kind": (r.extra or {}).get("suspend_kind") or (r.extra or {}).get("kind")}
+            for r in suspended
+        ],
+        "no_show": [
+            {"id": r.id, "number": r.number, "category": r.category, "window": r.window, "called_at": r.called_at}
+            for r in no_shows
+        ],
+        "today": counts,
+        "current": current,
+    }
+
+
+def live_summary(
+    conn: Connection,
+    hall_code: str,
+    token: str,
+    *,
+    now: float | None = None,
+    within_minutes: float | None = None,
+    layouts: dict[tuple[int, float], HallLayout] | None = None,
+) -> dict[str, Any]:
+    """What the manager view shows beside the snapshot, for a manager (or admin) token.
+
+    Returns ``{longest_wait: {id, number, category, waited_seconds} | null, longest_by_category:
+    {CAT: seconds}, window_since: {"8": epoch seconds}, service_level: {within_minutes, share,
+    count}, devices_offline: [{code, name, kind, window, last_seen}]}``. Service level counts the
+    tickets called today, with the wait definition of ``queueing.metrics`` simplified to issue →
+    first call; the limit defaults to the hall setting ``service_level_minutes`` or 15.
+    """
+    now = time.time() if now is None else now
+    hall = hall_by_code(conn, hall_code)
+    principal_for(conn, token, "manage", hall.id)
+    layout = _layout(hall, layouts)
+    waiting = conn.execute(
+        select(TicketRow.category, func.min(TicketRow.issued_at))
+        .where(TicketRow.hall_id == hall.id, TicketRow.status == "waiting")
+        .group_by(TicketRow.category)
+    ).all()
+    longest_by_category = {cat: max(0.0, now - first) for cat, first in waiting}
+    oldest = conn.execute(
+        select(TicketRow.id, TicketRow.number, TicketRow.category, TicketRow.issued_at)
+        .where(TicketRow.hall_id == hall.id, TicketRow.status == "waiting")
+        .order_by(TicketRow.issued_at, TicketRow.id).limit(1)
+    ).first()
+    longest = None if oldest is None else {
+        "id": oldest.id, "number": oldest.number, "category": oldest.category,
+        "waited_seconds": max(0.0, now - oldest.issued_at),
+    }
+    since = {
+        str(w): at for w, at in conn.execute(
+            select(EventRow.window, func.max(EventRow.at))
+            .where(EventRow.hall_id == hall.id, EventRow.window.is_not(None),
+                   EventRow.type.in_(_WINDOW_STATE_EVENTS))
+            .group_by(EventRow.window)
+        )
+    }
+    if within_minutes is None:
+        within_minutes = float((hall.settings or {}).get("service_level_minutes", 15))
+    start = _today_start(hall, layout, now)
+    waits = [
+        called - issued for issued, called in conn.execute(
+            select(TicketRow.issued_at, TicketRow.called_at)
+            .where(TicketRow.hall_id == hall.id, TicketRow.called_at.is_not(None),
+                   TicketRow.called_at >= start)
+        ) if called is not None
+    ]
+    share = service_level(waits, within_minutes * 60)
+    offline = conn.execute(
+        select(Device.code, Device.name, Device.kind, Device.window, Device.last_seen)
+        .where(Device.hall_id == hall.id, Device.active.is_(True),
+               or_(Device.last_seen.is_(None), Device.last_seen < now - DEVICE_OFFLINE_SECONDS))
+        .order_by(Device.code)
+    ).all()
+    devices_offline = [
+        {"code": d.code, "name": d.name, "kind": d.kind, "window": d.window, "last_seen": d.last_seen}
+        for d in offline
+    ]
+    devices_offline += _reported_offline(conn, hall.id)
+    return {
+        "longest_wait": longest,
+        "longest_by_category": longest_by_category,
+        "window_since": since,
+        "service_level": {"within_minutes": within_minutes, "share": share, "count": len(waits)},
+        "devices_offline": devices_offline,
+    }
+
+
+def _reported_offline(conn: Connection, hall_id: int) -> list[dict[str, Any]]:
+    """Devices behind a bridge (LED strips, printers, pads) whose latest device.status is offline."""
+    latest: dict[str, Mapping[str, Any]] = {}
+    rows = conn.execute(
+        select(EventRow.data, EventRow.at)
+        .where(EventRow.hall_id == hall_id, EventRow.type == "device.status")
+        .order_by(EventRow.seq.desc()).limit(1000)
+    )
+    for data, at in rows:
+        if isinstance(data, Mapping):
+            latest.setdefault(str(data.get("id")), {**data, "at": at})
+    return [
+        {"code": key, "name": key, "kind": d.get("kind", ""), "window": d.get("window"), "last_seen": d["at"]}
+        for key, d in sorted(latest.items()) if not d.get("online", True)
+    ]

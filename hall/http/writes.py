@@ -1,0 +1,201 @@
+"""The writes of the HTTP API (docs/CONTRACTS.md): login, tickets, windows, device heartbeats
+(ratings are hall.operations.ratings.api); the reads are in hall.http.reads. Every write runs in one hall transaction (hall.core.tx) in a
+worker thread and publishes its events after the commit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from sqlalchemy import insert, select, update
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hall.core.actions import ACTIONS, ticket_action
+from hall.core.calling import call_next, pause, resume_window, sign_in, sign_out, window_action
+from hall.core.events import EventType
+from hall.core.issuing import issue_ticket, parse_issue
+from hall.core.tx import HallTx
+from hall.edge.body import read_json
+from hall.edge.respond import hall_write, json_response
+from hall.errors import ApiError, invalid, not_found, unauthorized
+from hall.operations.appointments.store import issue_by_code
+from hall.security.auth import issue_token, require, verify_password
+from hall.state import hall_of, principal_of, state_of
+from hall.store.models import AuditEntry, Device, EventRow, User
+
+__all__ = ["api_routes"]
+
+
+# --- auth ------------------------------------------------------------------------------------
+
+
+async def login(request: Request) -> Response:
+    body = await read_json(request)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise invalid("username and password are needed")
+    st = state_of(request)
+
+    def work() -> dict[str, Any]:
+        with st.db.write() as conn:
+            user = conn.execute(select(User).where(User.username == username)).first()
+            if user is None or not user.active or not verify_password(user.password_hash, password):
+                raise unauthorized("wrong username or password")
+            token = issue_token(conn, user_id=user.id, hours=st.settings.token_hours)
+            conn.execute(
+                insert(AuditEntry).values(
+                    at=time.time(), hall_id=None, user_id=user.id, device_id=None, actor=f"user:{user.name}",
+                    action="auth.login", target=username, detail={},
+                )
+            )
+            return {"token": token, "role": user.role, "name": user.name, "expires_in": int(st.settings.token_hours * 3600)}
+
+    return json_response(await anyio.to_thread.run_sync(work))
+
+
+# --- tickets ---------------------------------------------------------------------------------
+
+
+async def issue(request: Request) -> Response:
+    st = state_of(request)
+    hall = await hall_of(request, request.path_params["hall"])
+    p = require(await principal_of(request), "issue", hall.id)
+    body = await read_json(request)
+    req = parse_issue(body)
+    key = body.get("idempotency_key")
+    if p.kind == "device" and not await st.limiter.hit(f"issue:{p.id}", st.settings.issue_rate_per_minute, st.clock.now()):
+        raise ApiError(429, "rate_limited", f"at most {st.settings.issue_rate_per_minute} tickets a minute from one device")
+    work: Callable[[HallTx], tuple[int, dict[str, Any]]]
+    if req.appointment_code:
+        # 预约签到 by code: the appointments store resolves the booking, then issues.
+        def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+            return issue_by_code(tx, req, st.crypto)
+    else:
+        def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+            return issue_ticket(tx, req, st.crypto)
+    _, response = await hall_write(request, hall, p, work, key)
+    return response
+
+
+async def ticket_move(request: Request) -> Response:
+    hall = await hall_of(request, request.path_params["hall"])
+    p = require(await principal_of(request), "ticket", hall.id)
+    tid = request.path_params["id"]
+    action = request.url.path.rsplit("/", 1)[1]
+    body = await read_json(request)
+    _, response = await hall_write(request, hall, p, lambda tx: ticket_action(tx, tid, action, body))
+    return response
+
+
+# --- windows ---------------------------------------------------------------------------------
+
+
+async def window_call(request: Request) -> Response:
+    hall = await hall_of(request, request.path_params["hall"])
+    p = require(await principal_of(request), "window", hall.id)
+    w = request.path_params["w"]
+    body = await read_json(request)
+    ticket = body.get("ticket")
+    if ticket is not None and (not isinstance(ticket, int) or isinstance(ticket, bool)):
+        raise invalid("ticket must be a ticket id", "ticket")
+    _, response = await hall_write(request, hall, p, lambda tx: call_next(tx, w, ticket))
+    return response
+
+
+async def window_move(request: Request) -> Response:
+    hall = await hall_of(request, request.path_params["hall"])
+    p = require(await principal_of(request), "window", hall.id)
+    w, action = request.path_params["w"], request.path_params["action"]
+    body = await read_json(request)
+    work: Callable[[HallTx], tuple[int, dict[str, Any]]]
+    if action in ("recall", "no-show", "start", "finish"):
+        def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+            return window_action(tx, w, action)
+    elif action == "pause":
+        def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+            return pause(tx, w, body.get("reason"))
+    elif action == "resume":
+        def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+            return resume_window(tx, w)
+    elif action == "sign-in":
+        def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+            return sign_in(tx, w)
+    elif action == "sign-out":
+        def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+            return sign_out(tx, w)
+    else:
+        raise not_found("action", action)
+    _, response = await hall_write(request, hall, p, work)
+    return response
+
+
+async def heartbeat(request: Request) -> Response:
+    """Bridge heartbeats: presence in Redis with expiry when configured, and `device.status`
+    events when a device goes on- or offline."""
+    st = state_of(request)
+    hall = await hall_of(request, request.path_params["hall"])
+    p = require(await principal_of(request), "heartbeat", hall.id)
+    body = await read_json(request)
+    devices = body.get("devices")
+    if not isinstance(devices, list) or not all(isinstance(d, dict) and isinstance(d.get("id"), str | int) for d in devices):
+        raise invalid("devices must be a list of {id, kind, window?, ok}", "devices")
+    if st.redis is not None:
+        try:
+            async with st.redis.pipeline(transaction=False) as pipe:
+                for d in devices:
+                    pipe.set(f"{st.settings.redis_prefix}presence:{hall.code}:{d['id']}", "1" if d.get("ok", True) else "0", ex=90)
+                await pipe.execute()
+        except Exception:  # noqa: BLE001 - presence is best effort
+            pass
+
+    def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+        if p.kind == "device":
+            tx.conn.execute(update(Device).where(Device.id == p.id).values(last_seen=tx.now))
+        known = _device_states(tx)
+        changed = 0
+        if p.kind == "device" and p.role == "bridge" and known.get(p.name) is False:
+            devices.append({"id": p.name, "kind": "bridge", "ok": True})  # back from silence
+        for d in devices:
+            ok = bool(d.get("ok", True))
+            key = f"{d['id']}"
+            if known.get(key) != ok:
+                changed += 1
+                tx.emit(
+                    EventType.DEVICE_STATUS.value,
+                    {"id": key, "kind": str(d.get("kind", "")), "window": d.get("window"), "online": ok, "detail": d.get("detail")},
+                    window=d.get("window") if isinstance(d.get("window"), int) else None,
+                )
+        return 200, {"ok": True, "changed": changed}
+
+    _, response = await hall_write(request, hall, p, work)
+    return response
+
+
+def _device_states(tx: HallTx) -> dict[str, bool]:
+    """Each device's last reported state, from the latest device.status event per id."""
+    rows = tx.conn.execute(
+        select(EventRow.data).where(EventRow.hall_id == tx.hall.id, EventRow.type == "device.status").order_by(EventRow.seq.desc()).limit(500)
+    ).scalars()
+    out: dict[str, bool] = {}
+    for d in rows:
+        out.setdefault(str(d.get("id")), bool(d.get("online")))
+    return out
+
+
+def api_routes() -> list[Route]:
+    """The API's write routes (the reads are hall.http.reads; the table is hall.http.routes)."""
+    # The writes first: a request is matched against the routes in order, and these are the
+    # busiest. One route per ticket action, so that other routes under a ticket (its rating)
+    # can be declared elsewhere without an ordering trap.
+    return [
+        Route("/api/auth/login", login, methods=["POST"]),
+        Route("/api/halls/{hall}/tickets", issue, methods=["POST"]),
+        Route("/api/halls/{hall}/windows/{w:int}/call", window_call, methods=["POST"]),
+        Route("/api/halls/{hall}/windows/{w:int}/{action}", window_move, methods=["POST"]),
+        *[Route(f"/api/halls/{{hall}}/tickets/{{id:int}}/{a}", ticket_move, methods=["POST"]) for a in ACTIONS],
+        Route("/api/halls/{hall}/devices/heartbeat", heartbeat, methods=["POST"]),
+    ]

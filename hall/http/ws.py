@@ -1,0 +1,152 @@
+"""`WS /ws/halls/{hall}?since=SEQ&token=T`: the live event stream of one hall.
+
+A hall whose screens need a token (layout `[server] public_snapshot = false`) also takes it as
+the first message, `{"type": "auth", "token": T}`, within 10 seconds.
+On connect the server sends the events after `since` (or a `snapshot` when there is no `since`
+or it is more than HALL_RESUME_LIMIT events back), then live envelopes in seq order. Without a
+token the stream is the public one. Close codes: 4401 token needed, 4403 not allowed, 4404
+unknown hall, 1013 the client fell behind (its queue filled): reconnect with `since`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import anyio
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from hall.core.events import public_data
+from hall.core.snapshot import read_snapshot
+from hall.errors import ApiError
+from hall.realtime.hub import Client, read_events
+from hall.security.auth import require
+from hall.state import hall_of, principal_of, state_of
+
+__all__ = ["hall_stream"]
+
+
+async def hall_stream(websocket: WebSocket) -> None:
+    st = state_of(websocket)
+    code = websocket.path_params["hall"]
+    try:
+        hall = await hall_of(websocket, code)
+        principal = await principal_of(websocket)
+        if principal is not None:
+            require(principal, "read_screen", hall.id)
+        elif websocket.query_params.get("token"):
+            raise ApiError(401, "unauthorized", "unknown token")
+    except ApiError as e:
+        await websocket.close(code=4000 + e.status, reason=e.code)
+        return
+    try:
+        since: int | None = int(websocket.query_params["since"]) if "since" in websocket.query_params else None
+    except ValueError:
+        since = None
+    await websocket.accept()
+    if principal is None and not hall.public_snapshot:
+        # A hall whose screens need a token: it may come as the first message, {"type": "auth",
+        # "token": T}, for clients that keep tokens out of URLs (and so out of access logs).
+        principal = await _first_message_auth(websocket, hall)
+        if principal is None:
+            return
+    audience = "staff" if principal is not None else "public"
+
+    queue: asyncio.Queue[tuple[int | None, str]] = asyncio.Queue(maxsize=st.settings.ws_queue)
+    sender: asyncio.Task[None] | None = None
+
+    def overflow() -> None:
+        st.metrics.ws_dropped.inc()
+        if sender is not None:
+            sender.cancel()
+
+    client = Client(code, audience, queue, overflow)
+    st.hub.add(client)  # first: live events queue up while we catch up below
+    try:
+        last = await _catch_up(websocket, st, hall, since, audience)
+        sender = asyncio.create_task(_send_loop(websocket, client, last))
+        async for text in websocket.iter_text():
+            try:
+                msg = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(msg, dict) and msg.get("type") == "ping":
+                client.offer(None, '{"type": "pong"}')
+            if sender.done():
+                break
+    except WebSocketDisconnect:
+        pass
+    finally:
+        st.hub.remove(client)
+        if sender is not None and not sender.done():
+            sender.cancel()
+
+
+async def _first_message_auth(websocket: WebSocket, hall: Any) -> Any:
+    from hall.security.auth import resolve_token
+
+    st = state_of(websocket)
+    try:
+        msg = json.loads(await asyncio.wait_for(websocket.receive_text(), 10))
+        token = msg.get("token") if isinstance(msg, dict) and msg.get("type") == "auth" else None
+    except (TimeoutError, ValueError, WebSocketDisconnect, KeyError):
+        token = None
+    principal = None
+    if isinstance(token, str) and token:
+
+        def lookup() -> Any:
+            with st.db.read() as c:
+                return resolve_token(c, token)
+
+        principal = await anyio.to_thread.run_sync(lookup)
+    try:
+        if principal is None:
+            raise ApiError(401, "unauthorized", "token needed")
+        require(principal, "read_screen", hall.id)
+    except ApiError as e:
+        await websocket.close(code=4000 + e.status, reason=e.code)
+        return None
+    return principal
+
+
+async def _catch_up(websocket: WebSocket, st: Any, hall: Any, since: int | None, audience: str) -> int:
+    limit = st.settings.resume_limit
+    if since is not None and since >= 0:
+        events = await anyio.to_thread.run_sync(lambda: read_events(st.db, hall, since, None, limit + 1))
+        counter = st.hub.last_seq(hall.code)
+        ahead_of_table = counter is not None and since > counter and not events
+        if len(events) <= limit and not ahead_of_table:
+            for env in events:
+                data = env["data"] if audience == "staff" else public_data(env["type"], env["data"])
+                await websocket.send_text(json.dumps(env | {"data": data}, ensure_ascii=False))
+            return events[-1]["seq"] if events else since
+
+    def snap() -> dict[str, Any]:
+        with st.db.read() as conn:
+            return read_snapshot(conn, hall)
+
+    data = await anyio.to_thread.run_sync(snap)
+    await websocket.send_text(json.dumps({"type": "snapshot", "seq": data["seq"], "data": data}, ensure_ascii=False))
+    return int(data["seq"])
+
+
+async def _send_loop(websocket: WebSocket, client: Client, last: int) -> None:
+    try:
+        while True:
+            seq, text = await client.queue.get()
+            if seq is not None:
+                if seq <= last:
+                    continue
+                last = seq
+            await websocket.send_text(text)
+    except asyncio.CancelledError:
+        if client.dropped:
+            # Dropped for falling behind: close so that the client reconnects and resumes.
+            try:
+                await websocket.close(code=1013, reason="too slow; resume with since")
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+        raise
+    except Exception:  # noqa: BLE001 - the connection is gone; the receive loop ends the session
+        return

@@ -1,0 +1,142 @@
+"""Live operations in the database (sync): alerts raised and cleared, and 潮汐窗口.
+
+`check_alerts` builds the alert view of a hall (waiting tickets, open windows, the oldest
+waiting ticket, paused windows with the time of their pause, devices whose last `device.status`
+said offline), evaluates the hall's rules and stores only the changes: a new alert row when one
+starts to hold, `cleared_at` when it stops. Serialized per hall through its cursor row, so two
+server processes never raise the same alert twice.
+
+`retarget_window` (潮汐窗口) changes the categories a window serves, or opens a spare window,
+by editing the hall's stored layout (validated by `queueing.layout.parse_layout`) and bumping
+`halls.updated_at`: the registry reloads it, so the window's next call follows the new skills.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from hall.operations.config import OpsConfig
+from hall.operations.cursors import read_cursor
+from hall.operations.live.rules import Alert, HallView, WindowView, diff, evaluate
+from hall.store.models import EventRow, Hall, TicketRow, WindowRow
+from hall.store.operation_models import AlertRow
+from queueing.layout import HallLayout, LayoutError, parse_layout
+
+__all__ = ["hall_view", "check_alerts", "open_alerts", "retarget_window"]
+
+
+def hall_view(conn: Connection, hall_id: int, now: float, layout: HallLayout | None = None) -> HallView:
+    """The alert view of a hall; with its layout, waiting and open windows also per zone."""
+    waiting, oldest = conn.execute(
+        select(func.count(), func.min(TicketRow.issued_at)).where(
+            TicketRow.hall_id == hall_id, TicketRow.status == "waiting"
+        )
+    ).one()
+    windows = []
+    for w in conn.execute(
+        select(WindowRow.number, WindowRow.paused, WindowRow.staff_user_id).where(
+            WindowRow.hall_id == hall_id, WindowRow.active.is_(True)
+        )
+    ):
+        paused_since = None
+        if w.paused:
+            paused_since = conn.execute(
+                select(func.max(EventRow.at)).where(
+                    EventRow.hall_id == hall_id, EventRow.type == "window.paused", EventRow.window == w.number
+                )
+            ).scalar()
+            paused_since = now if paused_since is None else paused_since
+        windows.append(WindowView(w.number, w.staff_user_id is not None and not w.paused, paused_since))
+    latest: dict[str, bool] = {}
+    for data in conn.execute(
+        select(EventRow.data).where(EventRow.hall_id == hall_id, EventRow.type == "device.status")
+        .order_by(EventRow.seq.desc()).limit(1000)
+    ).scalars():
+        latest.setdefault(str((data or {}).get("id")), bool((data or {}).get("online")))
+    offline = sorted(k for k, online in latest.items() if not online)
+    by_zone: dict[str, tuple[int, int]] = {}
+    if layout is not None:
+        zone_of = {c.code: c.zone for c in layout.categories}
+        waiting_z: dict[str, int] = {}
+        for category, n in conn.execute(
+            select(TicketRow.category, func.count()).where(
+                TicketRow.hall_id == hall_id, TicketRow.status == "waiting"
+            ).group_by(TicketRow.category)
+        ):
+            z = zone_of.get(category, "")
+            waiting_z[z] = waiting_z.get(z, 0) + int(n)
+        open_z: dict[str, int] = {}
+        numbers = {w.number for w in layout.windows}
+        for view in windows:
+            if view.open and view.number in numbers:
+                for z in {zone_of.get(c, "") for c in layout.window(view.number).categories}:
+                    open_z[z] = open_z.get(z, 0) + 1
+        by_zone = {z: (waiting_z.get(z, 0), open_z.get(z, 0)) for z in set(waiting_z) | set(open_z)}
+    names = {z.code: z.name for z in layout.zones} if layout is not None else {}
+    return HallView(int(waiting or 0), windows, oldest, offline, by_zone, names)
+
+
+def open_alerts(conn: Connection, hall_id: int) -> list[Any]:
+    return list(conn.execute(
+        select(AlertRow).where(AlertRow.hall_id == hall_id, AlertRow.cleared_at.is_(None)).order_by(AlertRow.raised_at)
+    ))
+
+
+def check_alerts(
+    conn: Connection, hall_id: int, cfg: OpsConfig, now: float, layout: HallLayout | None = None
+) -> tuple[list[Alert], list[Any]]:
+    """Store what changed; returns (alerts raised, alert rows cleared). With the layout, the
+    waiting-per-window limit holds per zone."""
+    read_cursor(conn, hall_id, "alerts", lock=True)
+    holding = evaluate(hall_view(conn, hall_id, now, layout), cfg.alerts, now)
+    active = {(r.kind, r.subject): r for r in open_alerts(conn, hall_id)}
+    raised, cleared_keys = diff(active, holding)
+    for a in raised:
+        conn.execute(insert(AlertRow).values(
+            hall_id=hall_id, kind=a.kind, subject=a.subject, value=a.value, limit=a.limit,
+            message=a.message, raised_at=now,
+        ))
+    cleared = [active[k] for k in cleared_keys]
+    for row in cleared:
+        conn.execute(update(AlertRow).where(AlertRow.id == row.id).values(cleared_at=now))
+    for key, a in holding.items():  # keep the shown value current
+        if key in active:
+            conn.execute(update(AlertRow).where(AlertRow.id == active[key].id).values(value=a.value, message=a.message))
+    return raised, cleared
+
+
+def retarget_window(
+    conn: Connection, hall_id: int, number: int, categories: list[str], now: float,
+    name: str | None = None, kind: str | None = None,
+) -> dict[str, Any]:
+    """Set the categories window `number` serves; adds the window when the layout lacks it
+    (a spare window opened for the day). Raises LayoutError for a layout that would be invalid
+    (unknown category, a category no window serves any more)."""
+    row = conn.execute(select(Hall.layout, Hall.updated_at).where(Hall.id == hall_id).with_for_update()).first()
+    if row is None:
+        raise LayoutError("hall", "unknown hall")
+    source = copy.deepcopy(dict(row.layout))
+    windows = source.setdefault("windows", [])
+    target = next((w for w in windows if w.get("number") == number), None)
+    added = target is None
+    if target is None:
+        target = {"number": number, "name": name or f"{number}号窗口", "kind": kind or "comprehensive"}
+        windows.append(target)
+    elif name:
+        target["name"] = name
+    target["serves"] = list(categories)
+    layout = parse_layout(source)  # validates before anything is stored
+    # updated_at must move even under a fixed test clock: the registries reload on a change.
+    stamp = max(now, float(row.updated_at) + 0.001)
+    conn.execute(update(Hall).where(Hall.id == hall_id).values(layout=source, updated_at=stamp))
+    w = layout.window(number)
+    values = {"name": w.name, "kind": w.kind.value, "zone": w.zone, "active": True}
+    existing = conn.execute(select(WindowRow.id).where(WindowRow.hall_id == hall_id, WindowRow.number == number)).first()
+    if existing is None:
+        conn.execute(insert(WindowRow).values(hall_id=hall_id, number=number, paused=False, policy_state={}, **values))
+    else:
+        conn.execute(update(WindowRow).where(WindowRow.id == existing.id).values(**values))
+    return {"window": number, "serves": sorted(w.categories), "added": added}

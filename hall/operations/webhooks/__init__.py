@@ -1,0 +1,1 @@
+"""Signed webhooks: signatures (signing), the delivery queue and log (store), endpoints (api)."""

@@ -1,0 +1,311 @@
+"""The websocket hub: one per process; puts each hall's events, in seq order and without gaps,
+into every subscribed client's bounded queue.
+
+- Events arrive from the bus (hall.realtime.bus) in any order, maybe with gaps. Per hall the hub keeps the
+  last seq it passed on; a later event waits in a small buffer while the gap is filled from the
+  events table (after a short grace period, since the missing one is usually in flight).
+- A poller reads `hall_counters` every `poll_interval` seconds: a lost publish (or a write by
+  another process on an in-process bus, like `hall close-day`) is caught up from the table.
+- Each client has a bounded queue; when it is full the client is disconnected (it resumes with
+  `since`), so a slow screen never slows the others.
+- Two audiences: "public" (no personal data, hall.core.events.public_data) and "staff".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from sqlalchemy import select
+
+from hall.core.events import envelope, public_data
+from hall.core.registry import HallInfo, HallRegistry
+from hall.store.database import Database
+from hall.store.models import EventRow, HallCounter
+
+__all__ = ["Hub", "Client", "read_events"]
+
+log = logging.getLogger("hall.realtime.hub")
+
+
+def read_events(db: Database, hall: HallInfo, after: int, upto: int | None = None, limit: int = 5000) -> list[dict[str, Any]]:
+    """Stored staff-audience envelopes of a hall with seq > after (≤ upto), in order. Blocking."""
+    q = select(EventRow.seq, EventRow.type, EventRow.at, EventRow.data).where(
+        EventRow.hall_id == hall.id, EventRow.seq > after
+    )
+    if upto is not None:
+        q = q.where(EventRow.seq <= upto)
+    with db.read() as conn:
+        rows = conn.execute(q.order_by(EventRow.seq).limit(limit)).all()
+    return [envelope(r.seq, r.type, r.at, hall.code, r.data, hall.tz) for r in rows]
+
+
+@dataclass(eq=False)
+class Client:
+    """One websocket subscriber: `queue` holds (seq or None, text) to send."""
+
+    hall: str
+    audience: str  # "public" | "staff"
+    queue: asyncio.Queue[tuple[int | None, str]]
+    on_overflow: Callable[[], None]
+    dropped: bool = False
+
+    def offer(self, seq: int | None, text: str) -> None:
+        if self.dropped:
+            return
+        try:
+            self.queue.put_nowait((seq, text))
+        except asyncio.QueueFull:
+            self.dropped = True
+            self.on_overflow()
+
+
+@dataclass
+class _Stream:
+    last: int
+    clients: set[Client] = field(default_factory=set)
+    pending: dict[int, dict[str, Any]] = field(default_factory=dict)
+    filling: bool = False
+
+
+class Hub:
+    """Fan-out of hall events to websocket clients (see the module docstring)."""
+
+    def __init__(
+        self,
+        db: Database,
+        registry: HallRegistry,
+        *,
+        poll_interval: float = 1.0,
+        gap_grace: float = 0.05,
+        on_lag: Callable[[float], None] | None = None,
+        on_clients: Callable[[int], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.poll_interval = poll_interval
+        self.gap_grace = gap_grace
+        self.on_lag = on_lag
+        self.on_clients = on_clients
+        self._streams: dict[str, _Stream] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._poller: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self.client_count = 0
+
+    async def start(self) -> None:
+        await anyio.to_thread.run_sync(self._load_counters)
+        self._poller = asyncio.create_task(self._poll(), name="hall-hub-poller")
+
+    async def stop(self) -> None:
+        """Stop polling and let running table reads finish.
+
+        Nothing is cancelled while it waits on a worker thread: a cancelled await abandons its
+        thread, which would hand its connection back after the engine was disposed.
+        """
+        self._stop.set()
+        tasks = [t for t in (self._poller, *self._tasks) if t is not None]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def last_seq(self, hall: str) -> int | None:
+        s = self._streams.get(hall)
+        return s.last if s else None
+
+    # --- clients -----------------------------------------------------------------------------
+
+    def add(self, client: Client) -> None:
+        self._stream(client.hall).clients.add(client)
+        self.client_count += 1
+        if self.on_clients:
+            self.on_clients(self.client_count)
+
+    def remove(self, client: Client) -> None:
+        s = self._streams.get(client.hall)
+        if s is not None and client in s.clients:
+            s.clients.discard(client)
+            self.client_count -= 1
+            if self.on_clients:
+                self.on_clients(self.client_count)
+
+    def broadcast_control(self, message: dict[str, Any], hall: str | None = None) -> None:
+        """A message outside the seq order (hall.resync) to every client (of one hall)."""
+        text = json.dumps(message, ensure_ascii=False)
+        for code, s in self._streams.items():
+            if hall is None or code == hall:
+                for c in list(s.clients):
+                    c.offer(None, text)
+
+    # --- events ------------------------------------------------------------------------------
+
+    def deliver(self, env: dict[str, Any]) -> None:
+        """Take an envelope from the bus (any order, duplicates allowed)."""
+        hall = env.get("hall")
+        seq = env.get("seq")
+        if not isinstance(hall, str) or not isinstance(seq, int):
+            return
+        t = env.pop("t", None)
+        if self.on_lag is not None and isinstance(t, int | float):
+            self.on_lag(max(0.0, time.time() - t))
+        s = self._streams.get(hall)
+        if s is None:
+            # A hall this process has not seen yet: learn its position from the table first.
+            s = self._stream(hall)
+            s.pending[seq] = env
+            self._spawn(self._fill(hall, grace=0.0))
+            return
+        if seq <= s.last:
+            return
+        if seq == s.last + 1:
+            self._dispatch(hall, s, env)
+            self._drain(hall, s)
+        else:
+            s.pending[seq] = env
+            if not s.filling:
+                self._spawn(self._fill(hall, grace=self.gap_grace))
+
+    async def catch_up(self, resync: bool = False) -> None:
+        """Fill every hall from the table (after a bus outage); then maybe tell clients to resync."""
+        await anyio.to_thread.run_sync(self._load_counters)
+        for hall in list(self._streams):
+            await self._fill(hall, grace=0.0)
+        if resync:
+            self.broadcast_control({"type": "hall.resync"})
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _stream(self, hall: str) -> _Stream:
+        s = self._streams.get(hall)
+        if s is None:
+            s = self._streams[hall] = _Stream(last=-1)
+        return s
+
+    def _dispatch(self, hall: str, s: _Stream, env: dict[str, Any]) -> None:
+        s.last = env["seq"]
+        if not s.clients:
+            return
+        staff_text = public_text = None
+        for c in list(s.clients):
+            if c.audience == "staff":
+                if staff_text is None:
+                    staff_text = json.dumps(env, ensure_ascii=False)
+                c.offer(s.last, staff_text)
+            else:
+                if public_text is None:
+                    public_text = json.dumps(env | {"data": public_data(env["type"], env["data"])}, ensure_ascii=False)
+                c.offer(s.last, public_text)
+
+    def _drain(self, hall: str, s: _Stream) -> None:
+        while s.pending:
+            nxt = s.pending.pop(s.last + 1, None)
+            if nxt is None:
+                for k in [k for k in s.pending if k <= s.last]:
+                    del s.pending[k]
+                return
+            self._dispatch(hall, s, nxt)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fill(self, hall: str, grace: float) -> None:
+        s = self._stream(hall)
+        if s.filling:
+            return
+        s.filling = True
+        try:
+            if grace:
+                await asyncio.sleep(grace)
+            info = self.registry.cached(hall)
+            if info is None:
+                info = await anyio.to_thread.run_sync(self._get_hall, hall)
+                if info is None:
+                    s.pending.clear()
+                    return
+            if s.last < 0:
+                # First sight of this hall: start after what the table held before the pending ones.
+                first = min(s.pending) if s.pending else None
+                s.last = (first - 1) if first is not None else await anyio.to_thread.run_sync(self._counter, info)
+                self._drain(hall, s)
+            while s.pending and min(s.pending) > s.last + 1:
+                upto = min(s.pending) - 1
+                events = await anyio.to_thread.run_sync(read_events, self.db, info, s.last, upto)
+                if not events:
+                    break
+                for env in events:
+                    if env["seq"] == s.last + 1:
+                        self._dispatch(hall, s, env)
+                self._drain(hall, s)
+        except Exception:  # noqa: BLE001 - the poller will try again
+            log.exception("gap fill for hall %s failed", hall)
+        finally:
+            s.filling = False
+
+    async def _poll(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.poll_interval)
+                return
+            except TimeoutError:
+                pass
+            try:
+                counters = await anyio.to_thread.run_sync(self._read_counters)
+                for code, seq in counters.items():
+                    s = self._streams.get(code)
+                    if s is None:
+                        self._streams[code] = _Stream(last=seq)
+                        continue
+                    if seq > s.last and not s.filling:
+                        await self._catch_hall(code, seq)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep polling through database hiccups
+                log.exception("event poller failed")
+
+    async def _catch_hall(self, code: str, upto: int) -> None:
+        s = self._streams[code]
+        info = self.registry.cached(code)
+        if info is None:
+            return
+        s.filling = True
+        try:
+            events = await anyio.to_thread.run_sync(read_events, self.db, info, s.last, upto)
+            for env in events:
+                if env["seq"] == s.last + 1:
+                    self._dispatch(code, s, env)
+            self._drain(code, s)
+        finally:
+            s.filling = False
+
+    def _get_hall(self, code: str) -> HallInfo | None:
+        try:
+            return self.registry.get(code)
+        except Exception:  # noqa: BLE001 - unknown hall
+            return None
+
+    def _counter(self, info: HallInfo) -> int:
+        with self.db.read() as conn:
+            return int(conn.execute(select(HallCounter.seq).where(HallCounter.hall_id == info.id)).scalar() or 0)
+
+    def _read_counters(self) -> dict[str, int]:
+        self.registry.refresh()
+        with self.db.read() as conn:
+            rows = conn.execute(select(HallCounter.hall_id, HallCounter.seq)).all()
+        out = {}
+        for hall_id, seq in rows:
+            info = self.registry.by_id(hall_id)
+            if info is not None:
+                out[info.code] = int(seq)
+        return out
+
+    def _load_counters(self) -> None:
+        for code, seq in self._read_counters().items():
+            s = self._streams.get(code)
+            if s is None:
+                self._streams[code] = _Stream(last=seq)

@@ -1,0 +1,307 @@
+"""The server's tables: SQLAlchemy 2.x declarative models on one `Base`.
+
+Other parts of `hall` add their own tables by subclassing this `Base`:
+
+    from hall.store.models import Base
+
+and ship them in an Alembic revision on top of `0001_initial` (hall/migrations/versions/).
+Instants are stored as float seconds since the Unix epoch (UTC), like everywhere in the engine;
+a hall day is the hall-local date as text (`2026-11-21`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Base",
+    "table",
+    "Hall",
+    "HallCounter",
+    "NumberCounter",
+    "Zone",
+    "CategoryRow",
+    "Matter",
+    "WindowRow",
+    "User",
+    "UserHall",
+    "Device",
+    "AuthToken",
+    "TicketRow",
+    "EventRow",
+    "Rating",
+    "IdempotencyRecord",
+    "AuditEntry",
+]
+
+# BIGINT on PostgreSQL, INTEGER on SQLite (only INTEGER PRIMARY KEY is SQLite's rowid alias).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def table(model: type[Base]) -> Table:
+    """A model's Core table (for statements built once and run many times)."""
+    t = model.__table__
+    assert isinstance(t, Table)
+    return t
+
+
+class Hall(Base):
+    """One service hall; `layout` is the layout file's content (re-parsed by queueing.layout)."""
+
+    __tablename__ = "halls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    layout: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # public_snapshot: screens may read the snapshot and public stream without a token.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class HallCounter(Base):
+    """The hall's event sequence; every write transaction locks this row first."""
+
+    __tablename__ = "hall_counters"
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class NumberCounter(Base):
+    """Last ticket number given per hall, hall-local day and printed prefix (A, YA, VA …)."""
+
+    __tablename__ = "number_counters"
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Zone(Base):
+    __tablename__ = "zones"
+    __table_args__ = (UniqueConstraint("hall_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class CategoryRow(Base):
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("hall_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(4))
+    name: Mapped[str] = mapped_column(String(200))
+    zone: Mapped[str] = mapped_column(String(64))
+    service_minutes: Mapped[float] = mapped_column(Float)
+
+
+class Matter(Base):
+    """A government matter (事项) of a hall's catalogue, searchable by name and pinyin initials."""
+
+    __tablename__ = "matters"
+    __table_args__ = (UniqueConstraint("hall_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(4))
+    department: Mapped[str] = mapped_column(String(100), default="")
+    initials: Mapped[str] = mapped_column(String(100), default="")  # 营业执照 → yyzz
+    pinyin: Mapped[str] = mapped_column(String(400), default="")
+
+
+class WindowRow(Base):
+    """A window's live state; `policy_state` is queueing.policy.WindowState.to_dict()."""
+
+    __tablename__ = "windows"
+    __table_args__ = (UniqueConstraint("hall_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # False once dropped from the layout
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    pause_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    staff_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    current_ticket_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    last_finished_ticket_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    policy_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))  # admin | manager | staff | planner
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class UserHall(Base):
+    """Halls a non-admin user may act in (admins act everywhere)."""
+
+    __tablename__ = "user_halls"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Device(Base):
+    """A kiosk, screen, pad or bridge of one hall (a pad or keypad may belong to a window)."""
+
+    __tablename__ = "devices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # kiosk | screen | pad | bridge
+    window: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class AuthToken(Base):
+    """A bearer token, stored as its SHA-256 only: a login token (user) or a device token."""
+
+    __tablename__ = "auth_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class TicketRow(Base):
+    """One visit. The columns the queries use are real columns; `extra` holds the rest of the
+    engine's `Ticket` (see hall.store.ticketmap), so the engine can grow without a migration."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("hall_id", "day", "number"),
+        # The head query of docs/CONTRACTS.md: ORDER BY queue_key, id LIMIT 1 per (category, class)
+        # with target_window IS NULL. target_window comes last: PostgreSQL does not treat IS NULL
+        # as an equality for ordering, so before queue_key it made PostgreSQL sort every waiting
+        # ticket of the queue on each call.
+        Index("ix_tickets_head", "hall_id", "status", "category", "queue_class", "queue_key", "id", "target_window"),
+        Index("ix_tickets_target", "hall_id", "status", "target_window", "queue_key", "id"),
+        Index("ix_tickets_person", "hall_id", "category", "status", "person_hash"),
+        Index("ix_tickets_phone", "hall_id", "category", "status", "phone_hash"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
+    day: Mapped[str] = mapped_column(String(10))
+    number: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(4))
+    priority: Mapped[str] = mapped_column(String(16))
+    queue_class: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    queue_key: Mapped[float] = mapped_column(Float)
+    target_window: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    window: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    issued_at: Mapped[float] = mapped_column(Float)
+    called_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    progress_token: Mapped[str] = mapped_column(String(64), unique=True)
+    person_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    person_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    phone_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    device_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class EventRow(Base):
+    """The append-only event log: `data` is the staff-audience payload; the public one is derived
+    from it by hall.core.events.public_data, so both are one truth."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("hall_id", "seq"),
+        Index("ix_events_type", "hall_id", "type", "seq"),
+        Index("ix_events_ticket", "ticket_id"),
+        Index("ix_events_at", "hall_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(32))
+    at: Mapped[float] = mapped_column(Float)
+    ticket_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    window: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    device_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Rating(Base):
+    """好差评: one per ticket; `reason_pending` when a five-key pad gave a bad level without reasons."""
+
+    __tablename__ = "ratings"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(BigId, unique=True)
+    level: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    indicators: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(16))
+    window: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    staff_user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class IdempotencyRecord(Base):
+    """The answer given to a write with an idempotency key, replayed for the same key."""
+
+    __tablename__ = "idempotency"
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request: Mapped[str] = mapped_column(String(300))  # "POST /api/…": a key reused elsewhere is refused
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class AuditEntry(Base):
+    """Who did what: every staff, device and admin action (also the CLI's)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_hall_at", "hall_id", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float)
+    hall_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    device_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
