@@ -97,7 +97,8 @@ def call(t: Ticket, window: int, now: float) -> Transition:
     _need(t, "call", S.WAITING)
     if t.target_window is not None and t.target_window != window:
         raise IllegalMove("call", t.status, f"it was transferred to window {t.target_window}")
-    new = replace(t, status=S.CALLED, window=window, called_at=now, recalls=0, target_window=None)
+    waited = t.waited_seconds + max(0.0, now - t.wait_started_at)
+    new = replace(t, status=S.CALLED, window=window, called_at=now, recalls=0, target_window=None, waited_seconds=waited)
     return Transition(new, ((TicketEventType.CALLED, {"window": window}),))
 
 
@@ -152,11 +153,14 @@ def recheck_in(t: Ticket, now: float, rules: Rules, queue_keys: Sequence[float])
     """A no-show comes back: a configured number of places back in its queue, not to the end.
 
     `queue_keys`: keys of the waiting tickets of its (category, class) queue, smallest first.
-    Its wait restarts now.
+    Its wait restarts now (waits before the no-show no longer count).
     """
     _need(t, "re-check-in", S.NO_SHOW)
     key = recheckin_key(now, queue_keys, rules.recheckin_places_back)
-    new = replace(t, status=S.WAITING, queue_key=key, wait_started_at=now, window=t.window, recalls=0, target_window=None)
+    new = replace(
+        t, status=S.WAITING, queue_key=key, wait_started_at=now, window=t.window, recalls=0, target_window=None,
+        waited_seconds=0.0,
+    )
     return Transition(new, ((TicketEventType.RECHECKED_IN, {"queue_key": key}),))
 
 

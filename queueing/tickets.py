@@ -133,10 +133,28 @@ class Ticket:
     transfers: int = 0
     matters: tuple[MatterProgress, ...] = field(default_factory=tuple)
     close_reason: str | None = None
+    # Waiting already done in earlier periods that ended by a call, since issue or the last
+    # re-check-in (queueing.metrics: a transferred or resumed ticket's waits add up).
+    waited_seconds: float = 0.0
 
     @property
     def queue_class(self) -> QueueClass:
         return queue_class(self.priority, self.appointment_start)
+
+    @property
+    def wait_origin(self) -> float:
+        """The instant from which this ticket's wait so far counts: while it waits, its wait
+        so far is `max(0, now - wait_origin)` (earlier periods included), exactly
+        `queueing.metrics.wait_seconds(its events, now)`. Sortable: the smallest
+        `wait_origin` among waiting tickets is the longest wait."""
+        return self.wait_started_at - self.waited_seconds
+
+    def wait_so_far(self, now: float) -> float:
+        """Seconds waited by `now` on the metrics' definition (earlier periods included; the
+        current one only while waiting)."""
+        if self.status is TicketStatus.WAITING:
+            return self.waited_seconds + max(0.0, now - self.wait_started_at)
+        return self.waited_seconds
 
 
 class TicketError(Exception):
