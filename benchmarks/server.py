@@ -110,7 +110,7 @@ def prepare(url: str) -> tuple[Database, str]:
     db = Database(url)
     upgrade(db)
     with db.write() as conn:
-        import_layout(conn, parse_layout(layout()), matters=[])
+        import_layout(conn, parse_layout(layout()), matters=[], now=time.time())
         _, token = add_device(conn, "bridge", HALL)
     return db, token
 

@@ -55,6 +55,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         s = settings or load_settings(environ)
+        the_clock = clock or SystemClock()
         if s.database_url.startswith("sqlite"):
             s.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(s.database_url, synchronous=s.sqlite_synchronous)
@@ -65,7 +66,7 @@ def create_app(
 
             def _import() -> None:
                 with db.write() as conn:
-                    import_layout(conn, layout)
+                    import_layout(conn, layout, now=the_clock.now())
 
             await anyio.to_thread.run_sync(_import)
         registry = HallRegistry(db)
@@ -85,7 +86,7 @@ def create_app(
             settings=s, db=db, registry=registry, bus=the_bus, hub=hub, metrics=metrics,
             crypto=PersonalData(s.secret_key),
             limiter=RedisRateLimiter(redis, f"{s.redis_prefix}rate:") if redis is not None else MemoryRateLimiter(),
-            tokens=TokenCache(), redis=redis, clock=clock or SystemClock(),
+            tokens=TokenCache(), redis=redis, clock=the_clock,
         )
         await hub.start()
 

@@ -6,7 +6,7 @@ Every setting has a default so that `hall serve` runs with nothing set: a SQLite
 | variable | default | meaning |
 |---|---|---|
 | HALL_DATABASE_URL | sqlite:///{HALL_DATA_DIR}/hall.db | SQLAlchemy URL (PostgreSQL: postgresql+psycopg://…) |
-| HALL_REDIS_URL | (empty) | Redis URL: event bus, device presence, rate limits shared by processes |
+| HALL_REDIS_URL | (empty) | Redis URL: event bus, rate limits shared by processes |
 | HALL_REDIS_PREFIX | hall: | prefix of every Redis key and of the pub/sub channel (`{prefix}events`) |
 | HALL_DATA_DIR | ./data | SQLite file, backups, generated secret key |
 | HALL_SECRET_KEY | (generated into HALL_DATA_DIR/secret.key) | keys the ID/phone encryption and hashes |

@@ -34,7 +34,7 @@ class HallState:
     limiter: RateLimiter
     tokens: TokenCache
     clock: Any = None  # queueing.clock.Clock; SystemClock unless a test passes its own
-    redis: Any = None  # redis.asyncio client when HALL_REDIS_URL is set (presence, rate limits)
+    redis: Any = None  # redis.asyncio client when HALL_REDIS_URL is set (rate limits)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def publish(self, envelopes: list[dict[str, Any]]) -> None:

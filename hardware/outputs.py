@@ -35,18 +35,24 @@ async def print_issued(
     msg: dict[str, Any],
 ) -> bool:
     """Print the ticket of a `ticket.issued` envelope on `printer` (on `bus`, or its file or
-    network target). People ahead and the estimate come from `GET …/tickets/{id}`; without an
-    answer the ticket is printed from the event alone. Returns False when the printer failed."""
+    network target). People ahead and the estimate are the ones the kiosk was told, carried by
+    the event (`ahead`, `estimate`); an event without them (an older server) asks
+    `GET …/tickets/{id}`, and without an answer the ticket is printed without them. Returns
+    False when the printer failed."""
     data = msg.get("data") or {}
-    ahead, eta = max(0, int(data.get("waiting") or 1) - 1), None
-    try:
-        r = await http.get(f"/api/halls/{config.hall}/tickets/{data.get('id')}")
-        if r.status_code == 200:
-            info = r.json()
-            ahead = int(info.get("ahead", ahead))
-            eta = (info.get("eta") or {}).get("p50_minutes")
-    except httpx.HTTPError as exc:
-        log.info("ticket %s details unavailable, printing without estimate: %s", data.get("id"), exc)
+    ahead: int | None = data.get("ahead") if isinstance(data.get("ahead"), int) else None
+    given = data.get("estimate") if isinstance(data.get("estimate"), dict) else None
+    if ahead is None:
+        try:
+            r = await http.get(f"/api/halls/{config.hall}/tickets/{data.get('id')}")
+            if r.status_code == 200:
+                info = r.json()
+                ahead = int(info["ahead"]) if isinstance(info.get("ahead"), int) else None
+                got = info.get("estimate") or info.get("eta")
+                given = got if isinstance(got, dict) else None
+        except httpx.HTTPError as exc:
+            log.info("ticket %s details unavailable, printing without estimate: %s", data.get("id"), exc)
+    eta = given.get("p50_minutes") if given is not None else None
     job = TicketJob(
         hall_name=state.hall_name,
         category_name=state.categories.get(str(data.get("category")), str(data.get("category", ""))),

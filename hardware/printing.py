@@ -39,12 +39,13 @@ PAPER = {58: Paper(columns=32, number_size=3, qr_size=5), 80: Paper(columns=48, 
 
 @dataclass(frozen=True, slots=True)
 class TicketJob:
-    """What a printed ticket carries. `eta_minutes` None prints no estimate."""
+    """What a printed ticket carries. `ahead` None prints no people ahead, `eta_minutes` None
+    no estimate (the server's are unknown: nothing printed beats a wrong figure)."""
 
     hall_name: str
     category_name: str
     number: str
-    ahead: int
+    ahead: int | None
     eta_minutes: float | None
     issued_at: str  # already formatted for people, e.g. "2026-11-21 09:03"
     qr_payload: str
@@ -92,7 +93,8 @@ def render_ticket(job: TicketJob, paper_mm: int = 80) -> bytes:
     p.set(align="center", custom_size=True, width=paper.number_size, height=paper.number_size)
     _text(p, job.number)
     p.set(align="center", custom_size=True, width=1, height=1)
-    _text(p, f"前面还有 {job.ahead} 人")
+    if job.ahead is not None:
+        _text(p, f"前面还有 {job.ahead} 人")
     if job.eta_minutes is not None:
         _text(p, f"预计等候约 {max(1, round(job.eta_minutes))} 分钟")
     _text(p, f"取号时间 {job.issued_at}")

@@ -7,6 +7,8 @@ import argparse
 import sys
 from typing import Any
 
+from queueing.clock import SystemClock
+
 __all__ = ["register"]
 
 
@@ -170,7 +172,7 @@ def _halls_import(args: argparse.Namespace) -> int:
         return _fail(f"layout {args.layout}: {e}")
     db = _db()
     with db.write() as conn:
-        hall_id = import_layout(conn, layout)
+        hall_id = import_layout(conn, layout, now=SystemClock().now())
     print(f"hall {layout.code} ({layout.name}) id {hall_id}: {len(layout.windows)} windows, {len(layout.categories)} categories")
     return 0
 
@@ -212,6 +214,6 @@ def _close_day(args: argparse.Namespace) -> int:
     registry.refresh()
     halls = [registry.get(code) for code in args.hall] if args.hall else registry.all()
     for h in halls:
-        n, _ = close_day(db, h, include_today=args.today, reason=args.reason)
+        n, _ = close_day(db, h, now=SystemClock().now(), include_today=args.today, reason=args.reason)
         print(f"{h.code}: closed {n}")
     return 0

@@ -21,6 +21,7 @@ from hall.settings import load_settings
 from hall.store.database import Database
 from hall.store.migrate import upgrade
 from hall.store.models import User
+from queueing.clock import SystemClock
 from queueing.layout import HallLayout, load_layout
 
 __all__ = ["run_demo", "prepare_demo", "DEMO_USERS"]
@@ -39,7 +40,7 @@ DEMO_USERS = (
 def prepare_demo(db: Database, layout: HallLayout, token_file: Path) -> dict[str, Any]:
     """Import the layout; on first start create the demo users and devices. Returns the tokens."""
     with db.write() as conn:
-        import_layout(conn, layout)
+        import_layout(conn, layout, now=SystemClock().now())
         first = conn.execute(select(func.count()).select_from(User)).scalar_one() == 0
         if first or not token_file.exists():
             for username, password, role, name in DEMO_USERS:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import JSON, bindparam, select, text, update
 
+from hall.core.events import EventType, iso
 from hall.core.tickets import T, W, emit_transition, illegal, load_ticket, load_window
 from hall.core.tx import HallTx
 from hall.errors import conflict, invalid, not_found
@@ -153,7 +154,7 @@ def pause(tx: HallTx, number: int, reason: Any) -> tuple[int, dict[str, Any]]:
     if win.paused:
         raise conflict("already_paused", f"window {number} is already paused")
     tx.conn.execute(update(W).where(W.c.id == win.id).values(paused=True, pause_reason=reason.strip()))
-    tx.emit("window.paused", {"window": number, "reason": reason.strip()}, window=number)
+    tx.emit(EventType.WINDOW_PAUSED, {"window": number, "reason": reason.strip()}, window=number)
     tx.audit("window.pause", str(number), {"reason": reason.strip()})
     return 200, {"window": number, "state": "paused"}
 
@@ -163,7 +164,7 @@ def resume_window(tx: HallTx, number: int) -> tuple[int, dict[str, Any]]:
     if not win.paused:
         raise conflict("not_paused", f"window {number} is not paused")
     tx.conn.execute(update(W).where(W.c.id == win.id).values(paused=False, pause_reason=None))
-    tx.emit("window.resumed", {"window": number}, window=number)
+    tx.emit(EventType.WINDOW_RESUMED, {"window": number}, window=number)
     tx.audit("window.resume", str(number))
     return 200, {"window": number, "state": "idle"}
 
@@ -180,9 +181,9 @@ def sign_in(tx: HallTx, number: int) -> tuple[int, dict[str, Any]]:
     ).all()
     for other in others:
         tx.conn.execute(update(W).where(W.c.id == other.id).values(staff_user_id=None, staff_name=None))
-        tx.emit("window.signed_out", {"window": other.number}, window=other.number)
+        tx.emit(EventType.WINDOW_SIGNED_OUT, {"window": other.number}, window=other.number)
     tx.conn.execute(update(W).where(W.c.id == win.id).values(staff_user_id=p.id, staff_name=p.name))
-    tx.emit("window.signed_in", {"window": number, "staff_name": p.name, "user": p.id}, window=number)
+    tx.emit(EventType.WINDOW_SIGNED_IN, {"window": number, "staff_name": p.name, "user": p.id}, window=number)
     tx.audit("window.sign_in", str(number))
     return 200, {"window": number, "staff_name": p.name}
 
@@ -192,7 +193,7 @@ def sign_out(tx: HallTx, number: int) -> tuple[int, dict[str, Any]]:
     if win.staff_user_id is None:
         raise conflict("not_signed_in", f"nobody is signed in at window {number}")
     tx.conn.execute(update(W).where(W.c.id == win.id).values(staff_user_id=None, staff_name=None))
-    tx.emit("window.signed_out", {"window": number}, window=number)
+    tx.emit(EventType.WINDOW_SIGNED_OUT, {"window": number}, window=number)
     tx.audit("window.sign_out", str(number))
     return 200, {"window": number}
 
@@ -202,8 +203,6 @@ def _actor(tx: HallTx) -> str:
 
 
 def _ticket_brief(t: Any, tx: HallTx) -> dict[str, Any]:
-    from hall.core.events import iso
-
     return {
         "id": t.id, "number": t.number, "category": t.category, "status": t.status.value, "window": t.window,
         "recalls": t.recalls, "called_at": iso(t.called_at, tx.hall.tz) if t.called_at else None,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -29,11 +28,11 @@ DEFAULT_REASON = "day_closed"
 
 
 def close_day(
-    db: Database, hall: Any, *, now: float | None = None, include_today: bool = False, reason: str = DEFAULT_REASON
+    db: Database, hall: Any, *, now: float, include_today: bool = False, reason: str = DEFAULT_REASON
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Close open tickets of days before today (and today's too with `include_today`); returns
-    (how many, envelopes to publish). Blocking; one transaction per hall."""
-    now = time.time() if now is None else now
+    """Close open tickets of days before today (and today's too with `include_today`) at the
+    instant `now` (the caller's clock); returns (how many, envelopes to publish). Blocking; one
+    transaction per hall."""
     today = hall_day(now, hall.timezone).isoformat()
 
     def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
@@ -77,12 +76,12 @@ async def nightly(state: Any) -> None:
         if not halls:
             await asyncio.sleep(60)
             continue
-        wait = min(_seconds_until(at, h.tz, time.time()) for h in halls)
+        wait = min(_seconds_until(at, h.tz, state.clock.now()) for h in halls)
         await asyncio.sleep(max(1.0, wait))
         for h in state.registry.all():
             try:
                 n, envs = await anyio.to_thread.run_sync(
-                    partial(close_day, state.db, h, include_today=True, reason=DEFAULT_REASON)
+                    partial(close_day, state.db, h, now=state.clock.now(), include_today=True, reason=DEFAULT_REASON)
                 )
                 await state.publish(envs)
                 log.info("closed %d leftover tickets in %s", n, h.code)

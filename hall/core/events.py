@@ -16,6 +16,9 @@ __all__ = ["EventType", "envelope", "public_data", "export_data", "iso", "PRIVAT
 
 
 class EventType(StrEnum):
+    """Every event type the server stores: the one list in `hall` (its ticket types are the
+    engine's `queueing.tickets.TicketEventType`, value for value; a test holds them together)."""
+
     TICKET_ISSUED = "ticket.issued"
     TICKET_CALLED = "ticket.called"
     TICKET_RECALLED = "ticket.recalled"
@@ -29,6 +32,8 @@ class EventType(StrEnum):
     TICKET_CANCELLED = "ticket.cancelled"
     TICKET_CLOSED = "ticket.closed"
     TICKET_RATED = "ticket.rated"
+    TICKET_MATTER_STARTED = "ticket.matter_started"
+    TICKET_MATTER_FINISHED = "ticket.matter_finished"
     WINDOW_PAUSED = "window.paused"
     WINDOW_RESUMED = "window.resumed"
     WINDOW_SIGNED_IN = "window.signed_in"
@@ -51,6 +56,10 @@ PRIVATE_KEYS = frozenset(
         "user",
         "finished_by_call",
         "detail",
+        # People ahead and the estimate given at issue: for the bridge's printed ticket, the
+        # export and the scoring of estimates; screens show waiting counts instead.
+        "ahead",
+        "estimate",
     }
 )
 # The dispatch policy's explanation of a call is for staff; a pause reason or a closing reason

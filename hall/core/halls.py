@@ -8,7 +8,6 @@ the hall's categories. Tickets and events are never touched.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
@@ -49,10 +48,10 @@ def matter_category(layout: HallLayout, matter: dict[str, Any]) -> str:
 
 
 def import_layout(
-    conn: Connection, layout: HallLayout, *, matters: Sequence[dict[str, Any]] | None = None, now: float | None = None
+    conn: Connection, layout: HallLayout, *, now: float, matters: Sequence[dict[str, Any]] | None = None
 ) -> int:
-    """Insert or update the hall described by `layout` inside `conn`'s transaction; its id."""
-    now = time.time() if now is None else now
+    """Insert or update the hall described by `layout` inside `conn`'s transaction at the
+    instant `now` (the caller's clock); its id."""
     source = json.loads(json.dumps(dict(layout.source), default=str))
     # An optional [server] table of the layout file holds server settings of the hall:
     # public_snapshot = false makes screens present a screen token.

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
-from hall.core.tickets import T, W, base_data, waiting_count
+from hall.core.events import EventType
+from hall.core.queries import estimate, issued_today
+from hall.core.tickets import T, base_data, count_waiting, waiting_count
 from hall.core.tx import HallTx
 from hall.errors import conflict, invalid
 from hall.security.crypto import PersonalData
@@ -18,7 +19,6 @@ from hall.store.fastsql import Fast
 from hall.store.models import Matter, NumberCounter, table
 from hall.store.ticketmap import ticket_columns
 from queueing import lifecycle
-from queueing.estimate import estimate_wait
 from queueing.numbering import format_number, hall_day, printed_prefix
 from queueing.tickets import Channel, PriorityClass, queue_class
 
@@ -34,31 +34,6 @@ _BUMP_NUMBER = Fast(
 )
 _NEW_NUMBER = _NC.insert()
 _INSERT_TICKET = Fast(T.insert().returning(T.c.id))
-
-
-# The IN lists have one bind per item (not an expanding bind, which would need SQLAlchemy's
-# execution context on every run): one prebuilt statement per list length.
-def _ins(name: str, n: int) -> list[Any]:
-    return [bindparam(f"{name}{i}") for i in range(n)]
-
-
-def _in_params(name: str, values: list[Any]) -> dict[str, Any]:
-    return {f"{name}{i}": v for i, v in enumerate(values)}
-
-
-@lru_cache(maxsize=64)
-def _ahead_sql(n: int) -> Fast:
-    return Fast(select(func.count()).select_from(T).where(
-        T.c.hall_id == bindparam("b_hall"), T.c.status == "waiting", T.c.category.in_(_ins("b_cat", n)),
-        or_(T.c.queue_key < bindparam("b_key"), (T.c.queue_key == bindparam("b_key")) & (T.c.id < bindparam("b_id"))),
-    ))
-
-
-@lru_cache(maxsize=64)
-def _open_windows_sql(n: int) -> Fast:
-    return Fast(select(W.c.number, W.c.paused, W.c.current_ticket_id).where(
-        W.c.hall_id == bindparam("b_hall"), W.c.active.is_(True), W.c.number.in_(_ins("b_num", n))
-    ))
 
 
 _ID_NUMBER = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
@@ -170,10 +145,7 @@ def issue_ticket(
 
     day = hall_day(now, hall.timezone).isoformat()
     if cat.daily_cap is not None:
-        issued = conn.execute(
-            select(func.count()).select_from(T).where(T.c.hall_id == hall.id, T.c.day == day, T.c.category == category)
-        ).scalar_one()
-        if issued >= cat.daily_cap:
+        if issued_today(conn, hall, day, category) >= cat.daily_cap:
             raise conflict("daily_cap", f"{cat.name}今日号源已满 ({cat.daily_cap})")
 
     klass = queue_class(req.priority, appointment_start)
@@ -197,20 +169,25 @@ def issue_ticket(
         },
     ).scalar_one()
     ticket = replace(tr.ticket, id=ticket_id)
+    count_waiting(tx, None, ticket)
 
     waiting = waiting_count(tx, category)
-    ahead, estimate = _estimate(tx, ticket.category, ticket.queue_key, ticket_id)
+    # The estimate given is a fact: it goes into the issued event, where the printed ticket,
+    # the export and the scoring of estimates (score_estimates) all find the same one.
+    est = estimate(conn, hall, ticket, now)
+    assert est is not None  # a new ticket waits
     data = base_data(tx, ticket) | {
         "queue_class": klass.value, "waiting": waiting, "channel": channel.value, "priority": req.priority.value,
         "appointment_start": appointment_start, "progress_url": progress_path(token),
         "device": p.name if p and p.kind == "device" else None,
+        "ahead": est.ahead, "estimate": est.to_dict(),
     }
-    tx.emit("ticket.issued", data, ticket_id=ticket_id)
+    tx.emit(EventType.TICKET_ISSUED, data, ticket_id=ticket_id)
     tx.audit("ticket.issue", number)
     body = {
         "id": ticket_id, "number": number, "category": category, "status": ticket.status.value,
-        "queue_class": klass.value, "ahead": ahead,
-        "eta": {"p50_minutes": estimate.p50_minutes, "p90_minutes": estimate.p90_minutes},
+        "queue_class": klass.value, "ahead": est.ahead,
+        "eta": {"p50_minutes": est.p50_minutes, "p90_minutes": est.p90_minutes}, "estimate": est.to_dict(),
         "issued_at": _iso(tx, now), "progress_token": token, "progress_url": progress_path(token),
         "hall": {"code": hall.code, "name": hall.name}, "category_name": cat.name,
     }
@@ -230,23 +207,3 @@ def _next_number(tx: HallTx, day: str, prefix: str) -> int:
         return int(row[0])
     tx.conn.execute(_NEW_NUMBER, {"hall_id": hall_id, "day": day, "prefix": prefix, "last": 1})
     return 1
-
-
-def _estimate(tx: HallTx, category: str, key: float, ticket_id: int) -> tuple[int, Any]:
-    """People ahead (waiting tickets of the categories that share its windows, earlier in time)
-    and the wait estimate from the windows open for it."""
-    hall = tx.hall
-    cats = hall.competing_categories(category)
-    ahead = int(
-        _ahead_sql(len(cats)).run(
-            tx.conn, {"b_hall": hall.id, "b_key": key, "b_id": ticket_id, **_in_params("b_cat", cats)}
-        ).scalar_one()
-    )
-    serving = hall.windows_serving(category)
-    rows = _open_windows_sql(len(serving)).run(tx.conn, {"b_hall": hall.id, **_in_params("b_num", serving)}).all() if serving else []
-    open_rows = [r for r in rows if not r.paused]
-    idle = sum(1 for r in open_rows if r.current_ticket_id is None)
-    # `ahead` counts every competing ticket, and the open windows serving this category work
-    # through all of them, so the estimate uses the whole count of those windows.
-    minutes = hall.layout.category(category).service_minutes
-    return ahead, estimate_wait(ahead, float(len(open_rows)), minutes, idle_windows=idle)

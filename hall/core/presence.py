@@ -1,65 +1,144 @@
-"""Bridges that stop sending heartbeats are reported offline (`device.status`, online false).
+"""Device presence kept as state (hall.store.models.DevicePresence), changed only inside the
+hall transaction; `device.status` events are its log, emitted whenever a device's state moves.
 
-A bridge reports its own devices in its heartbeats (POST …/devices/heartbeat); when the bridge
-itself dies nobody reports, so this watch marks it offline once its last heartbeat is older
-than `timeout`. Several server processes may run the watch: the check runs inside the hall's
-write transaction and looks at the bridge's last `device.status` event, so only one emits.
+- `record_heartbeat` — POST …/devices/heartbeat: the sender is seen now; a bridge also reports
+  every device it drives (each with `ok`), and one it no longer reports is forgotten; a page
+  (kiosk, screen, pad) reports only itself.
+- `mark_silent` — the silence watch: a device still marked online whose last report is older
+  than the hall's `device_offline_seconds` is marked offline, once, with an event. Several
+  server processes may run it: the change happens under the hall lock, so only one emits.
+
+What counts as online *now* is read by one function, hall.core.queries.device_presence.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
 import anyio
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
 
+from hall.core.events import EventType
+from hall.core.queries import SILENT, offline_seconds
+from hall.core.registry import HallInfo
 from hall.core.tx import HallTx, run_write
-from hall.store.models import Device, EventRow
+from hall.security.auth import Principal
+from hall.store.database import Database
+from hall.store.models import Device, DevicePresence, table
 
-__all__ = ["mark_silent_bridges", "presence_watch"]
+__all__ = ["record_heartbeat", "mark_silent", "presence_watch", "WATCH_SECONDS"]
 
 log = logging.getLogger("hall.core.presence")
+P = table(DevicePresence)
+WATCH_SECONDS = 5.0  # how often the watch looks; a device is offline by the hall's setting
 
 
-def mark_silent_bridges(db: Any, hall: Any, now: float, timeout: float = 90.0) -> list[dict[str, Any]]:
-    """Emit `device.status` offline for this hall's bridges silent for `timeout` s. Blocking."""
+def _text(value: Any, size: int) -> str | None:
+    return None if value is None else str(value)[:size]
+
+
+def _window(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def record_heartbeat(tx: HallTx, sender: Principal, devices: Sequence[dict[str, Any]]) -> int:
+    """Record one heartbeat (`devices`: [{id, kind, window?, ok, detail?}], already checked to
+    be a list of objects with an id); returns how many devices changed state."""
+    now = tx.now
+    reports: list[dict[str, Any]] = []
+    via: str | None = None
+    if sender.kind == "device":
+        via = sender.name
+        if sender.role == "bridge":
+            reports.append({"code": sender.name, "kind": "bridge", "window": sender.window, "online": True, "detail": None})
+            for d in devices:
+                reports.append({
+                    "code": str(d["id"])[:64], "kind": _text(d.get("kind"), 16) or "", "window": _window(d.get("window")),
+                    "online": bool(d.get("ok", True)), "detail": _text(d.get("detail"), 200),
+                })
+        else:
+            # A page reports itself, whatever id it made up: its device is the token's.
+            ok = all(bool(d.get("ok", True)) for d in devices)
+            detail = next((_text(d.get("detail"), 200) for d in devices if d.get("detail") is not None), None)
+            reports.append({"code": sender.name, "kind": sender.role, "window": sender.window, "online": ok, "detail": detail})
+    else:  # an admin reporting by hand
+        for d in devices:
+            reports.append({
+                "code": str(d["id"])[:64], "kind": _text(d.get("kind"), 16) or "", "window": _window(d.get("window")),
+                "online": bool(d.get("ok", True)), "detail": _text(d.get("detail"), 200),
+            })
+    hall_id = tx.hall.id
+    known = {r.code: r for r in tx.conn.execute(select(P).where(P.c.hall_id == hall_id))}
+    names = {}
+    if any(r["code"] not in known for r in reports):
+        names = dict(tx.conn.execute(select(Device.code, Device.name).where(Device.hall_id == hall_id)).all())
+    changed = 0
+    for r in reports:
+        old = known.get(r["code"])
+        if old is None:
+            tx.conn.execute(insert(P).values(
+                hall_id=hall_id, name=names.get(r["code"]) or r["code"], last_seen=now, changed_at=now, via=via, **r,
+            ))
+        else:
+            moved = bool(old.online) != r["online"]
+            tx.conn.execute(update(P).where(P.c.hall_id == hall_id, P.c.code == r["code"]).values(
+                last_seen=now, via=via, changed_at=now if moved else old.changed_at, **r,
+            ))
+            if not moved:
+                continue
+        changed += 1
+        tx.emit(EventType.DEVICE_STATUS, {"id": r["code"], "kind": r["kind"], "window": r["window"],
+                                          "online": r["online"], "detail": r["detail"]}, window=r["window"])
+    if sender.kind == "device" and sender.role == "bridge":
+        # A bridge reports every device it drives: one it dropped is no longer there.
+        reported = {r["code"] for r in reports}
+        gone = [c for c, row in known.items() if row.via == sender.name and c not in reported]
+        if gone:
+            tx.conn.execute(delete(P).where(P.c.hall_id == hall_id, P.c.code.in_(gone)))
+    return changed
+
+
+def _stale(conn: Any, hall_id: int, cutoff: float) -> list[Any]:
+    return list(conn.execute(
+        select(P.c.code, P.c.kind, P.c.window)
+        .where(P.c.hall_id == hall_id, P.c.online.is_(True), P.c.last_seen < cutoff)
+        .order_by(P.c.code)
+    ))
+
+
+def mark_silent(db: Database, hall: HallInfo, now: float) -> list[dict[str, Any]]:
+    """Mark offline (with a `device.status` event each) the hall's devices silent for its
+    `device_offline_seconds`; returns the envelopes to publish. Blocking. Looks first in a read
+    transaction, so a quiet hall costs no write."""
+    cutoff = now - offline_seconds(hall.settings)
+    with db.read() as conn:
+        if not _stale(conn, hall.id, cutoff):
+            return []
 
     def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
-        bridges = tx.conn.execute(
-            select(Device.code, Device.last_seen).where(
-                Device.hall_id == hall.id, Device.kind == "bridge", Device.active.is_(True), Device.last_seen.is_not(None)
-            )
-        ).all()
-        marked = 0
-        for code, last_seen in bridges:
-            if last_seen is None or now - last_seen < timeout:
-                continue
-            last = tx.conn.execute(
-                select(EventRow.data)
-                .where(EventRow.hall_id == hall.id, EventRow.type == "device.status")
-                .order_by(EventRow.seq.desc())
-                .limit(200)
-            ).scalars()
-            state = next((bool(d.get("online")) for d in last if d.get("id") == code), True)
-            if state:
-                tx.emit("device.status", {"id": code, "kind": "bridge", "window": None, "online": False, "detail": "no heartbeat"})
-                marked += 1
-        return 200, {"marked": marked}
+        rows = _stale(tx.conn, hall.id, cutoff)  # again, under the lock: another process may have
+        for r in rows:
+            tx.conn.execute(update(P).where(P.c.hall_id == hall.id, P.c.code == r.code).values(
+                online=False, changed_at=tx.now, detail=SILENT,
+            ))
+            tx.emit(EventType.DEVICE_STATUS, {"id": r.code, "kind": r.kind, "window": r.window, "online": False,
+                                              "detail": SILENT}, window=r.window)
+        return 200, {"marked": len(rows)}
 
     return run_write(db, hall, None, work, now=now).envelopes
 
 
-async def presence_watch(state: Any, every: float = 30.0) -> None:
+async def presence_watch(state: Any, every: float = WATCH_SECONDS) -> None:
+    """The silence watch of one server process, every `every` seconds on the state's clock."""
     while True:
         await asyncio.sleep(every)
         for hall in state.registry.all():
             try:
-                envs = await anyio.to_thread.run_sync(partial(mark_silent_bridges, state.db, hall, state.clock.now()))
+                envs = await anyio.to_thread.run_sync(partial(mark_silent, state.db, hall, state.clock.now()))
                 await state.publish(envs)
             except Exception:  # noqa: BLE001 - try again next round
                 log.exception("presence check of %s failed", hall.code)
-
-

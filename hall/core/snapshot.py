@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from hall.core.events import iso
+from hall.core.events import EventType, iso
 from hall.core.registry import HallInfo
 from hall.store.models import EventRow, HallCounter, TicketRow, WindowRow, table
 
@@ -78,7 +78,7 @@ def read_snapshot(conn: Connection, hall: HallInfo) -> dict[str, Any]:
     calls = []
     for e in conn.execute(
         select(EventRow.data, EventRow.at)
-        .where(EventRow.hall_id == hall.id, EventRow.type.in_(("ticket.called", "ticket.recalled")))
+        .where(EventRow.hall_id == hall.id, EventRow.type.in_((EventType.TICKET_CALLED, EventType.TICKET_RECALLED)))
         .order_by(EventRow.seq.desc())
         .limit(LATEST_CALLS)
     ):

@@ -1,12 +1,15 @@
 """Shared steps of ticket writes: load and save a ticket, emit its transition's events, keep the
-window rows in step. All run inside a `HallTx` (hall.core.tx)."""
+window rows, the waiting counts and the recent service times in step. All run inside a `HallTx`
+(hall.core.tx)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import JSON, bindparam, select, text, update
 
+from hall.core.events import EventType
+from hall.core.queries import waiting_in
 from hall.core.tx import HallTx
 from hall.errors import ApiError, conflict, not_found
 from hall.store.fastsql import Fast
@@ -25,6 +28,7 @@ __all__ = [
     "load_window",
     "sync_window",
     "waiting_count",
+    "count_waiting",
     "illegal",
 ]
 
@@ -56,9 +60,22 @@ _RELEASE_FINISHED = Fast(
     .where(W.c.hall_id == bindparam("b_hall"), W.c.number == bindparam("b_number"), W.c.current_ticket_id == bindparam("b_ticket"))
     .values(current_ticket_id=None, last_finished_ticket_id=bindparam("b_ticket"))
 )
-_WAITING = Fast(select(func.count()).select_from(T).where(
-    T.c.hall_id == bindparam("b_hall"), T.c.status == "waiting", T.c.category == bindparam("b_category")
-))
+_BUMP_WAITING = text(
+    "UPDATE waiting_counts SET n = n + :d WHERE hall_id = :hall AND category = :category AND queue_class = :klass"
+)
+_RECOUNT = text(
+    "SELECT count(*) FROM tickets WHERE hall_id = :hall AND status = 'waiting' AND category = :category"
+    " AND queue_class = :klass"
+)
+_NEW_COUNT = text("INSERT INTO waiting_counts (hall_id, category, queue_class, n) VALUES (:hall, :category, :klass, :n)")
+_SAMPLES = text("SELECT samples FROM recent_service WHERE hall_id = :hall AND category = :category").columns(samples=JSON)
+_SET_SAMPLES = text("UPDATE recent_service SET samples = :samples WHERE hall_id = :hall AND category = :category").bindparams(
+    bindparam("samples", type_=JSON)
+)
+_NEW_SAMPLES = text("INSERT INTO recent_service (hall_id, category, samples) VALUES (:hall, :category, :samples)").bindparams(
+    bindparam("samples", type_=JSON)
+)
+SERVICE_SAMPLES_KEPT = 20  # per category: enough for a mean and a spread, few enough to read on every issue
 
 
 def illegal(e: IllegalMove) -> ApiError:
@@ -95,14 +112,56 @@ def base_data(tx: HallTx, t: Ticket) -> dict[str, Any]:
 
 
 def emit_transition(tx: HallTx, old: Ticket, tr: Transition, **extra: Any) -> None:
-    """Save the transition's ticket and append its events (with the shared fields and `extra`)."""
+    """Save the transition's ticket and append its events (with the shared fields and `extra`);
+    keep the window, the waiting counts and the recent service times in step."""
     save_ticket(tx, old, tr.ticket)
     for etype, data in tr.events:
+        kind = EventType(etype.value)
         payload = base_data(tx, tr.ticket) | {k: v for k, v in data.items() if k != "queue_key"} | extra
-        if etype.value in ("ticket.called", "ticket.recalled"):
+        if kind in (EventType.TICKET_CALLED, EventType.TICKET_RECALLED):
             payload["recalls"] = tr.ticket.recalls
-        tx.emit(etype.value, payload, ticket_id=tr.ticket.id, window=tr.ticket.window)
+        tx.emit(kind, payload, ticket_id=tr.ticket.id, window=tr.ticket.window)
     sync_window(tx, old, tr.ticket)
+    count_waiting(tx, old, tr.ticket)
+    if tr.ticket.status is TicketStatus.FINISHED and old.status is not TicketStatus.FINISHED:
+        _record_service(tx, tr.ticket)
+
+
+def count_waiting(tx: HallTx, old: Ticket | None, new: Ticket) -> None:
+    """Keep `waiting_counts` exact after a ticket's row was saved: every move into or out of
+    `waiting` (and a transfer between categories while waiting) moves one count. `old` is None
+    for a ticket just issued."""
+    was = (old.category, old.queue_class.value) if old is not None and old.status is TicketStatus.WAITING else None
+    now = (new.category, new.queue_class.value) if new.status is TicketStatus.WAITING else None
+    if was == now:
+        return
+    if was is not None:
+        _bump(tx, was, -1)
+    if now is not None:
+        _bump(tx, now, 1)
+
+
+def _bump(tx: HallTx, pair: tuple[str, str], d: int) -> None:
+    params = {"hall": tx.hall.id, "category": pair[0], "klass": pair[1]}
+    if tx.conn.execute(_BUMP_WAITING, {**params, "d": d}).rowcount == 0:
+        # The first ticket of this queue ever (or a row lost): count it once, the ticket row
+        # already saved, so the count includes this move.
+        n = tx.conn.execute(_RECOUNT, params).scalar_one()
+        tx.conn.execute(_NEW_COUNT, {**params, "n": int(n)})
+
+
+def _record_service(tx: HallTx, t: Ticket) -> None:
+    """Append the finished service's minutes (started → finished) to its category's recent ones."""
+    if t.started_at is None or t.finished_at is None:
+        return
+    sample = [t.finished_at, round(max(0.0, t.finished_at - t.started_at) / 60.0, 3)]
+    params = {"hall": tx.hall.id, "category": t.category}
+    old = tx.conn.execute(_SAMPLES, params).first()
+    if old is None:
+        tx.conn.execute(_NEW_SAMPLES, {**params, "samples": [sample]})
+        return
+    samples = [list(s) for s in (old.samples or [])][-(SERVICE_SAMPLES_KEPT - 1):] + [sample]
+    tx.conn.execute(_SET_SAMPLES, {**params, "samples": samples})
 
 
 def sync_window(tx: HallTx, old: Ticket, new: Ticket) -> None:
@@ -123,4 +182,5 @@ def load_window(tx: HallTx, number: int) -> Any:
 
 
 def waiting_count(tx: HallTx, category: str) -> int:
-    return int(_WAITING.run(tx.conn, {"b_hall": tx.hall.id, "b_category": category}).scalar_one())
+    """Tickets of `category` waiting now (hall.core.queries.waiting_in, from the kept rows)."""
+    return waiting_in(tx.conn, tx.hall.id, category)

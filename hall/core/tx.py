@@ -16,14 +16,13 @@ with an idempotency key the refusal itself is stored: the same key always gets t
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, text
 
-from hall.core.events import envelope
+from hall.core.events import EventType, envelope
 from hall.core.registry import HallInfo
 from hall.errors import ApiError
 from hall.security.auth import Principal
@@ -61,18 +60,20 @@ class HallTx:
         self.envelopes: list[dict[str, Any]] = []
         self._rows: list[dict[str, Any]] = []
 
-    def emit(self, type_: str, data: dict[str, Any], *, ticket_id: int | None = None, window: int | None = None) -> int:
-        """Append an event (staff-audience `data`) with the next seq; returns the seq."""
+    def emit(self, type_: EventType, data: dict[str, Any], *, ticket_id: int | None = None, window: int | None = None) -> int:
+        """Append an event (staff-audience `data`) with the next seq; returns the seq. Raises
+        ValueError for a type that is not an EventType."""
+        kind = EventType(type_).value  # stored and sent as the plain text it is
         self.seq += 1
         p = self.principal
         self._rows.append(
             {
-                "hall_id": self.hall.id, "seq": self.seq, "type": type_, "at": self.now, "ticket_id": ticket_id,
+                "hall_id": self.hall.id, "seq": self.seq, "type": kind, "at": self.now, "ticket_id": ticket_id,
                 "window": window, "user_id": p.user_id if p else None, "device_id": p.device_id if p else None,
                 "data": data,
             }
         )
-        env = envelope(self.seq, type_, self.now, self.hall.code, data, self.hall.tz)
+        env = envelope(self.seq, kind, self.now, self.hall.code, data, self.hall.tz)
         env["t"] = self.now  # internal: the commit instant, for the bus-lag metric; never sent
         self.envelopes.append(env)
         return self.seq
@@ -108,16 +109,17 @@ def run_write(
     principal: Principal | None,
     work: Callable[[HallTx], tuple[int, dict[str, Any]]],
     *,
+    now: float,
     idempotency_key: str | None = None,
     request: str = "",
-    now: float | None = None,
 ) -> WriteResult:
-    """Run `work` in one hall write transaction (see the module docstring). Blocking.
+    """Run `work` in one hall write transaction (see the module docstring) at the instant `now`
+    (the server's clock, `state.clock.now()`: every write is dated by the injected clock). Blocking.
 
     Raises ApiError when the work refuses and there is no idempotency key to store it under.
     """
     with db.write() as conn:
-        tx = HallTx(conn, hall, time.time() if now is None else now, principal)
+        tx = HallTx(conn, hall, now, principal)
         if idempotency_key:
             key = _scoped(principal, idempotency_key)
             old = conn.execute(

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from hall.core.events import EventType
 from hall.core.registry import HallInfo
 from hall.core.tx import HallTx, WriteResult, run_write
 from hall.errors import invalid
@@ -48,13 +49,13 @@ def _count(st: HallState, hall: HallInfo, result: WriteResult) -> None:
     for env in result.envelopes:
         t = env["type"]
         d = env["data"]
-        if t == "ticket.issued":
+        if t == EventType.TICKET_ISSUED:
             m.issued.labels(hall.code, d.get("category", "")).inc()
-        elif t == "ticket.called":
+        elif t == EventType.TICKET_CALLED:
             m.calls.labels(hall.code, str(d.get("window"))).inc()
             if isinstance(d.get("waited_seconds"), int | float):
                 m.wait.labels(hall.code).observe(d["waited_seconds"])
-        elif t == "ticket.finished":
+        elif t == EventType.TICKET_FINISHED:
             m.finished.labels(hall.code).inc()
     if result.status >= 400:
         m.requests.labels(str(result.status)).inc()

@@ -13,21 +13,27 @@ data. Nothing here writes: the pages change state only through the documented HT
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, select
 
+from hall.core.events import EventType
+from hall.core.queries import (
+    DEFAULT_OFFLINE_SECONDS,
+    device_presence,
+    longest_waits,
+    offline_seconds,
+    service_level,
+)
+from hall.core.registry import HallInfo
 from hall.errors import not_found
 from hall.security.auth import Principal, require, resolve_token
-from hall.store.models import Device, EventRow, Hall, TicketRow, WindowRow, Zone
+from hall.store.models import EventRow, Hall, TicketRow, WindowRow, Zone
 from queueing.layout import HallLayout, parse_layout
-from queueing.metrics import service_level
 from queueing.numbering import day_start, hall_day
 
 __all__ = [
-    "DEVICE_OFFLINE_SECONDS",
     "called_ticket",
     "hall_by_code",
     "live_summary",
@@ -37,16 +43,16 @@ __all__ = [
     "zone_names",
 ]
 
-DEVICE_OFFLINE_SECONDS = 90.0  # bridges heartbeat every ~15 s: three missed beats and more
 _WAITING_LIMIT = 50
 _NO_SHOW_LIMIT = 20
+E = EventType
 _WINDOW_STATE_EVENTS = (
-    "ticket.called", "ticket.started", "ticket.finished", "ticket.no_show", "ticket.transferred",
-    "ticket.suspended", "ticket.cancelled", "window.paused", "window.resumed", "window.signed_in",
-    "window.signed_out",
+    E.TICKET_CALLED, E.TICKET_STARTED, E.TICKET_FINISHED, E.TICKET_NO_SHOW, E.TICKET_TRANSFERRED,
+    E.TICKET_SUSPENDED, E.TICKET_CANCELLED, E.WINDOW_PAUSED, E.WINDOW_RESUMED, E.WINDOW_SIGNED_IN,
+    E.WINDOW_SIGNED_OUT,
 )
-_COUNTED = {"ticket.called": "called", "ticket.finished": "finished", "ticket.no_show": "no_show",
-            "ticket.transferred": "transferred", "ticket.suspended": "suspended"}
+_COUNTED: dict[str, str] = {E.TICKET_CALLED: "called", E.TICKET_FINISHED: "finished", E.TICKET_NO_SHOW: "no_show",
+            E.TICKET_TRANSFERRED: "transferred", E.TICKET_SUSPENDED: "suspended"}
 
 
 def hall_by_code(conn: Connection, code: str) -> Any:
@@ -109,7 +115,7 @@ def _today_start(hall: Any, layout: HallLayout, now: float) -> float:
 def _call_reason(conn: Connection, hall_id: int, ticket_id: int) -> Any:
     data = conn.execute(
         select(EventRow.data)
-        .where(EventRow.hall_id == hall_id, EventRow.ticket_id == ticket_id, EventRow.type == "ticket.called")
+        .where(EventRow.hall_id == hall_id, EventRow.ticket_id == ticket_id, EventRow.type == EventType.TICKET_CALLED)
         .order_by(EventRow.seq.desc()).limit(1)
     ).scalar()
     return data.get("reason") if isinstance(data, Mapping) else None
@@ -121,7 +127,7 @@ def window_console(
     window: int,
     token: str,
     *,
-    now: float | None = None,
+    now: float,
     layouts: dict[tuple[int, float], HallLayout] | None = None,
 ) -> dict[str, Any]:
     """What the staff console shows beside the snapshot, for a staff (or manager) token.
@@ -133,7 +139,6 @@ def window_console(
     serve, in queue order (at most 50); ``no_show`` lists the hall's 过号 tickets that may still
     re-check in, latest first (at most 20), so any window can take a person back. Raises ApiError.
     """
-    now = time.time() if now is None else now
     hall = hall_by_code(conn, hall_code)
     principal_for(conn, token, "read_staff", hall.id)
     layout = _layout(hall, layouts)
@@ -150,7 +155,7 @@ def window_console(
     )
     rows = conn.execute(
         select(TicketRow.id, TicketRow.number, TicketRow.category, TicketRow.queue_class,
-               TicketRow.priority, TicketRow.issued_at)
+               TicketRow.priority, TicketRow.issued_at, TicketRow.wait_origin)
         .where(servable).order_by(TicketRow.queue_key, TicketRow.id).limit(_WAITING_LIMIT)
     ).all()
     total = conn.execute(select(func.count()).select_from(TicketRow).where(servable)).scalar_one()
@@ -186,7 +191,8 @@ def window_console(
         "waiting": [
             {"id": r.id, "number": r.number, "category": r.category, "queue_class": r.queue_class,
              "priority": r.priority, "issued_at": r.issued_at,
-             "waited_seconds": max(0.0, now - r.issued_at)}
+             # The wait so far on queueing.metrics' definition, like every other wait shown.
+             "waited_seconds": max(0.0, now - (r.wait_origin if r.wait_origin is not None else r.issued_at))}
             for r in rows
         ],
         "waiting_total": total,
@@ -209,7 +215,7 @@ def live_summary(
     hall_code: str,
     token: str,
     *,
-    now: float | None = None,
+    now: float,
     within_minutes: float | None = None,
     layouts: dict[tuple[int, float], HallLayout] | None = None,
 ) -> dict[str, Any]:
@@ -217,29 +223,19 @@ def live_summary(
 
     Returns ``{longest_wait: {id, number, category, waited_seconds} | null, longest_by_category:
     {CAT: seconds}, window_since: {"8": epoch seconds}, service_level: {within_minutes, share,
-    count}, devices_offline: [{code, name, kind, window, last_seen}]}``. Service level counts the
-    tickets called today, with the wait definition of ``queueing.metrics`` simplified to issue →
-    first call; the limit defaults to the hall setting ``service_level_minutes`` or 15.
+    count, abandoned}, devices_offline: [{code, name, kind, window, online, last_seen, detail}]}``.
+    Every figure is the one computation of hall.core.queries: waits on ``queueing.metrics``'
+    definition (from wait start, a transferred ticket's waits added up), the service level of
+    the tickets issued today exactly as ``queueing.metrics.service_level`` (``count`` called,
+    ``abandoned`` left after the limit) within the layout's ``rules.service_level_minutes``
+    unless ``within_minutes`` is given, devices by the hall's ``device_offline_seconds``.
     """
-    now = time.time() if now is None else now
-    hall = hall_by_code(conn, hall_code)
-    principal_for(conn, token, "manage", hall.id)
-    layout = _layout(hall, layouts)
-    waiting = conn.execute(
-        select(TicketRow.category, func.min(TicketRow.issued_at))
-        .where(TicketRow.hall_id == hall.id, TicketRow.status == "waiting")
-        .group_by(TicketRow.category)
-    ).all()
-    longest_by_category = {cat: max(0.0, now - first) for cat, first in waiting}
-    oldest = conn.execute(
-        select(TicketRow.id, TicketRow.number, TicketRow.category, TicketRow.issued_at)
-        .where(TicketRow.hall_id == hall.id, TicketRow.status == "waiting")
-        .order_by(TicketRow.issued_at, TicketRow.id).limit(1)
-    ).first()
-    longest = None if oldest is None else {
-        "id": oldest.id, "number": oldest.number, "category": oldest.category,
-        "waited_seconds": max(0.0, now - oldest.issued_at),
-    }
+    row = hall_by_code(conn, hall_code)
+    principal_for(conn, token, "manage", row.id)
+    layout = _layout(row, layouts)
+    hall = HallInfo(row.id, row.code, row.name, layout, dict(row.settings or {}), row.updated_at)
+    longest = longest_waits(conn, hall.id, [c.code for c in layout.categories], now)
+    top = max(longest.values(), key=lambda w: (w.waited_seconds, -w.id), default=None)
     since = {
         str(w): at for w, at in conn.execute(
             select(EventRow.window, func.max(EventRow.at))
@@ -249,48 +245,17 @@ def live_summary(
         )
     }
     if within_minutes is None:
-        within_minutes = float((hall.settings or {}).get("service_level_minutes", 15))
-    start = _today_start(hall, layout, now)
-    waits = [
-        called - issued for issued, called in conn.execute(
-            select(TicketRow.issued_at, TicketRow.called_at)
-            .where(TicketRow.hall_id == hall.id, TicketRow.called_at.is_not(None),
-                   TicketRow.called_at >= start)
-        ) if called is not None
-    ]
-    share = service_level(waits, within_minutes * 60)
-    offline = conn.execute(
-        select(Device.code, Device.name, Device.kind, Device.window, Device.last_seen)
-        .where(Device.hall_id == hall.id, Device.active.is_(True),
-               or_(Device.last_seen.is_(None), Device.last_seen < now - DEVICE_OFFLINE_SECONDS))
-        .order_by(Device.code)
-    ).all()
-    devices_offline = [
-        {"code": d.code, "name": d.name, "kind": d.kind, "window": d.window, "last_seen": d.last_seen}
-        for d in offline
-    ]
-    devices_offline += _reported_offline(conn, hall.id)
+        within_minutes = float(layout.rules.service_level_minutes)
+    day = hall_day(now, layout.timezone)
+    level = service_level(conn, hall, day.isoformat(), day_start(day, layout.timezone), within_minutes * 60)
+    try:
+        after = offline_seconds(hall.settings)
+    except ValueError:
+        after = DEFAULT_OFFLINE_SECONDS  # the settings API refuses such values; an old row may hold one
     return {
-        "longest_wait": longest,
-        "longest_by_category": longest_by_category,
+        "longest_wait": top.to_dict() if top is not None else None,
+        "longest_by_category": {c: w.waited_seconds for c, w in longest.items()},
         "window_since": since,
-        "service_level": {"within_minutes": within_minutes, "share": share, "count": len(waits)},
-        "devices_offline": devices_offline,
+        "service_level": level.to_dict(),
+        "devices_offline": [d.to_dict() for d in device_presence(conn, hall.id, now, after) if not d.online],
     }
-
-
-def _reported_offline(conn: Connection, hall_id: int) -> list[dict[str, Any]]:
-    """Devices behind a bridge (LED strips, printers, pads) whose latest device.status is offline."""
-    latest: dict[str, Mapping[str, Any]] = {}
-    rows = conn.execute(
-        select(EventRow.data, EventRow.at)
-        .where(EventRow.hall_id == hall_id, EventRow.type == "device.status")
-        .order_by(EventRow.seq.desc()).limit(1000)
-    )
-    for data, at in rows:
-        if isinstance(data, Mapping):
-            latest.setdefault(str(data.get("id")), {**data, "at": at})
-    return [
-        {"code": key, "name": key, "kind": d.get("kind", ""), "window": d.get("window"), "last_seen": d["at"]}
-        for key, d in sorted(latest.items()) if not d.get("online", True)
-    ]

@@ -30,7 +30,7 @@ from hall.edge.templates import STATIC, Templates
 from hall.errors import ApiError
 from hall.http import pagedata
 from hall.http.reads import screen_access
-from hall.state import hall_of
+from hall.state import hall_of, state_of
 
 __all__ = ["page_routes", "render_page", "STATIC"]
 
@@ -205,7 +205,8 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
     async def console(request: Request) -> Response:
         try:
             data = await _read(request, pagedata.window_console, request.path_params["hall"],
-                               request.path_params["window"], _bearer(request), layouts=layouts)
+                               request.path_params["window"], _bearer(request), now=state_of(request).clock.now(),
+                               layouts=layouts)
         except ApiError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
         return JSONResponse(data, headers={"Cache-Control": "no-store"})
@@ -213,7 +214,7 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
     async def live_summary(request: Request) -> Response:
         try:
             data = await _read(request, pagedata.live_summary, request.path_params["hall"],
-                               _bearer(request), layouts=layouts)
+                               _bearer(request), now=state_of(request).clock.now(), layouts=layouts)
         except ApiError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
         return JSONResponse(data, headers={"Cache-Control": "no-store"})

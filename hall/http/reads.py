@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from hall.core.events import iso
 from hall.core.issuing import progress_path
+from hall.core.queries import estimate
 from hall.core.registry import HallInfo
 from hall.core.snapshot import read_snapshot
 from hall.errors import invalid, not_found, unauthorized
@@ -21,6 +22,7 @@ from hall.realtime.hub import read_events
 from hall.security.auth import Principal, require
 from hall.state import hall_of, principal_of, state_of
 from hall.store.models import Matter, TicketRow, table
+from hall.store.ticketmap import ticket_from_row
 
 __all__ = ["read_routes"]
 
@@ -41,9 +43,14 @@ async def get_ticket(request: Request) -> Response:
     def read() -> dict[str, Any]:
         with st.db.read() as conn:
             row = conn.execute(select(T).where(T.c.id == tid, T.c.hall_id == hall.id)).first()
-        if row is None:
-            raise not_found("ticket", tid)
-        return _ticket_view(hall, row, staff=p.kind == "user")
+            if row is None:
+                raise not_found("ticket", tid)
+            est = estimate(conn, hall, ticket_from_row(row), st.clock.now())
+        view = _ticket_view(hall, row, staff=p.kind == "user")
+        view["ahead"] = est.ahead if est is not None else 0
+        view["eta"] = {"p50_minutes": est.p50_minutes, "p90_minutes": est.p90_minutes} if est is not None else None
+        view["estimate"] = est.to_dict() if est is not None else None
+        return view
 
     return _json(await anyio.to_thread.run_sync(read))
 
@@ -153,7 +160,8 @@ async def matters(request: Request) -> Response:
 
 
 async def progress(request: Request) -> Response:
-    """The mobile progress page's data; the token is the only key (no login)."""
+    """The mobile progress page's data; the token is the only key (no login). People ahead and
+    the estimate are the ones every surface shows (hall.core.queries.estimate)."""
     st = state_of(request)
     token = request.path_params["token"]
 
@@ -163,20 +171,12 @@ async def progress(request: Request) -> Response:
             if row is None:
                 raise not_found("ticket", "(progress token)")
             hall = st.registry.by_id(row.hall_id) or st.registry.get(_hall_code(conn, row.hall_id))
-            ahead = conn.execute(
-                select(func.count()).select_from(T).where(
-                    T.c.hall_id == row.hall_id, T.c.status == "waiting", T.c.category == row.category,
-                    or_(T.c.queue_key < row.queue_key, (T.c.queue_key == row.queue_key) & (T.c.id < row.id)),
-                )
-            ).scalar_one() if row.status == "waiting" else 0
-        from queueing.estimate import estimate_wait
-
-        open_windows = len(hall.layout.windows_serving(row.category))
-        est = estimate_wait(int(ahead), float(open_windows), hall.layout.category(row.category).service_minutes)
+            est = estimate(conn, hall, ticket_from_row(row), st.clock.now())
         return {
             "hall": {"code": hall.code, "name": hall.name}, "id": row.id, "number": row.number, "category": row.category,
-            "status": row.status, "window": row.window, "ahead": int(ahead),
-            "eta": {"p50_minutes": est.p50_minutes, "p90_minutes": est.p90_minutes} if row.status == "waiting" else None,
+            "status": row.status, "window": row.window, "ahead": est.ahead if est is not None else 0,
+            "eta": {"p50_minutes": est.p50_minutes, "p90_minutes": est.p90_minutes} if est is not None else None,
+            "estimate": est.to_dict() if est is not None else None,
             "issued_at": iso(row.issued_at, hall.tz), "progress_url": progress_path(token),
         }
 

@@ -4,20 +4,19 @@ worker thread and publishes its events after the commit."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 import anyio
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from hall.core.actions import ACTIONS, ticket_action
 from hall.core.calling import call_next, pause, resume_window, sign_in, sign_out, window_action
-from hall.core.events import EventType
 from hall.core.issuing import issue_ticket, parse_issue
+from hall.core.presence import record_heartbeat
 from hall.core.tx import HallTx
 from hall.edge.body import read_json
 from hall.edge.respond import hall_write, json_response
@@ -25,7 +24,7 @@ from hall.errors import ApiError, invalid, not_found, unauthorized
 from hall.operations.appointments.store import issue_by_code
 from hall.security.auth import issue_token, require, verify_password
 from hall.state import hall_of, principal_of, state_of
-from hall.store.models import AuditEntry, Device, EventRow, User
+from hall.store.models import AuditEntry, User
 
 __all__ = ["api_routes"]
 
@@ -48,7 +47,7 @@ async def login(request: Request) -> Response:
             token = issue_token(conn, user_id=user.id, hours=st.settings.token_hours)
             conn.execute(
                 insert(AuditEntry).values(
-                    at=time.time(), hall_id=None, user_id=user.id, device_id=None, actor=f"user:{user.name}",
+                    at=st.clock.now(), hall_id=None, user_id=user.id, device_id=None, actor=f"user:{user.name}",
                     action="auth.login", target=username, detail={},
                 )
             )
@@ -134,56 +133,20 @@ async def window_move(request: Request) -> Response:
 
 
 async def heartbeat(request: Request) -> Response:
-    """Bridge heartbeats: presence in Redis with expiry when configured, and `device.status`
-    events when a device goes on- or offline."""
-    st = state_of(request)
+    """Device heartbeats: presence kept in the hall transaction (hall.core.presence), with
+    `device.status` events when a device goes on- or offline."""
     hall = await hall_of(request, request.path_params["hall"])
     p = require(await principal_of(request), "heartbeat", hall.id)
     body = await read_json(request)
     devices = body.get("devices")
     if not isinstance(devices, list) or not all(isinstance(d, dict) and isinstance(d.get("id"), str | int) for d in devices):
         raise invalid("devices must be a list of {id, kind, window?, ok}", "devices")
-    if st.redis is not None:
-        try:
-            async with st.redis.pipeline(transaction=False) as pipe:
-                for d in devices:
-                    pipe.set(f"{st.settings.redis_prefix}presence:{hall.code}:{d['id']}", "1" if d.get("ok", True) else "0", ex=90)
-                await pipe.execute()
-        except Exception:  # noqa: BLE001 - presence is best effort
-            pass
 
     def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
-        if p.kind == "device":
-            tx.conn.execute(update(Device).where(Device.id == p.id).values(last_seen=tx.now))
-        known = _device_states(tx)
-        changed = 0
-        if p.kind == "device" and p.role == "bridge" and known.get(p.name) is False:
-            devices.append({"id": p.name, "kind": "bridge", "ok": True})  # back from silence
-        for d in devices:
-            ok = bool(d.get("ok", True))
-            key = f"{d['id']}"
-            if known.get(key) != ok:
-                changed += 1
-                tx.emit(
-                    EventType.DEVICE_STATUS.value,
-                    {"id": key, "kind": str(d.get("kind", "")), "window": d.get("window"), "online": ok, "detail": d.get("detail")},
-                    window=d.get("window") if isinstance(d.get("window"), int) else None,
-                )
-        return 200, {"ok": True, "changed": changed}
+        return 200, {"ok": True, "changed": record_heartbeat(tx, p, devices)}
 
     _, response = await hall_write(request, hall, p, work)
     return response
-
-
-def _device_states(tx: HallTx) -> dict[str, bool]:
-    """Each device's last reported state, from the latest device.status event per id."""
-    rows = tx.conn.execute(
-        select(EventRow.data).where(EventRow.hall_id == tx.hall.id, EventRow.type == "device.status").order_by(EventRow.seq.desc()).limit(500)
-    ).scalars()
-    out: dict[str, bool] = {}
-    for d in rows:
-        out.setdefault(str(d.get("id")), bool(d.get("online")))
-    return out
 
 
 def api_routes() -> list[Route]:

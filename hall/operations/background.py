@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -23,6 +22,8 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection, func, insert, select
 
+from hall.core.events import EventType
+from hall.core.queries import people_ahead
 from hall.core.registry import HallInfo
 from hall.operations.appointments.store import sweep_no_shows
 from hall.operations.cases.store import overdue_notices, sync_cases
@@ -34,7 +35,8 @@ from hall.operations.threads import finish_in_thread
 from hall.operations.webhooks.store import deliver_due, enqueue
 from hall.store.models import EventRow, Rating, TicketRow
 from hall.store.operation_models import PersonNotice
-from queueing.estimate import competing_categories
+from hall.store.ticketmap import ticket_from_row
+from queueing.tickets import QueueClass
 
 __all__ = ["OperationsLoop", "record_default_ratings", "person_notices"]
 
@@ -67,7 +69,7 @@ def record_default_ratings(
                 hall_id=hall.id, ticket_id=r.id, level=level, reasons=[], reason_pending=False,
                 channel="default", window=r.window, staff_user_id=None, at=tx.now,
             ))
-            tx.emit("ticket.rated", {"id": r.id, "number": r.number, "category": r.category, "window": r.window,
+            tx.emit(EventType.TICKET_RATED, {"id": r.id, "number": r.number, "category": r.category, "window": r.window,
                                      "level": level, "channel": "default", "reasons": []},
                     ticket_id=r.id, window=r.window)
         return 200, {"rated": len(rows)}
@@ -78,53 +80,60 @@ def record_default_ratings(
     return int(result.body["rated"])
 
 
+def _ahead_candidates(conn: Connection, hall: HallInfo, n: int) -> list[Any]:
+    """Waiting tickets that may have at most `n` people ahead: a ticket with `n` ahead is among
+    the first n + 1 of its own category (its category is one of those it competes with), and
+    those are among the first n + 1 of each of the category's queues."""
+    out: list[Any] = []
+    for c in hall.layout.categories:
+        for klass in QueueClass:
+            out += conn.execute(
+                select(TicketRow)
+                .where(TicketRow.hall_id == hall.id, TicketRow.status == "waiting", TicketRow.category == c.code,
+                       TicketRow.queue_class == klass.value)
+                .order_by(TicketRow.queue_key, TicketRow.id).limit(n + 1)
+            ).all()
+    return out
+
+
 def person_notices(conn: Connection, hall: HallInfo, cfg: OpsConfig, crypto: Any, now: float) -> list[tuple[str, str, str]]:
     """Record the notices due now; returns (phone, text, kind) to send after the commit.
 
-    "Ahead" counts like the ticket's own estimate: waiting tickets of the categories that share
-    its windows (queueing.estimate.competing_categories) that are earlier in the queue."""
+    "Ahead" is the one people-ahead count every surface shows (hall.core.queries.people_ahead)."""
     out: list[tuple[str, str, str]] = []
     start = read_cursor(conn, hall.id, "notices", lock=True)
     calls = conn.execute(
         select(EventRow.seq, EventRow.ticket_id, EventRow.window)
-        .where(EventRow.hall_id == hall.id, EventRow.seq > start, EventRow.type == "ticket.called")
+        .where(EventRow.hall_id == hall.id, EventRow.seq > start, EventRow.type == EventType.TICKET_CALLED)
         .order_by(EventRow.seq).limit(500)
     ).all()
     last = conn.execute(select(func.max(EventRow.seq)).where(EventRow.hall_id == hall.id)).scalar() or start
     if calls and len(calls) == 500:
         last = calls[-1].seq
 
-    def claim(ticket_id: int, kind: str) -> bool:
-        exists = conn.execute(
+    def noticed(ticket_id: int, kind: str) -> bool:
+        return conn.execute(
             select(PersonNotice.ticket_id).where(PersonNotice.ticket_id == ticket_id, PersonNotice.kind == kind)
-        ).first()
-        if exists:
-            return False
+        ).first() is not None
+
+    def record(ticket_id: int, kind: str) -> None:
         conn.execute(insert(PersonNotice).values(ticket_id=ticket_id, kind=kind, hall_id=hall.id, at=now, channel="sms"))
-        return True
 
     for ev in calls:
         t = conn.execute(select(TicketRow.number, TicketRow.phone_enc).where(TicketRow.id == ev.ticket_id)).first()
-        if t is None or not t.phone_enc or not claim(ev.ticket_id, "called"):
+        if t is None or not t.phone_enc or noticed(ev.ticket_id, "called"):
             continue
+        record(ev.ticket_id, "called")
         out.append((crypto.decrypt(t.phone_enc, "phone"), f"请{t.number}号到{ev.window}号窗口办理。", "called"))
     if cfg.notify_ahead > 0 and calls:
-        waiting = conn.execute(
-            select(TicketRow.id, TicketRow.number, TicketRow.category, TicketRow.queue_key, TicketRow.phone_enc)
-            .where(TicketRow.hall_id == hall.id, TicketRow.status == "waiting", TicketRow.phone_enc.is_not(None))
-            .order_by(TicketRow.queue_key).limit(200)
-        ).all()
-        for w in waiting:
-            ahead = conn.execute(
-                select(func.count()).select_from(TicketRow).where(
-                    TicketRow.hall_id == hall.id, TicketRow.status == "waiting",
-                    TicketRow.category.in_(competing_categories(hall.layout, w.category)),
-                    TicketRow.queue_key < w.queue_key,
-                )
-            ).scalar_one()
-            if ahead <= cfg.notify_ahead and claim(w.id, "ahead"):
-                out.append((crypto.decrypt(w.phone_enc, "phone"),
-                            f"您的{w.number}号前面还有{ahead}人，请回到大厅等候叫号。", "ahead"))
+        for row in _ahead_candidates(conn, hall, cfg.notify_ahead):
+            if not row.phone_enc or noticed(row.id, "ahead"):
+                continue
+            ahead = people_ahead(conn, hall, ticket_from_row(row))
+            if ahead <= cfg.notify_ahead:
+                record(row.id, "ahead")
+                out.append((crypto.decrypt(row.phone_enc, "phone"),
+                            f"您的{row.number}号前面还有{ahead}人，请回到大厅等候叫号。", "ahead"))
     if last > start:
         advance(conn, hall.id, "notices", last)
     return out
@@ -153,9 +162,8 @@ class OperationsLoop:
     async def once(self, now: float | None = None) -> None:
         st = self.state
         db = st.db
-        clock = getattr(st, "clock", None)
         for hall in list(st.registry.all()):
-            t = (float(clock.now()) if clock is not None else time.time()) if now is None else now
+            t = float(st.clock.now()) if now is None else now
             try:
                 cfg = self.config(hall)
             except ValueError:
@@ -205,7 +213,7 @@ class OperationsLoop:
             for phone, text, kind in await self._step("notices", notices) or []:
                 await self._send("sms", phone, text, kind)
 
-        t_hooks = (float(clock.now()) if clock is not None else time.time()) if now is None else now
+        t_hooks = float(st.clock.now()) if now is None else now
 
         def queue() -> Any:
             with db.write() as conn:

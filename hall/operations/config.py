@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hall.core.queries import offline_seconds
 from hall.operations.appointments.rules import BookingRules
 from hall.operations.calendar import WorkingCalendar, china_calendar
 from hall.operations.live.rules import AlertRules
@@ -74,7 +75,7 @@ class OpsConfig:
             region_code=str(raw.get("region_code") or layout.region_code or ""),
             service_level_seconds=float(layout.rules.service_level_minutes) * 60.0,
             notify_ahead=int(raw.get("notify_ahead", 3)),
-            device_offline_seconds=float(raw.get("device_offline_seconds", 90)),
+            device_offline_seconds=offline_seconds(settings),
         )
 
 

@@ -15,7 +15,6 @@ which stores the token under the same key as the live manager view and reloads.
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime
 from typing import Any
 
@@ -171,7 +170,7 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
             template, hall, page=page, token=token, day=day, groups=groups, total=groups["day"][0],
             hourly_tickets=[(r["key"], r["tickets"]) for r in groups["hour"]],
             hourly_waits=[(r["key"], None if r["wait_mean"] is None else round(r["wait_mean"] / 60, 1)) for r in groups["hour"]],
-            cases=cases_today, alerts=alerts, weekday=f"星期{WEEKDAYS[d.weekday()]}", generated=time.time(),
+            cases=cases_today, alerts=alerts, weekday=f"星期{WEEKDAYS[d.weekday()]}", generated=now,
             sl_minutes=round(cfg.service_level_seconds / 60),
         )
 

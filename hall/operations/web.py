@@ -4,7 +4,6 @@ clock, per-hall settings, days, the manager check and error mapping."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -36,9 +35,8 @@ async def in_thread(fn: Callable[[], T]) -> T:
 
 
 def now_of(st: Any) -> float:
-    """The server's clock (tests pass a fixed one), else the wall clock."""
-    clock = getattr(st, "clock", None)
-    return float(clock.now()) if clock is not None else time.time()
+    """The server's clock (`state.clock`; tests pass a fixed one)."""
+    return float(st.clock.now())
 
 
 def config_of(hall: HallInfo) -> OpsConfig:

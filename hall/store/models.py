@@ -47,6 +47,9 @@ __all__ = [
     "Rating",
     "IdempotencyRecord",
     "AuditEntry",
+    "WaitingCount",
+    "RecentService",
+    "DevicePresence",
 ]
 
 # BIGINT on PostgreSQL, INTEGER on SQLite (only INTEGER PRIMARY KEY is SQLite's rowid alias).
@@ -213,6 +216,9 @@ class TicketRow(Base):
         Index("ix_tickets_target", "hall_id", "status", "target_window", "queue_key", "id"),
         Index("ix_tickets_person", "hall_id", "category", "status", "person_hash"),
         Index("ix_tickets_phone", "hall_id", "category", "status", "phone_hash"),
+        # The longest wait per category (hall.core.queries.longest_waits): the smallest
+        # wait_origin of the waiting tickets, one index seek per category.
+        Index("ix_tickets_wait", "hall_id", "status", "category", "wait_origin", "id"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
@@ -236,6 +242,9 @@ class TicketRow(Base):
     phone_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
     device_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # queueing.tickets.Ticket.wait_origin: while the ticket waits, its wait so far (earlier
+    # periods included, queueing.metrics' definition) is now - wait_origin.
+    wait_origin: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class EventRow(Base):
@@ -305,3 +314,49 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
+
+
+class WaitingCount(Base):
+    """How many tickets of a hall wait per (category, queue class), kept by every transition
+    into or out of `waiting` in the same hall transaction (hall.core.tickets), so that people
+    ahead at issue and the hall's waiting figures never count waiting tickets under the lock.
+    A missing row is zero."""
+
+    __tablename__ = "waiting_counts"
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(4), primary_key=True)
+    queue_class: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RecentService(Base):
+    """The last few service times of a category (`samples`: [[finished_at, minutes], …], oldest
+    first), appended when a ticket finishes: what the wait estimate reads instead of the day's
+    events (hall.core.queries.recent_service_minutes)."""
+
+    __tablename__ = "recent_service"
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(4), primary_key=True)
+    samples: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class DevicePresence(Base):
+    """Each device's presence as last reported, kept by heartbeats and the silence watch in the
+    hall transaction (hall.core.presence); the `device.status` events are its log. `code` is a
+    registered device's code or the id a bridge gives a device behind it (an LED strip, a
+    printer). Whether it counts as online *now* also depends on `last_seen` and the hall's
+    `device_offline_seconds` (hall.core.queries.device_presence)."""
+
+    __tablename__ = "device_presence"
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="")
+    name: Mapped[str] = mapped_column(String(100), default="")
+    window: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    online: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_seen: Mapped[float] = mapped_column(Float)
+    changed_at: Mapped[float] = mapped_column(Float)  # when `online` last changed
+    detail: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Who reports it: the bridge it hangs behind, or the device itself. A bridge reports every
+    # device it drives in each heartbeat, so one it stops reporting is forgotten.
+    via: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -15,7 +15,10 @@ from queueing.tickets import (
 
 __all__ = ["ticket_from_row", "ticket_columns"]
 
-_EXTRA = ("wait_started_at", "appointment_start", "recalls", "started_at", "suspended_by", "transfers", "close_reason")
+_EXTRA = (
+    "wait_started_at", "appointment_start", "recalls", "started_at", "suspended_by", "transfers", "close_reason",
+    "waited_seconds",
+)
 
 
 def ticket_from_row(row: Any) -> Ticket:
@@ -44,6 +47,7 @@ def ticket_from_row(row: Any) -> Ticket:
         transfers=extra.get("transfers", 0),
         matters=tuple(MatterProgress(m["code"], m.get("started_at"), m.get("finished_at")) for m in extra.get("matters", ())),
         close_reason=extra.get("close_reason"),
+        waited_seconds=extra.get("waited_seconds", 0.0),
     )
 
 
@@ -68,4 +72,5 @@ def ticket_columns(t: Ticket) -> dict[str, Any]:
         "called_at": t.called_at,
         "finished_at": t.finished_at,
         "extra": extra,
+        "wait_origin": t.wait_origin,
     }

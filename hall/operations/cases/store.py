@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from hall.core.events import EventType
 from hall.operations.cases import rules as steps
 from hall.operations.cases.appeals import Appeal, AppealStatus, decide_appeal, file_appeal
 from hall.operations.cases.rules import Case, CaseStatus
@@ -44,7 +45,7 @@ def sync_cases(conn: Connection, hall_id: int, cfg: OpsConfig, now: float) -> li
     start = read_cursor(conn, hall_id, "cases", lock=True)
     events = conn.execute(
         select(EventRow.seq, EventRow.ticket_id, EventRow.at)
-        .where(EventRow.hall_id == hall_id, EventRow.type == "ticket.rated", EventRow.seq > start)
+        .where(EventRow.hall_id == hall_id, EventRow.type == EventType.TICKET_RATED, EventRow.seq > start)
         .order_by(EventRow.seq)
         .limit(BATCH)
     ).all()

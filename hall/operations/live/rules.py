@@ -46,12 +46,12 @@ class WindowView:
 
 @dataclass(frozen=True)
 class HallView:
-    """What the alert check needs: waiting count, open windows, oldest waiting ticket, pauses,
-    offline devices."""
+    """What the alert check needs: waiting count, open windows, the longest wait so far (on
+    `queueing.metrics`' definition, hall.core.queries.longest_waits), pauses, offline devices."""
 
     waiting: int
     windows: Sequence[WindowView]
-    oldest_waiting_issued_at: float | None = None
+    longest_wait_seconds: float | None = None
     offline_devices: Sequence[str] = ()
     by_zone: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # zone -> (waiting, open windows)
     zone_names: Mapping[str, str] = field(default_factory=dict)  # for the messages
@@ -88,8 +88,8 @@ def evaluate(view: HallView, rules: AlertRules, now: float) -> dict[tuple[str, s
                     f"{where}每个开放窗口等候{per:.1f}人，超过{rules.waiting_per_window:g}人"
                     if open_n else f"{where}{waiting}人等候，无开放窗口",
                 ))
-    if rules.longest_wait_minutes > 0 and view.oldest_waiting_issued_at is not None:
-        minutes = (now - view.oldest_waiting_issued_at) / 60.0
+    if rules.longest_wait_minutes > 0 and view.longest_wait_seconds is not None:
+        minutes = view.longest_wait_seconds / 60.0
         if minutes > rules.longest_wait_minutes:
             out.append(Alert(
                 "longest_wait", "hall", round(minutes, 1), rules.longest_wait_minutes,

@@ -1,8 +1,8 @@
 """Live operations in the database (sync): alerts raised and cleared, and 潮汐窗口.
 
-`check_alerts` builds the alert view of a hall (waiting tickets, open windows, the oldest
-waiting ticket, paused windows with the time of their pause, devices whose last `device.status`
-said offline), evaluates the hall's rules and stores only the changes: a new alert row when one
+`check_alerts` builds the alert view of a hall (waiting tickets, open windows, the longest wait,
+paused windows with the time of their pause, devices offline — each from hall.core.queries),
+evaluates the hall's rules and stores only the changes: a new alert row when one
 starts to hold, `cleared_at` when it stops. Serialized per hall through its cursor row, so two
 server processes never raise the same alert twice.
 
@@ -18,23 +18,31 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from hall.core.events import EventType
+from hall.core.queries import (
+    DEFAULT_OFFLINE_SECONDS,
+    device_presence,
+    longest_waits,
+    waiting_counts,
+)
 from hall.operations.config import OpsConfig
 from hall.operations.cursors import read_cursor
 from hall.operations.live.rules import Alert, HallView, WindowView, diff, evaluate
-from hall.store.models import EventRow, Hall, TicketRow, WindowRow
+from hall.store.models import EventRow, Hall, WindowRow
 from hall.store.operation_models import AlertRow
 from queueing.layout import HallLayout, LayoutError, parse_layout
 
 __all__ = ["hall_view", "check_alerts", "open_alerts", "retarget_window"]
 
 
-def hall_view(conn: Connection, hall_id: int, now: float, layout: HallLayout | None = None) -> HallView:
-    """The alert view of a hall; with its layout, waiting and open windows also per zone."""
-    waiting, oldest = conn.execute(
-        select(func.count(), func.min(TicketRow.issued_at)).where(
-            TicketRow.hall_id == hall_id, TicketRow.status == "waiting"
-        )
-    ).one()
+def hall_view(
+    conn: Connection, hall_id: int, now: float, layout: HallLayout | None = None,
+    offline_after: float = DEFAULT_OFFLINE_SECONDS,
+) -> HallView:
+    """The alert view of a hall; with its layout, waiting and open windows also per zone. The
+    figures are hall.core.queries': waiting from the kept counts, the longest wait on
+    `queueing.metrics`' definition, devices offline after `offline_after` seconds of silence."""
+    counts = waiting_counts(conn, hall_id)
     windows = []
     for w in conn.execute(
         select(WindowRow.number, WindowRow.paused, WindowRow.staff_user_id).where(
@@ -45,29 +53,21 @@ def hall_view(conn: Connection, hall_id: int, now: float, layout: HallLayout | N
         if w.paused:
             paused_since = conn.execute(
                 select(func.max(EventRow.at)).where(
-                    EventRow.hall_id == hall_id, EventRow.type == "window.paused", EventRow.window == w.number
+                    EventRow.hall_id == hall_id, EventRow.type == EventType.WINDOW_PAUSED, EventRow.window == w.number
                 )
             ).scalar()
             paused_since = now if paused_since is None else paused_since
         windows.append(WindowView(w.number, w.staff_user_id is not None and not w.paused, paused_since))
-    latest: dict[str, bool] = {}
-    for data in conn.execute(
-        select(EventRow.data).where(EventRow.hall_id == hall_id, EventRow.type == "device.status")
-        .order_by(EventRow.seq.desc()).limit(1000)
-    ).scalars():
-        latest.setdefault(str((data or {}).get("id")), bool((data or {}).get("online")))
-    offline = sorted(k for k, online in latest.items() if not online)
+    categories = [c.code for c in layout.categories] if layout is not None else sorted({c for c, _ in counts})
+    longest = max((w.waited_seconds for w in longest_waits(conn, hall_id, categories, now).values()), default=None)
+    offline = [d.code for d in device_presence(conn, hall_id, now, offline_after) if not d.online]
     by_zone: dict[str, tuple[int, int]] = {}
     if layout is not None:
         zone_of = {c.code: c.zone for c in layout.categories}
         waiting_z: dict[str, int] = {}
-        for category, n in conn.execute(
-            select(TicketRow.category, func.count()).where(
-                TicketRow.hall_id == hall_id, TicketRow.status == "waiting"
-            ).group_by(TicketRow.category)
-        ):
+        for (category, _), n in counts.items():
             z = zone_of.get(category, "")
-            waiting_z[z] = waiting_z.get(z, 0) + int(n)
+            waiting_z[z] = waiting_z.get(z, 0) + n
         open_z: dict[str, int] = {}
         numbers = {w.number for w in layout.windows}
         for view in windows:
@@ -76,7 +76,7 @@ def hall_view(conn: Connection, hall_id: int, now: float, layout: HallLayout | N
                     open_z[z] = open_z.get(z, 0) + 1
         by_zone = {z: (waiting_z.get(z, 0), open_z.get(z, 0)) for z in set(waiting_z) | set(open_z)}
     names = {z.code: z.name for z in layout.zones} if layout is not None else {}
-    return HallView(int(waiting or 0), windows, oldest, offline, by_zone, names)
+    return HallView(sum(counts.values()), windows, longest, offline, by_zone, names)
 
 
 def open_alerts(conn: Connection, hall_id: int) -> list[Any]:
@@ -91,7 +91,7 @@ def check_alerts(
     """Store what changed; returns (alerts raised, alert rows cleared). With the layout, the
     waiting-per-window limit holds per zone."""
     read_cursor(conn, hall_id, "alerts", lock=True)
-    holding = evaluate(hall_view(conn, hall_id, now, layout), cfg.alerts, now)
+    holding = evaluate(hall_view(conn, hall_id, now, layout, cfg.device_offline_seconds), cfg.alerts, now)
     active = {(r.kind, r.subject): r for r in open_alerts(conn, hall_id)}
     raised, cleared_keys = diff(active, holding)
     for a in raised:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from hall.core.events import EventType
 from hall.core.tickets import base_data, load_ticket
 from hall.core.tx import HallTx
 from hall.errors import ApiError, invalid
@@ -55,7 +56,7 @@ def rate_ticket(tx: HallTx, ticket_id: int, body: Any) -> tuple[int, dict[str, A
         "level": checked.level, "reasons": list(checked.reasons), "channel": checked.channel.value,
         "reason_pending": checked.reason_pending,
     }
-    tx.emit("ticket.rated", data, ticket_id=t.id, window=t.window)
+    tx.emit(EventType.TICKET_RATED, data, ticket_id=t.id, window=t.window)
     return 201, {"ticket": t.id, "level": checked.level, "reason_pending": checked.reason_pending}
 
 

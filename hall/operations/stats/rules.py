@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hall.core.events import EventType
 from hall.operations.ratings.rules import is_bad, satisfaction_rate
 from queueing.metrics import (
     abandoned_wait_seconds,
@@ -93,11 +94,11 @@ def traces(events: Iterable[StatEvent], zones: Mapping[str, str]) -> dict[int, T
     out: dict[int, TicketTrace] = {}
     for ev in events:
         t = out.setdefault(ev.ticket_id, TicketTrace(ev.ticket_id))
-        if ev.type == "ticket.issued":
+        if ev.type == EventType.TICKET_ISSUED:
             t.category = str(ev.data.get("category", ""))
             t.zone = str(ev.data.get("zone") or zones.get(t.category, ""))
             t.issued_at = ev.at
-        elif ev.type == "ticket.started":
+        elif ev.type == EventType.TICKET_STARTED:
             t.window = ev.window if ev.window is not None else ev.data.get("window")
             t.staff = ev.user
         t.events.append((ev.type, ev.at, ev.data))
@@ -132,16 +133,16 @@ def _row(
         "dimension": dimension,
         "key": key,
         "tickets": len(group),
-        "served": sum(1 for t in group if t.count("ticket.finished")),
+        "served": sum(1 for t in group if t.count(EventType.TICKET_FINISHED)),
         "wait_mean": (sum(waits) / len(waits)) if waits else None,
         "wait_p90": percentile(waits, 90),
         "wait_max": max(waits) if waits else None,
         "service_mean": (sum(services) / len(services)) if services else None,
         "service_p90": percentile(services, 90),
         "service_level": service_level(waits, within, abandoned),
-        "no_shows": sum(1 for t in group if t.count("ticket.no_show")),
-        "transfers": sum(t.count("ticket.transferred") for t in group),
-        "suspensions": sum(t.count("ticket.suspended") for t in group),
+        "no_shows": sum(1 for t in group if t.count(EventType.TICKET_NO_SHOW)),
+        "transfers": sum(t.count(EventType.TICKET_TRANSFERRED) for t in group),
+        "suspensions": sum(t.count(EventType.TICKET_SUSPENDED) for t in group),
         "ratings": len(levels),
         "bad_ratings": sum(1 for lv in levels if is_bad(lv)),
         "satisfaction": satisfaction_rate(levels),

@@ -12,6 +12,7 @@ from hall.errors import invalid
 from hall.operations.web import (
     in_thread,
     manager,
+    now_of,
     read_json,
 )
 from hall.operations.webhooks.store import add_endpoint
@@ -53,7 +54,7 @@ async def webhooks(request: Request) -> Response:
         with st.db.write() as conn:
             try:
                 return add_endpoint(conn, hall.id, url, secret, types, from_now=not body.get("from_start"),
-                                    crypto=st.crypto)
+                                    crypto=st.crypto, now=now_of(st))
             except ValueError as e:
                 raise invalid(str(e), "url") from None
 

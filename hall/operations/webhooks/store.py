@@ -13,7 +13,6 @@ Bodies are the export envelope `{seq, type, at, hall, data}` (no tokens, no staf
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -56,10 +55,11 @@ def _open(stored: str, crypto: Any) -> str:
 
 def add_endpoint(
     conn: Connection, hall_id: int, url: str, secret: str, types: Sequence[str] = (), from_now: bool = True,
-    crypto: Any = None,
+    crypto: Any = None, *, now: float,
 ) -> int:
-    """Register a receiver; with `from_now` it gets events after the current seq only. With
-    `crypto` (the server's PersonalData) the shared secret is stored encrypted."""
+    """Register a receiver at the instant `now`; with `from_now` it gets events after the
+    current seq only. With `crypto` (the server's PersonalData) the shared secret is stored
+    encrypted."""
     if not url.startswith(("http://", "https://")):
         raise ValueError("url must be http(s)")
     if len(secret) < 16:
@@ -70,7 +70,7 @@ def add_endpoint(
     return conn.execute(
         insert(WebhookEndpoint)
         .values(hall_id=hall_id, url=url, secret=_seal(secret, crypto), types=list(types), active=True,
-                created_at=time.time(), seq=start)
+                created_at=now, seq=start)
         .returning(WebhookEndpoint.id)
     ).scalar_one()
 
@@ -186,9 +186,9 @@ async def _post(client: httpx.AsyncClient, item: Due, now: float) -> tuple[bool,
     return ok, answer.status_code, "" if ok else answer.text[:200]
 
 
-async def deliver_due(db: Database, client: httpx.AsyncClient, now: float | None = None, crypto: Any = None) -> int:
-    """Post what is due; returns how many deliveries succeeded. Database work runs in threads."""
-    now = time.time() if now is None else now
+async def deliver_due(db: Database, client: httpx.AsyncClient, now: float, crypto: Any = None) -> int:
+    """Post what is due at `now` (the server's clock); returns how many deliveries succeeded.
+    Database work runs in threads."""
 
     def _due() -> list[list[Due]]:
         with db.write() as conn:
