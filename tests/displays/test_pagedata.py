@@ -50,7 +50,7 @@ def test_live_summary_for_the_manager(hall: Hall) -> None:
     assert data["window_since"]["1"] == pytest.approx(hall.now - 100)
     assert data["window_since"]["2"] == pytest.approx(hall.now - 50)
     # Called today: A004 after 1400 s, A005 and F002 after 1000 s; none within 15 minutes.
-    assert data["service_level"] == {"within_minutes": 15.0, "share": 0.0, "count": 3}
+    assert data["service_level"] == {"within_minutes": 15.0, "share": 0.0, "count": 3, "abandoned": 0}
     with hall.db.read() as conn:
         loose = live_summary(conn, HALL, hall.manager, now=hall.now, within_minutes=20)
     assert loose["service_level"]["share"] == pytest.approx(2 / 3)

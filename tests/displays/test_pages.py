@@ -23,6 +23,7 @@ from hall.core.registry import HallRegistry
 from hall.edge.templates import Templates
 from hall.http.pages import STATIC, page_routes
 from hall.security.auth import TokenCache
+from queueing.clock import FixedClock
 from tests.displays.conftest import Hall
 from tests.e2e.pages_harness import HALL
 
@@ -34,13 +35,14 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def _app(db: Any) -> Starlette:
+def _app(db: Any, now: float) -> Starlette:
     registry = HallRegistry(db)
+    clock = FixedClock(now)
 
     class WithState(BaseHTTPMiddleware):
         async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
             # The parts of what the real lifespan provides that page routes read.
-            request.state.hall = SimpleNamespace(db=db, registry=registry, tokens=TokenCache())
+            request.state.hall = SimpleNamespace(db=db, registry=registry, tokens=TokenCache(), clock=clock)
             return await call_next(request)
 
     return Starlette(routes=page_routes(Templates()), middleware=[Middleware(WithState)])
@@ -48,7 +50,7 @@ def _app(db: Any) -> Starlette:
 
 @pytest.fixture
 async def client(hall: Hall) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=_app(hall.db))
+    transport = httpx.ASGITransport(app=_app(hall.db, hall.now))
     async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as c:
         yield c
 

@@ -193,12 +193,13 @@ def test_ops_endpoints(hall):
 
 def test_device_heartbeat_emits_status_changes(hall):
     beat = {"devices": [{"id": "led-1", "kind": "led", "window": 1, "ok": True}]}
-    assert hall.post(f"{API}/devices/heartbeat", "bridge", beat).json()["changed"] == 1
+    assert hall.post(f"{API}/devices/heartbeat", "bridge", beat).json()["changed"] == 2  # the bridge and its strip
     assert hall.post(f"{API}/devices/heartbeat", "bridge", beat).json()["changed"] == 0
     beat["devices"][0]["ok"] = False
     assert hall.post(f"{API}/devices/heartbeat", "bridge", beat).json()["changed"] == 1
     evs = [e for e in hall.client.get(f"{API}/events?since=0").json()["events"] if e["type"] == "device.status"]
-    assert [e["data"]["online"] for e in evs] == [True, False]
+    assert [e["data"]["online"] for e in evs if e["data"]["id"] == "led-1"] == [True, False]
+    assert [e["data"]["kind"] for e in evs if e["data"]["online"]] == ["bridge", "led"]
     assert hall.post(f"{API}/devices/heartbeat", "bridge", {"devices": "x"}).status_code == 422
 
 
@@ -263,17 +264,19 @@ def test_private_stream_takes_the_token_as_first_message(database_url, tmp_path,
 
 
 def test_a_silent_bridge_is_marked_offline_once(hall):
-    from hall.core.presence import mark_silent_bridges
+    from hall.core.presence import mark_silent
     from hall.core.registry import HallRegistry
 
     beat = {"devices": [{"id": "led-1", "kind": "led", "window": 1, "ok": True}]}
     assert hall.post(f"{API}/devices/heartbeat", "bridge", beat).status_code == 200
     info = HallRegistry(hall.db).get("tiny")
-    assert mark_silent_bridges(hall.db, info, hall.clock.now() + 10) == []  # it just spoke
+    assert mark_silent(hall.db, info, hall.clock.now() + 10) == []  # it just spoke
     later = hall.clock.now() + 120
-    envs = mark_silent_bridges(hall.db, info, later)
-    assert [(e["type"], e["data"]["online"]) for e in envs] == [("device.status", False)]
-    assert mark_silent_bridges(hall.db, info, later + 60) == []  # reported once
+    envs = mark_silent(hall.db, info, later)
+    # The bridge and the strip it drives: nobody reports either any more.
+    assert sorted((e["type"], e["data"]["kind"], e["data"]["online"]) for e in envs) == [
+        ("device.status", "bridge", False), ("device.status", "led", False)]
+    assert mark_silent(hall.db, info, later + 60) == []  # reported once
     hall.post(f"{API}/devices/heartbeat", "bridge", beat)
     evs = [e for e in hall.client.get(f"{API}/events?since=0").json()["events"] if e["type"] == "device.status"]
-    assert [e["data"]["online"] for e in evs] == [True, False, True]
+    assert [e["data"]["online"] for e in evs if e["data"]["kind"] == "bridge"] == [True, False, True]

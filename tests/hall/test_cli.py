@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import time
 
 import pytest
 
@@ -44,6 +45,7 @@ def test_users_devices_and_login(env, monkeypatch, capsys, tmp_path, layout_file
 
 
 def test_export_events_backup_and_close_day(env, capsys):
+    from hall.core.events import EventType
     from hall.core.registry import HallRegistry
     from hall.core.tx import run_write
     from hall.store.database import Database
@@ -53,11 +55,11 @@ def test_export_events_backup_and_close_day(env, capsys):
     info = reg.get("tiny")
 
     def work(tx):
-        tx.emit("window.paused", {"window": 1, "reason": "午休"}, window=1)
-        tx.emit("window.resumed", {"window": 1}, window=1)
+        tx.emit(EventType.WINDOW_PAUSED, {"window": 1, "reason": "午休"}, window=1)
+        tx.emit(EventType.WINDOW_RESUMED, {"window": 1}, window=1)
         return 200, {}
 
-    run_write(db, info, None, work)
+    run_write(db, info, None, work, now=time.time())
     out = env / "events.jsonl"
     assert main(["export", "events", "--hall", "tiny", "--output", str(out)]) == 0
     lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]

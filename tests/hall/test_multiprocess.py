@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -39,7 +40,7 @@ def prepare(url: str, code: str) -> tuple[Database, str]:
     db = Database(url)
     upgrade(db)
     with db.write() as conn:
-        import_layout(conn, parse_layout(busy_layout(code)), matters=[])
+        import_layout(conn, parse_layout(busy_layout(code)), matters=[], now=time.time())
         _, token = add_device(conn, "bridge", code)
     return db, token
 

@@ -21,7 +21,7 @@ from hall.core.halls import import_layout
 from hall.core.registry import HallRegistry
 from hall.store.database import Database
 from hall.store.migrate import upgrade
-from hall.store.models import EventRow, HallCounter, Rating, TicketRow, User, UserHall
+from hall.store.models import EventRow, HallCounter, Rating, TicketRow, User, UserHall, WaitingCount
 from queueing.layout import load_layout
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,11 +105,24 @@ class World:
             tid = conn.execute(insert(TicketRow).values(
                 hall_id=self.hall_id, day=day, number=f"{category}{self._n:03d}", category=category,
                 priority="normal", queue_class="normal", channel="kiosk", status=status, queue_key=issued_at,
-                window=window, issued_at=issued_at, finished_at=finished_at,
+                window=window, issued_at=issued_at, finished_at=finished_at, wait_origin=issued_at,
                 progress_token=secrets.token_hex(8), extra={}, **extra,
             ).returning(TicketRow.id)).scalar_one()
             self.emit(conn, "ticket.issued", issued_at, {"id": tid, "category": category, "zone": "service"}, tid)
+            if status == "waiting":
+                self._count(conn, category, 1)
         return tid
+
+    def set_status(self, conn: Any, ticket_id: int, status: str) -> None:
+        """Change a ticket's status keeping the waiting counts, as the server's transitions do."""
+        was, category = conn.execute(select(TicketRow.status, TicketRow.category).where(TicketRow.id == ticket_id)).one()
+        conn.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(status=status))
+        self._count(conn, category, (status == "waiting") - (was == "waiting"))
+
+    def _count(self, conn: Any, category: str, d: int) -> None:
+        key = (WaitingCount.hall_id == self.hall_id) & (WaitingCount.category == category) & (WaitingCount.queue_class == "normal")
+        if conn.execute(update(WaitingCount).where(key).values(n=WaitingCount.n + d)).rowcount == 0:
+            conn.execute(insert(WaitingCount).values(hall_id=self.hall_id, category=category, queue_class="normal", n=d))
 
     def rate(self, ticket_id: int, level: int, at: float, reasons: list[str] | None = None,
              channel: str = "pad", window: int = 1, staff: str = "s1", pending: bool = False) -> None:

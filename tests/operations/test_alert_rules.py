@@ -26,18 +26,17 @@ def test_no_open_window_with_people_waiting_alerts() -> None:
 
 
 def test_longest_wait_pause_and_device() -> None:
-    view = HallView(
-        1,
-        [WindowView(1, True), WindowView(2, False, paused_since=0.0)],
-        oldest_waiting_issued_at=0.0,
-        offline_devices=["pad-8"],
-    )
-    got = evaluate(view, RULES, 20 * 60.0)
+    def view(now: float) -> HallView:  # a ticket waiting since 0, window 2 paused since 0
+        return HallView(1, [WindowView(1, True), WindowView(2, False, paused_since=0.0)],
+                        longest_wait_seconds=now, offline_devices=["pad-8"])
+
+    got = evaluate(view(20 * 60.0), RULES, 20 * 60.0)
     assert set(got) == {("device_offline", "pad-8")}
-    got = evaluate(view, RULES, 31 * 60.0)
+    got = evaluate(view(31 * 60.0), RULES, 31 * 60.0)
     assert set(got) == {("longest_wait", "hall"), ("window_paused", "2"), ("device_offline", "pad-8")}
+    assert got[("longest_wait", "hall")].value == 31.0
     off = AlertRules(longest_wait_minutes=0, pause_minutes=0, device_offline=False)
-    assert evaluate(view, off, 99 * 60.0) == {}
+    assert evaluate(view(99 * 60.0), off, 99 * 60.0) == {}
 
 
 def test_signature_verifies_and_rejects_tampering_and_replay() -> None:

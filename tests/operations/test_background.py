@@ -49,10 +49,9 @@ def test_alert_raised_then_cleared_is_sent_to_managers(world: World) -> None:
     anyio.run(loop.once)  # still holding: no second message
     assert [(m.channel, m.to, m.kind) for m in notifier.sent] == [("manager", "13800000001", "alert")]
     assert "每个开放窗口等候2.0人" in notifier.sent[0].text
-    from hall.store.models import TicketRow
 
     with world.db.write() as conn:
-        conn.execute(update(TicketRow).where(TicketRow.id == t1).values(status="finished"))
+        world.set_status(conn, t1, "finished")
     anyio.run(loop.once)
     assert [m.kind for m in notifier.sent] == ["alert", "alert_cleared"]
 
@@ -65,16 +64,15 @@ def test_person_notices_sent_once_each(world: World) -> None:
     mine = world.ticket("A", 102.0, phone_enc=CRYPTO.encrypt(phone, "phone"))
     with world.db.write() as conn:
         assert person_notices(conn, world.hall, cfg, CRYPTO, 150.0) == []  # nobody called yet
-    from hall.store.models import TicketRow
 
     with world.db.write() as conn:
-        conn.execute(update(TicketRow).where(TicketRow.id == first).values(status="called"))
+        world.set_status(conn, first, "called")
         world.emit(conn, "ticket.called", 160.0, {"id": first, "window": 1}, first, 1)
     with world.db.write() as conn:
         sent = person_notices(conn, world.hall, cfg, CRYPTO, 161.0)
     assert sent == [(phone, f"您的A{mine - first + 1:03d}号前面还有1人，请回到大厅等候叫号。", "ahead")]
     with world.db.write() as conn:
-        conn.execute(update(TicketRow).where(TicketRow.id == mine).values(status="called"))
+        world.set_status(conn, mine, "called")
         world.emit(conn, "ticket.called", 170.0, {"id": mine, "window": 2}, mine, 2)
     with world.db.write() as conn:
         sent = person_notices(conn, world.hall, cfg, CRYPTO, 171.0)

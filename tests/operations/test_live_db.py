@@ -11,7 +11,7 @@ from hall.core.calling import call_next
 from hall.core.tx import run_write
 from hall.operations.config import OpsConfig
 from hall.operations.live.store import check_alerts, open_alerts, retarget_window
-from hall.store.models import TicketRow, WindowRow
+from hall.store.models import WindowRow
 from queueing.layout import LayoutError
 from tests.operations.conftest import World
 
@@ -29,7 +29,7 @@ def test_waiting_per_window_alert_raised_then_cleared(world: World) -> None:
         raised, cleared = check_alerts(conn, world.hall_id, cfg, 2010.0)
     assert raised == [] and cleared == []  # still holding: not raised twice
     with world.db.write() as conn:
-        conn.execute(update(TicketRow).where(TicketRow.id == tickets[0]).values(status="finished"))
+        world.set_status(conn, tickets[0], "finished")
     with world.db.write() as conn:
         raised, cleared = check_alerts(conn, world.hall_id, cfg, 2020.0)
         assert open_alerts(conn, world.hall_id) == []
@@ -39,7 +39,7 @@ def test_waiting_per_window_alert_raised_then_cleared(world: World) -> None:
 
 def test_window_moved_to_other_categories_serves_them_next_call(world: World) -> None:
     b_ticket = world.ticket("B", time.time() - 60)
-    first = run_write(world.db, world.hall, None, lambda tx: call_next(tx, 4)).body
+    first = run_write(world.db, world.hall, None, lambda tx: call_next(tx, 4), now=time.time()).body
     assert first["ticket"] is None  # window 4 serves D and A only
     with world.db.write() as conn, pytest.raises(LayoutError):
         retarget_window(conn, world.hall_id, 4, ["B"], time.time())  # nobody would serve D
@@ -48,7 +48,7 @@ def test_window_moved_to_other_categories_serves_them_next_call(world: World) ->
     assert moved == {"window": 4, "serves": ["B", "D"], "added": False}
     assert world.registry.refresh()
     hall = world.registry.get("township")
-    second = run_write(world.db, hall, None, lambda tx: call_next(tx, 4)).body
+    second = run_write(world.db, hall, None, lambda tx: call_next(tx, 4), now=time.time()).body
     assert second["ticket"]["id"] == b_ticket
     with world.db.write() as conn:  # a spare window for the afternoon
         spare = retarget_window(conn, world.hall_id, 9, ["A", "B"], time.time() + 2, name="潮汐窗口")

@@ -42,7 +42,7 @@ class Receiver:
 def test_receiver_failing_three_times_gets_every_event_once_in_order(world: World) -> None:
     crypto = PersonalData("webhook-test-key")
     with world.db.write() as conn:
-        add_endpoint(conn, world.hall_id, "http://receiver.test/hook", SECRET, from_now=True, crypto=crypto)
+        add_endpoint(conn, world.hall_id, "http://receiver.test/hook", SECRET, from_now=True, crypto=crypto, now=1000.0)
         stored = conn.execute(select(WebhookEndpoint.secret)).scalar_one()
     assert SECRET not in stored  # kept encrypted at rest
     t1 = world.ticket("A", 1000.0)
@@ -80,7 +80,7 @@ def test_receiver_failing_three_times_gets_every_event_once_in_order(world: Worl
 
 def test_unreachable_receiver_keeps_the_delivery_pending(world: World) -> None:
     with world.db.write() as conn:
-        add_endpoint(conn, world.hall_id, "http://receiver.test/hook", SECRET, types=["ticket.rated"])
+        add_endpoint(conn, world.hall_id, "http://receiver.test/hook", SECRET, types=["ticket.rated"], now=1000.0)
     tid = world.ticket("A", 1000.0)
     world.rate(tid, 4, 1001.0)
     with world.db.write() as conn:
@@ -101,7 +101,7 @@ def test_unreachable_receiver_keeps_the_delivery_pending(world: World) -> None:
 
 def test_two_deliverers_at_once_post_each_event_once(world: World) -> None:
     with world.db.write() as conn:
-        add_endpoint(conn, world.hall_id, "http://receiver.test/hook", SECRET)
+        add_endpoint(conn, world.hall_id, "http://receiver.test/hook", SECRET, now=1000.0)
     for i in range(5):
         world.ticket("A", 1000.0 + i)
     with world.db.write() as conn:
