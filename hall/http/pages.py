@@ -217,6 +217,8 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
                                _bearer(request), now=state_of(request).clock.now(), layouts=layouts)
         except ApiError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
+        # This process's link to the others: a partitioned Redis shows here, not as a stall.
+        data["bus"] = state_of(request).bus.link().view((await hall_of(request, request.path_params["hall"])).tz)
         return JSONResponse(data, headers={"Cache-Control": "no-store"})
 
     return [

@@ -44,6 +44,12 @@ async def healthz(_request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """Database and bus, answered without waiting on Redis (the bus keeps its link's state).
+
+    Only an unreachable database answers 503: with the bus away the process still serves (its
+    own clients locally, the others from the table), and a load balancer that drained every
+    process of a hall because Redis was partitioned would stall the hall it meant to protect.
+    """
     st = state_of(request)
     checks: dict[str, bool] = {}
     try:
@@ -52,8 +58,10 @@ async def readyz(request: Request) -> Response:
     except Exception:  # noqa: BLE001 - reported, not raised
         checks["database"] = False
     checks["bus"] = await st.bus.ping()
-    ok = all(checks.values())
-    return JSONResponse({"ok": ok, **checks}, status_code=200 if ok else 503)
+    body: dict[str, object] = {"ok": all(checks.values()), **checks}
+    if not checks["bus"]:
+        body["bus_link"] = st.bus.link().to_dict()
+    return JSONResponse(body, status_code=200 if checks["database"] else 503)
 
 
 async def metrics_endpoint(request: Request) -> Response:

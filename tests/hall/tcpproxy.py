@@ -1,4 +1,10 @@
-"""A TCP proxy that a test can cut and restore: a Redis outage without touching Redis."""
+"""A TCP proxy that a test can cut, black-hole and restore: a Redis outage without touching Redis.
+
+`cut` is the loud outage (connections reset, new ones refused). `blackhole` is the silent
+partition a switch or firewall makes: connections stay open and new ones are accepted, but no
+byte gets through in either direction until `restore` (then the held bytes flow on, as TCP
+would deliver them after a partition heals).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ class Proxy:
         self._listener: socket.socket | None = None
         self._socks: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     def start(self) -> Proxy:
         ls = socket.socket()
@@ -30,19 +38,27 @@ class Proxy:
                 client, _ = ls.accept()
             except OSError:
                 return
-            try:
-                up = socket.create_connection(self.upstream, timeout=5)
-            except OSError:
-                client.close()
-                continue
             with self._lock:
-                self._socks += [client, up]
-            for a, b in ((client, up), (up, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+                self._socks.append(client)
+            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
+
+    def _connect(self, client: socket.socket) -> None:
+        self._flowing.wait()
+        try:
+            up = socket.create_connection(self.upstream, timeout=5)
+        except OSError:
+            client.close()
+            return
+        up.settimeout(None)
+        with self._lock:
+            self._socks.append(up)
+        for a, b in ((client, up), (up, client)):
+            threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
     def _pump(self, src: socket.socket, dst: socket.socket) -> None:
         try:
             while data := src.recv(65536):
+                self._flowing.wait()
                 dst.sendall(data)
         except OSError:
             pass
@@ -67,8 +83,15 @@ class Proxy:
                 pass
             s.close()
 
+    def blackhole(self) -> None:
+        """Swallow every byte silently (no reset, no refusal) until `restore`."""
+        self._flowing.clear()
+
     def restore(self) -> None:
-        self.start()
+        if self._listener is None:
+            self.start()
+        self._flowing.set()
 
     def close(self) -> None:
+        self._flowing.set()
         self.cut()
