@@ -96,8 +96,11 @@ class Bridge:
         raw_handlers: list[Callable[[bytes], None]] = []
         if printer_only:
             raw_handlers.append(self.health.paper_reader(index))
+        quiet_handlers: list[Callable[[], None]] = []
         if cfg.idcard_kiosk:
-            raw_handlers.append(self._idcard_reader(cfg.idcard_kiosk))
+            feed, quiet = self._idcard_reader(cfg.idcard_kiosk)
+            raw_handlers.append(feed)
+            quiet_handlers.append(quiet)
         echoing = {led.address for led in cfg.leds if led.protocol == "modbus"}
         if echoing:
             raw_handlers.append(self.health.echo_reader(index, echoing))
@@ -111,6 +114,7 @@ class Bridge:
             on_state=lambda _bus: self._heartbeat_now.set(),
             on_raw=_fan_out(raw_handlers) if raw_handlers else None,
             on_written=partial(_wrote, self.health, index, echoing) if echoing else None,
+            on_quiet=_call_all(quiet_handlers) if quiet_handlers else None,
         )
         self.buses.append(bus)
         for led in cfg.leds:
@@ -125,7 +129,9 @@ class Bridge:
         for p in cfg.printers:
             self._printers[p.kiosk] = (p, bus)
 
-    def _idcard_reader(self, kiosk: str) -> Callable[[bytes], None]:
+    def _idcard_reader(self, kiosk: str) -> tuple[Callable[[bytes], None], Callable[[], None]]:
+        """The reader's byte handler and its quiet-line handler (a reader that sends no line end
+        still delivers: the quiet line ends its number)."""
         parser = IdCardParser()
         if self.idcards is None:
             self.idcards = IdCardHub(self.config.idcard_listen)
@@ -135,7 +141,11 @@ class Bridge:
             for number in parser.feed(data):
                 hub.publish(kiosk, number)
 
-        return feed
+        def quiet() -> None:
+            for number in parser.idle():
+                hub.publish(kiosk, number)
+
+        return feed, quiet
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -426,6 +436,14 @@ class Bridge:
 
     async def _audio_loop(self) -> None:
         await play_calls(self.http, self.config, self._audio)
+
+
+def _call_all(handlers: list[Callable[[], None]]) -> Callable[[], None]:
+    def call() -> None:
+        for handler in handlers:
+            handler()
+
+    return call
 
 
 def _fan_out(handlers: list[Callable[[bytes], None]]) -> Callable[[bytes], None]:

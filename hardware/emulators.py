@@ -131,9 +131,10 @@ class BusEmulator:
     def rate(self, address: int, level: int, cmd: int = ff68.CMD_RATING) -> None:
         self.write(ff68.rating_frame(address, level, cmd))
 
-    def swipe_id(self, number: str) -> None:
-        """An ID-card reader on this line sends the number and CR LF."""
-        self.write(number.encode("ascii") + b"\r\n")
+    def swipe_id(self, number: str, line_end: bytes = b"\r\n") -> None:
+        """An ID-card reader on this line sends the number and CR LF (some send no line end:
+        `line_end=b""`)."""
+        self.write(number.encode("ascii") + line_end)
 
     # Waiting for what the host sent.
 

@@ -40,6 +40,7 @@ class SerialBus:
         on_state: Callable[[SerialBus], None] | None = None,
         on_raw: Callable[[bytes], None] | None = None,
         on_written: Callable[[Hashable, bytes], None] | None = None,
+        on_quiet: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
         self.port = config.port
@@ -51,6 +52,7 @@ class SerialBus:
         self.on_state = on_state
         self.on_raw = on_raw
         self.on_written = on_written
+        self.on_quiet = on_quiet  # the line went quiet: line devices without a line end finish here
         self.is_open = False
         self.last_error = ""
         self.frames_written = 0
@@ -129,6 +131,11 @@ class SerialBus:
             except TimeoutError:
                 if self.keypad is not None:
                     self._dispatch(self.keypad.idle())
+                if self.on_quiet is not None:
+                    try:
+                        self.on_quiet()
+                    except Exception:  # a bug in one handler must not take the bus down
+                        log.exception("quiet-line handler failed on %s", self.port)
                 continue
             if not data:
                 raise ConnectionError("end of stream")

@@ -117,6 +117,34 @@ def test_serial_id_card_reader_number_reaches_kiosk_page(tmp_path: Path) -> None
     asyncio.run(main())
 
 
+def test_id_card_reader_without_line_end_still_delivers(tmp_path: Path) -> None:
+    """A reader that sends the bare number (no CR LF), after noise without a line end: the quiet
+    line ends the number, which reaches the kiosk page."""
+    import json
+
+    import websockets
+
+    async def main() -> None:
+        server = FakeServer(FakeHall())
+        await server.start()
+        reader = BusEmulator(link=str(tmp_path / "ttyID"))
+        with reader:
+            raw = bridge_config(tmp_path, server.url, [{"port": reader.path, "idcard_kiosk": "kiosk-1"}], idcard_listen="127.0.0.1:0")
+            async with running_bridge(raw) as bridge:
+                assert bridge.idcards is not None
+                await asyncio.wait_for(bridge.idcards.ready.wait(), 5)
+                async with websockets.connect(f"ws://127.0.0.1:{bridge.idcards.port}/?kiosk=kiosk-1") as page:
+                    await until(lambda: bridge.buses[0].is_open, what="reader port open")
+                    await asyncio.sleep(0.1)
+                    reader.write(bytes(range(0x20, 0x30)) * 3 + b"\x02\x03")  # 50 noise bytes, no line end
+                    reader.swipe_id("11010519491231002X", line_end=b"")
+                    message = json.loads(await asyncio.wait_for(page.recv(), 5))
+                    assert message["id_number"] == "11010519491231002X"
+        await server.stop()
+
+    asyncio.run(main())
+
+
 def test_modbus_board_that_stops_answering_is_reported(tmp_path: Path) -> None:
     async def main() -> None:
         hall = FakeHall(windows=["3", "4"])
