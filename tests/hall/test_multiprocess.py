@@ -24,6 +24,7 @@ from .procs import Server
 
 WINDOWS = 20
 TICKETS = 300
+PRE_ISSUED = 60
 
 
 def busy_layout(code: str) -> dict:
@@ -45,16 +46,23 @@ def prepare(url: str, code: str) -> tuple[Database, str]:
     return db, token
 
 
-def window_loop(base: str, code: str, window: int, token: str, calls: list, errors: list) -> None:
+def window_loop(base: str, code: str, window: int, token: str, calls: list, errors: list,
+                issuing: threading.Event | None = None) -> None:
+    """Call, start and finish at one window until the queue is empty and nobody issues any more
+    (`issuing` set while issuers run; an empty queue meanwhile is only a pause)."""
     h = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base, headers=h, timeout=30) as c:
         while True:
+            still_issuing = issuing is not None and issuing.is_set()
             r = c.post(f"/api/halls/{code}/windows/{window}/call", json={})
             if r.status_code != 200:
                 errors.append((window, "call", r.status_code, r.text))
                 return
             t = r.json()["ticket"]
             if t is None:
+                if still_issuing:
+                    time.sleep(0.02)
+                    continue
                 return
             calls.append((t["id"], window))
             for step in ("start", "finish"):
@@ -62,6 +70,19 @@ def window_loop(base: str, code: str, window: int, token: str, calls: list, erro
                 if r.status_code != 200:
                     errors.append((window, step, r.status_code, r.text))
                     return
+
+
+def issue_loop(base: str, code: str, token: str, count: int, first: int, issued: list, errors: list) -> None:
+    """Issue `count` tickets (categories alternating), recording (id, category, number)."""
+    h = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=h, timeout=30) as c:
+        for i in range(first, first + count):
+            r = c.post(f"/api/halls/{code}/tickets", json={"category": "AB"[i % 2]})
+            if r.status_code != 201:
+                errors.append(("issue", r.status_code, r.text))
+                return
+            t = r.json()
+            issued.append((t["id"], t["category"], t["number"]))
 
 
 @pytest.mark.postgres
@@ -81,18 +102,19 @@ def test_two_processes_call_every_ticket_exactly_once(pg_database_url, redis_url
     a = Server(env, tmp_path / "a.log").start()
     b = Server(env, tmp_path / "b.log").start()
     try:
-        h = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=a.url, headers=h, timeout=30) as c:
-            for i in range(TICKETS):
-                r = c.post(f"/api/halls/{code}/tickets", json={"category": "AB"[i % 2]})
-                assert r.status_code == 201, r.text
-        start_seq = TICKETS
+        # A first part is waiting when the windows open; the rest is issued through both
+        # processes while all twenty windows call, so issuing and calling race for the same rows.
+        issued: list = []
+        errors: list = []
+        issue_loop(a.url, code, token, PRE_ISSUED, 0, issued, errors)
+        assert not errors, errors[:3]
+        start_seq = PRE_ISSUED
         seen: list[dict] = []
         ready = threading.Event()
         done = threading.Event()
 
         def watch() -> None:
-            with connect(f"ws://127.0.0.1:{a.port}/ws/halls/{code}?since={start_seq}&token={token}") as ws:
+            with connect(f"ws://127.0.0.1:{a.port}/ws/halls/{code}?since={start_seq}&token={token}", max_size=None) as ws:
                 ready.set()
                 while not done.is_set() or len([e for e in seen if e.get("type") == "ticket.called"]) < TICKETS:
                     try:
@@ -105,21 +127,36 @@ def test_two_processes_call_every_ticket_exactly_once(pg_database_url, redis_url
         watcher.start()
         assert ready.wait(10)
         calls: list = []
-        errors: list = []
+        issuing = threading.Event()
+        issuing.set()
+        rest = TICKETS - PRE_ISSUED
+        issuers = [
+            threading.Thread(target=issue_loop, args=(url, code, token, rest // 2, PRE_ISSUED + k * (rest // 2), issued, errors))
+            for k, url in enumerate((a.url, b.url))
+        ]
         threads = [
-            threading.Thread(target=window_loop, args=(a.url if w <= WINDOWS // 2 else b.url, code, w, token, calls, errors))
+            threading.Thread(target=window_loop, args=(a.url if w <= WINDOWS // 2 else b.url, code, w, token, calls, errors, issuing))
             for w in range(1, WINDOWS + 1)
         ]
-        for t in threads:
+        for t in threads + issuers:
             t.start()
+        for t in issuers:
+            t.join(300)
+        called_while_issuing = len(calls)
+        issuing.clear()
         for t in threads:
             t.join(300)
         done.set()
         watcher.join(60)
         assert not errors, errors[:3]
+        assert len(issued) == TICKETS
+        numbers = [(cat, number) for _, cat, number in issued]
+        assert len(set(numbers)) == TICKETS  # no number given twice by the two processes
+        assert 0 < called_while_issuing < TICKETS  # calling and issuing did overlap
 
         counts = Counter(tid for tid, _ in calls)
         assert len(counts) == TICKETS and max(counts.values()) == 1  # none lost, none twice
+        assert set(counts) == {tid for tid, _, _ in issued}
         assert {w for _, w in calls} >= set(range(WINDOWS // 2 + 1, WINDOWS + 1))  # B did serve
         with db.read() as conn:
             statuses = dict(conn.execute(select(TicketRow.status, func.count()).group_by(TicketRow.status)).all())
@@ -175,9 +212,16 @@ def test_sigkill_mid_burst_loses_no_answered_write(database_url, tmp_path: Path)
     try:
         for t in threads:
             t.start()
-        deadline = 200
-        while len(answers) < deadline:  # kill it in the middle of the burst
-            threading.Event().wait(0.05)
+        # Kill it in the middle of the burst; a server (or burst) that died first fails the test
+        # with its log instead of waiting forever for answers that cannot come.
+        give_up = time.monotonic() + 120
+        while len(answers) < 200:
+            assert server.proc is not None
+            if server.proc.poll() is not None:
+                pytest.fail(f"the server died before the kill: {(tmp_path / 'crash.log').read_text()[-2000:]}")
+            if not any(t.is_alive() for t in threads) or time.monotonic() > give_up:
+                pytest.fail(f"the burst stopped after {len(answers)} answers: {(tmp_path / 'crash.log').read_text()[-2000:]}")
+            time.sleep(0.05)
         server.kill()
         stop.set()
         for t in threads:
@@ -185,7 +229,7 @@ def test_sigkill_mid_burst_loses_no_answered_write(database_url, tmp_path: Path)
         answered = list(answers)
         server = Server(env, tmp_path / "crash.log").start()  # restart on the same database
         with db.read() as conn:
-            rows = {r.id: r for r in conn.execute(select(TicketRow.id, TicketRow.status, TicketRow.window))}
+            rows = {r.id: r for r in conn.execute(select(TicketRow.id, TicketRow.status, TicketRow.window, TicketRow.category, TicketRow.number))}
             seqs = conn.execute(select(EventRow.seq).order_by(EventRow.seq)).scalars().all()
         assert answered
         for state, tid, window in answered:
@@ -198,6 +242,15 @@ def test_sigkill_mid_burst_loses_no_answered_write(database_url, tmp_path: Path)
         assert seqs == list(range(1, len(seqs) + 1))  # the event log has no hole
         r = httpx.get(f"{server.url}/api/halls/{code}/snapshot", timeout=10)
         assert r.status_code == 200 and r.json()["seq"] == len(seqs)
+        # Numbers stay unique after the restart: the counters survived with the tickets.
+        before = {(r.category, r.number) for r in rows.values()}
+        after: list = []
+        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as c:
+            for _ in range(20):
+                r = c.post(f"/api/halls/{code}/tickets", json={"category": "A"})
+                assert r.status_code == 201, r.text
+                after.append((r.json()["category"], r.json()["number"]))
+        assert len(set(after)) == 20 and not set(after) & before, (sorted(after), len(before))
     finally:
         stop.set()
         server.stop()
