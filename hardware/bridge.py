@@ -461,5 +461,5 @@ def _error_code(answer: str) -> str:
         return ""
 
 
-def _wrote(health: Any, index: int, units: set[int], key: Any, _data: bytes) -> None:
-    health.wrote(index, key, units)
+def _wrote(health: Any, index: int, units: set[int], key: Any, data: bytes) -> None:
+    health.wrote(index, key, units, data)

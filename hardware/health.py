@@ -8,7 +8,7 @@ from typing import Any
 from hardware.config import PrinterConfig
 from hardware.liveness import AnswerWatch
 from hardware.printing import paper_ok
-from hardware.protocols.modbus import ModbusParser
+from hardware.protocols.modbus import ModbusParser, ModbusWrite
 from hardware.serialbus import SerialBus
 
 __all__ = ["DeviceHealth", "api_window"]
@@ -25,20 +25,31 @@ class DeviceHealth:
     def __init__(self) -> None:
         self.answers = AnswerWatch()
         self.paper: dict[int, bool | None] = {}  # bus index -> paper present (None: no answer yet)
+        self._expected: dict[tuple[int, int], ModbusWrite] = {}  # (bus, unit) -> the echo awaited
+        self.unexpected_echoes = 0
 
     def echo_reader(self, index: int, units: set[int]) -> Callable[[bytes], None]:
-        """Raw-input handler of a bus with Modbus boards: their echoes mark them alive."""
+        """Raw-input handler of a bus with Modbus boards: their echoes mark them alive.
+
+        Only the echo of the write last sent to that unit counts; any other frame (line noise
+        that passed the CRC, another master's traffic) is ignored, so it cannot make a silent
+        board look alive."""
         parser = ModbusParser(units)
 
         def feed(data: bytes) -> None:
             for echo in parser.feed(data):
-                self.answers.answered((index, echo.unit))
+                if self._expected.get((index, echo.unit)) == echo:
+                    self.answers.answered((index, echo.unit))
+                else:
+                    self.unexpected_echoes += 1
 
         return feed
 
-    def wrote(self, index: int, key: object, units: set[int]) -> None:
+    def wrote(self, index: int, key: object, units: set[int], data: bytes = b"") -> None:
         if isinstance(key, tuple) and key[0] == "led" and key[1] in units:
             self.answers.wrote((index, key[1]))
+            for frame in ModbusParser({key[1]}).feed(data):
+                self._expected[(index, key[1])] = frame
 
     def paper_reader(self, index: int) -> Callable[[bytes], None]:
         def feed(data: bytes) -> None:
