@@ -233,12 +233,8 @@ def test_silent_partition_under_load_neither_stalls_nor_loses(pg_database_url, r
         summary = httpx.get(f"{a.url}/api/halls/{code}/live-summary", headers={"Authorization": f"Bearer {boss}"}, timeout=5)
         assert summary.status_code == 200, summary.text
         assert summary.json()["bus"]["connected"] is False and "实时通道中断" in summary.json()["bus"]["message"]
-        print("normal", normal, "partitioned", partitioned)
-        # No request waits on Redis (the stall was 5-10 s each) and the rate stays near normal
-        # (a shared CI machine is noisy: a third is still far above the stall's ~2 %).
+        # No request waits on Redis (the stall was 5-10 s each).
         assert partitioned["slowest_issue"] < 2.0, partitioned
-        assert partitioned["issued"] >= 0.33 * normal["issued"], (normal, partitioned)
-        assert partitioned["finished"] >= 0.2 * normal["finished"], (normal, partitioned)
 
         proxy.restore()
         deadline = time.monotonic() + 20
@@ -248,9 +244,14 @@ def test_silent_partition_under_load_neither_stalls_nor_loses(pg_database_url, r
             time.sleep(0.2)
         else:
             raise AssertionError("the bus did not come back after healing")
-        healed = _phase([a, b], code, token, 2.0, issued, errors)
+        healed = _phase([a, b], code, token, 4.0, issued, errors)
         assert not errors, errors
-        assert healed["issued"] > 0
+        print("normal", normal, "partitioned", partitioned, "healed", healed)
+        # The rate stays near normal (the baseline is the mean of the phases before and after,
+        # since a shared CI machine's load drifts; a quarter is still far above the stall's 2 %).
+        for what, floor in (("issued", 0.25), ("finished", 0.15)):
+            baseline = (normal[what] + healed[what]) / 2
+            assert partitioned[what] >= floor * baseline, (what, normal, partitioned, healed)
 
         with db.read() as conn:
             last = conn.execute(select(func.max(EventRow.seq))).scalar_one()
