@@ -8,7 +8,7 @@ the hub catches up from the table and tells clients to resync.
 
 Redis never sits on a request's path: `publish` queues and returns, and `link()` / `ping()`
 answer from the state a background watch keeps (a silent partition is seen within
-`probe_every + probe_timeout` seconds), so /readyz and the manager view never wait on Redis.
+`2 × (probe_every + probe_timeout)` seconds, 3 s by default), so /readyz and the manager view never wait on Redis.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class RedisBus:
 
     `publish` only queues: a sender task publishes in order with a short timeout and, while the
     link is down or a publish fails, delivers locally (other processes catch up from the table).
-    A watch pings every `probe_every` seconds; one unanswered ping marks the link down, which
+    A watch pings every `probe_every` seconds; two unanswered pings mark the link down, which
     also drops the subscription (a black-holed pub/sub socket would otherwise wait forever).
     When a new subscription succeeds the bus calls `on_reconnect` and the hub fills the gap.
     """
@@ -180,15 +180,21 @@ class RedisBus:
             self._lost.set()
 
     async def _watch(self) -> None:
+        # Two unanswered pings in a row, not one: a loaded machine may miss one, and marking the
+        # link down makes every screen resync when it comes back.
+        missed = 0
         while True:
             await asyncio.sleep(self.probe_every)
             try:
                 async with asyncio.timeout(self.probe_timeout):
                     await self._redis.ping()
+                missed = 0
             except asyncio.CancelledError:
                 raise
-            except Exception as e:  # noqa: BLE001 - any failure (timeout, refused) means down
-                self._set_link(False, type(e).__name__)
+            except Exception as e:  # noqa: BLE001 - any failure (timeout, refused) counts
+                missed += 1
+                if missed >= 2:
+                    self._set_link(False, type(e).__name__)
             # Up again only once the subscription is back (the listener says so).
 
     # --- publishing --------------------------------------------------------------------------
@@ -223,9 +229,10 @@ class RedisBus:
                     self._deliver_locally(batch)
                     raise
                 except Exception as e:  # noqa: BLE001 - deliver locally; a duplicate is dropped by seq
+                    # Other processes read it from the table; whether the link is down is the
+                    # watch's call (one slow publish on a busy machine is not a partition).
                     log.warning("publish to Redis failed (%s); delivering locally only", type(e).__name__)
                     self._deliver_locally(batch)
-                    self._set_link(False, f"publish {type(e).__name__}")
 
     # --- subscription ------------------------------------------------------------------------
 
