@@ -323,3 +323,43 @@ def test_rate_limit_counts_locally_while_redis_is_silent():
     clock[0] += 2.5
     asyncio.run(asyncio.wait_for(hits(1), 10))
     assert silent.calls == 2  # Redis is tried again after retry_after
+
+
+class _DownBus:
+    """The bus as a partitioned process sees it (what RedisBus's watch reports)."""
+
+    def __init__(self, since: float) -> None:
+        from hall.realtime.bus import BusLink
+
+        self._link = BusLink(connected=False, since=since, reason="TimeoutError")
+
+    async def ping(self) -> bool:
+        return False
+
+    def link(self):
+        return self._link
+
+    async def publish(self, envelopes: list) -> None:
+        pass
+
+
+def test_readyz_and_manager_view_report_a_partition(hall):
+    # Well: the manager view says so in words. Partitioned: /readyz still answers 200 (the process
+    # serves; draining it would stall the hall) with bus false and the link's state, and the
+    # manager view carries the partition and its start in the hall's time, in Chinese.
+    c = hall.client
+    admin = {"Authorization": f"Bearer {hall.tokens['admin']}"}
+    well = c.get("/api/halls/tiny/live-summary", headers=admin).json()["bus"]
+    assert well["connected"] is True and well["message"] == "实时通道正常"
+    state = c.app.state.hall  # type: ignore[attr-defined]
+    real = state.bus
+    state.bus = _DownBus(since=hall.clock.now() - 30)
+    try:
+        ready = c.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["bus"] is False and ready.json()["ok"] is False
+        assert ready.json()["bus_link"]["reason"] == "TimeoutError"
+        down = c.get("/api/halls/tiny/live-summary", headers=admin).json()["bus"]
+        assert down["connected"] is False and "实时通道中断（08:59:30 起）" in down["message"]
+    finally:
+        state.bus = real
