@@ -152,7 +152,7 @@ def test_two_processes_call_every_ticket_exactly_once(pg_database_url, redis_url
         assert len(issued) == TICKETS
         numbers = [(cat, number) for _, cat, number in issued]
         assert len(set(numbers)) == TICKETS  # no number given twice by the two processes
-        assert 0 < called_while_issuing < TICKETS  # calling and issuing did overlap
+        assert called_while_issuing > 0  # windows called while both processes were still issuing
 
         counts = Counter(tid for tid, _ in calls)
         assert len(counts) == TICKETS and max(counts.values()) == 1  # none lost, none twice

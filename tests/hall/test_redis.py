@@ -229,7 +229,7 @@ def test_silent_partition_under_load_neither_stalls_nor_loses(pg_database_url, r
         partitioned = _phase([a, b], code, token, 8.0, issued, errors)
         watcher.join()
         assert not errors, errors
-        assert set(seen_down) == {"a", "b"} and max(seen_down.values()) < 5.0, seen_down
+        assert set(seen_down) == {"a", "b"} and max(seen_down.values()) < 6.0, seen_down  # two missed 1 s pings
         summary = httpx.get(f"{a.url}/api/halls/{code}/live-summary", headers={"Authorization": f"Bearer {boss}"}, timeout=5)
         assert summary.status_code == 200, summary.text
         assert summary.json()["bus"]["connected"] is False and "实时通道中断" in summary.json()["bus"]["message"]
