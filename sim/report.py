@@ -36,7 +36,7 @@ def _fmt(x: Any, digits: int = 1, pct: bool = False) -> str:
 def _est(e: Mapping[str, Any] | None, digits: int = 1, pct: bool = False,
          clip: bool = True) -> str:
     """value [lo, hi]; the interval is shown clipped to what the quantity can be (a share in
-    [0, 1], a time or count at least 0) — the JSON keeps the plain t interval."""
+    [0, 1], a time or count at least 0), as `sim.results` already clips the JSON."""
     if not e:
         return "–"
     lo, hi = e.get("ci95", [None, None])
@@ -138,8 +138,11 @@ def _summary(result: Mapping[str, Any]) -> str:
     w = result.get("wait_minutes", {})
     sl = result.get("service_level", {})
     kpis = [
-        ("平均等候 (分钟) mean wait", _est(w.get("mean"))),
+        ("平均等候 (分钟) mean wait, served", _est(w.get("mean_served", w.get("mean")))),
+        ("平均等候 (分钟) mean wait, all arrivals", _est(w.get("mean_all_arrivals"))),
         (f"{_fmt(sl.get('within_minutes'), 0)}分钟内办理率 service level", _est(sl, 1, True)),
+        (f"{_fmt(sl.get('within_minutes'), 0)}分钟内叫号占到达 called within, of all arrivals",
+         _est(sl.get("share_called_within"), 1, True)),
         ("90%分位等候 p90 wait", _est(w.get("p90"))),
         ("放弃率 abandonment", _est(result.get("abandonment_rate"), 1, True)),
         ("窗口利用率 utilisation", _est(result.get("utilisation"), 1, True)),
@@ -166,7 +169,7 @@ def _run_body(result: Mapping[str, Any]) -> str:
              "confidence intervals in brackets.</p>", _summary(result)]
     w = result.get("wait_minutes", {})
     parts.append("<h2>等候时间 Waiting time (minutes)</h2>")
-    parts.append(_table([[k, _est(w.get(k))] for k in ("mean", "p50", "p90", "p95")],
+    parts.append(_table([[k, _est(w.get(k))] for k in ("mean_served", "mean_all_arrivals", "p50", "p90", "p95")],
                         ["statistic", "value [95% CI]"]))
     sl = result.get("service_level", {})
     by_hour = sl.get("by_hour", [])

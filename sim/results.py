@@ -4,7 +4,16 @@ Waits, service level and percentiles use `queueing.metrics` — the server's own
 a wait runs from the moment a ticket starts waiting (issue; for an appointment the later of
 check-in and slot) to its first call; the service level counts called tickets plus those that
 left after waiting longer than the limit. Every per-day figure is then averaged across days
-with a 95% t interval (`sim.stats`), days being independent replications.
+with a 95% t interval (`sim.stats`), days being independent replications, clipped to what
+the quantity can be (a share to [0, 1], a time or count to at least 0).
+
+Two mean waits, both named, because they answer different questions: `mean_served` over those
+called (what `queueing.metrics.summary` reports for the server's tickets; also kept as `mean`)
+and `mean_all_arrivals` over everyone who came, a person who gave up counting the time they
+waited before leaving (Erlang A's Little's-law mean). Leaving out those who gave up flatters a
+hall exactly when it is short of windows. Beside the service level (metrics' definition) stands
+`share_called_within`: people called within the limit over all arrivals, the share a hall
+manager can quote without a definition.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ __all__ = ["summarise_day", "aggregate", "SCALARS", "GRID_MINUTES"]
 GRID_MINUTES = 15  # queue length is sampled on this grid through the day
 
 # per-day scalar figures (name -> JSON path is decided in `aggregate`)
-SCALARS = ("mean", "p50", "p90", "p95", "service_level", "abandonment_rate", "no_show_rate",
+SCALARS = ("mean", "mean_served", "mean_all_arrivals", "share_called_within", "p50", "p90", "p95", "service_level", "abandonment_rate", "no_show_rate",
            "utilisation", "overtime_minutes", "arrivals", "served", "unserved", "max_waiting")
 
 
@@ -39,7 +48,7 @@ def summarise_day(record: DayRecord, people: Sequence[Person], demand: Demand) -
     first = demand.warmup if demand.stationary else -math.inf
     waits: list[float] = []
     abandoned_waits: list[float] = []
-    counted = served = no_show = abandoned = unserved = 0
+    counted = served = no_show = abandoned = unserved = called_within = 0
     hourly: dict[int, tuple[list[float], list[float]]] = {}
     day = not demand.stationary
     called, wait_start, left, outcome = record.called, record.wait_start, record.left, record.outcome
@@ -56,6 +65,8 @@ def summarise_day(record: DayRecord, people: Sequence[Person], demand: Demand) -
             w = called[i] - wait_start[i]
             w = w if w > 0 else 0.0
             waits.append(w)
+            if w <= within:
+                called_within += 1
             if bucket is not None:
                 bucket[0].append(w)
             if o == OUTCOME_SERVED:
@@ -72,11 +83,19 @@ def summarise_day(record: DayRecord, people: Sequence[Person], demand: Demand) -
             unserved += 1
     staffed = sum(record.staffed.values())
     busy = sum(record.busy.values())
+    mean_served = (sum(waits) / len(waits) / 60.0) if waits else math.nan
+    # everyone whose wait ended (called or gave up); `unserved` people were still waiting when
+    # a stationary run stopped and have no finished wait to count
+    finished = len(waits) + len(abandoned_waits)
+    mean_all = ((sum(waits) + sum(abandoned_waits)) / finished / 60.0) if finished else math.nan
     out: dict[str, Any] = {
         "arrivals": float(counted),
         "served": float(served),
         "unserved": float(unserved),
-        "mean": (sum(waits) / len(waits) / 60.0) if waits else math.nan,
+        "mean": mean_served,
+        "mean_served": mean_served,
+        "mean_all_arrivals": mean_all,
+        "share_called_within": called_within / counted if counted else math.nan,
         "p50": _nan_if_none(metrics.percentile(waits, 50)) / 60.0,
         "p90": _nan_if_none(metrics.percentile(waits, 90)) / 60.0,
         "p95": _nan_if_none(metrics.percentile(waits, 95)) / 60.0,
@@ -139,26 +158,36 @@ def aggregate(days: Sequence[Mapping[str, Any]], demand: Demand) -> dict[str, An
     def col(name: str) -> list[float]:
         return [d[name] for d in days]
 
+    def share(values: Sequence[float]) -> dict[str, object]:
+        return estimate(values, lo=0.0, hi=1.0)
+
+    def positive(values: Sequence[float]) -> dict[str, object]:
+        return estimate(values, lo=0.0)
+
     out: dict[str, Any] = {
         "days": len(days),
-        "wait_minutes": {k: estimate(col(k)) for k in ("mean", "p50", "p90", "p95")},
+        "wait_minutes": {k: positive([d.get(k, d["mean"]) for d in days])
+                         for k in ("mean", "mean_served", "mean_all_arrivals",
+                                   "p50", "p90", "p95")},
         "service_level": {"within_minutes": demand.service_level_minutes,
-                          **estimate(col("service_level"))},
-        "abandonment_rate": estimate(col("abandonment_rate")),
-        "no_show_rate": estimate(col("no_show_rate")),
-        "utilisation": estimate(col("utilisation")),
-        "overtime_minutes": estimate(col("overtime_minutes")),
-        "arrivals": estimate(col("arrivals")),
-        "served": estimate(col("served")),
-        "unserved": estimate(col("unserved")),
-        "max_waiting": estimate(col("max_waiting")),
+                          **share(col("service_level")),
+                          "share_called_within": share(
+                              [d.get("share_called_within", math.nan) for d in days])},
+        "abandonment_rate": share(col("abandonment_rate")),
+        "no_show_rate": share(col("no_show_rate")),
+        "utilisation": share(col("utilisation")),
+        "overtime_minutes": positive(col("overtime_minutes")),
+        "arrivals": positive(col("arrivals")),
+        "served": positive(col("served")),
+        "unserved": positive(col("unserved")),
+        "max_waiting": positive(col("max_waiting")),
     }
     windows = sorted({k for d in days for k in d["by_window"]}, key=int)
     out["utilisation"]["by_window"] = {
-        k: estimate([d["by_window"].get(k, math.nan) for d in days]) for k in windows}
+        k: share([d["by_window"].get(k, math.nan) for d in days]) for k in windows}
     hours = sorted({int(h) for d in days for h in d["by_hour"]})
     out["service_level"]["by_hour"] = [
-        {"hour": _hhmm(h * 3600), **estimate([d["by_hour"].get(str(h), math.nan) for d in days])}
+        {"hour": _hhmm(h * 3600), **share([d["by_hour"].get(str(h), math.nan) for d in days])}
         for h in hours]
     longest = max(days, key=lambda d: len(d["grid"])) if days else None
     if longest is not None and longest["grid"]:
@@ -169,7 +198,7 @@ def aggregate(days: Sequence[Mapping[str, Any]], demand: Demand) -> dict[str, An
             for j, t in enumerate(grid):
                 # a day that ended earlier had nobody left at this time
                 vals = [d[name][j] if j < len(d[name]) else 0.0 for d in days]
-                rows.append({"time": _hhmm(t), **estimate(vals)})
+                rows.append({"time": _hhmm(t), **positive(vals)})
             return rows
 
         out["queue_length"] = {"waiting": series("waiting"), "in_hall": series("in_hall")}

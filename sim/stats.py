@@ -98,10 +98,17 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float,
     return m, m - half, m + half
 
 
-def estimate(values: Sequence[float], level: float = 0.95) -> dict[str, object]:
-    """`{"value": mean, "ci95": [lo, hi]}` as the JSON outputs carry it (rounded to 6 places)."""
-    m, lo, hi = mean_ci(values, level)
-    return {"value": _r(m), "ci95": [_r(lo), _r(hi)]}
+def estimate(values: Sequence[float], level: float = 0.95, lo: float = -math.inf,
+             hi: float = math.inf) -> dict[str, object]:
+    """`{"value": mean, "ci95": [lo, hi]}` as the JSON outputs carry it (rounded to 6 places).
+
+    The interval is clipped to [`lo`, `hi`], what the quantity can be: a t interval around a
+    share near 1 would otherwise promise a service level above 100%.
+    """
+    m, a, b = mean_ci(values, level)
+    if not math.isnan(a):
+        a, b = min(max(a, lo), hi), min(max(b, lo), hi)
+    return {"value": _r(m), "ci95": [_r(a), _r(b)]}
 
 
 def paired_difference(a: Sequence[float], b: Sequence[float],

@@ -37,7 +37,8 @@ def test_same_seed_gives_identical_json_whatever_the_workers() -> None:
     assert a != c
     result = json.loads(a)
     assert result["days"] == 4
-    assert set(result["wait_minutes"]) == {"mean", "p50", "p90", "p95"}
+    assert set(result["wait_minutes"]) == {"mean", "mean_served", "mean_all_arrivals", "p50",
+                                           "p90", "p95"}
     lo, hi = result["service_level"]["ci95"]
     assert lo <= result["service_level"]["value"] <= hi
     assert len(result["service_level"]["by_hour"]) >= 6
