@@ -6,6 +6,12 @@ a lognormal service time by moments (the layout's typical time when fewer than 5
 seen), the no-show share, appointment and priority shares, and exponential patience by maximum
 likelihood with censoring (abandonments / total time waited) when anyone left. Hall hours come
 from the layout; staff periods are not inferred (add [[staff]] groups by hand if needed).
+
+Day-to-day variation (`[variation]`, with at least `MIN_DAYS_FOR_VARIATION` recorded days):
+weekday factors as each weekday's mean count over the mean of all recorded days (days the hall
+was not recorded get 0 only if no such weekday was ever seen — a hall shut at weekends), and
+the gamma–Poisson overdispersion k by moments: E[(n − μ)²] = μ + kμ² for a day of expected
+count μ (its weekday's mean), corrected for μ being estimated from the same days.
 """
 
 from __future__ import annotations
@@ -19,7 +25,36 @@ from zoneinfo import ZoneInfo
 from queueing.layout import HallLayout
 from sim.eventlog import EventLogError, TicketLog, iter_days, tickets_from_events
 
-__all__ = ["CalibrationError", "calibrate", "to_toml", "read_events"]
+__all__ = ["CalibrationError", "calibrate", "to_toml", "read_events", "fit_variation",
+           "MIN_DAYS_FOR_VARIATION"]
+
+MIN_DAYS_FOR_VARIATION = 10
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def fit_variation(daily: Sequence[tuple[dt.date, int]]) -> dict[str, Any] | None:
+    """Weekday factors and overdispersion from tickets per recorded day (None: too few days)."""
+    if len(daily) < MIN_DAYS_FOR_VARIATION:
+        return None
+    by_wd: dict[int, list[int]] = {}
+    for d, n in daily:
+        by_wd.setdefault(d.weekday(), []).append(n)
+    overall = sum(n for _, n in daily) / len(daily)
+    if overall <= 0:
+        return None
+    weekday = {_WEEKDAYS[w]: round(sum(by_wd[w]) / len(by_wd[w]) / overall, 4) if w in by_wd else 0.0
+               for w in range(7)}
+    num = den = 0.0
+    for counts in by_wd.values():
+        m = len(counts)
+        if m < 2:
+            continue
+        mu = sum(counts) / m
+        # E[(n - mean)^2] = (mu + k mu^2)(1 - 1/m) when the mean is the sample mean of m days
+        num += sum((n - mu) ** 2 for n in counts) / (1 - 1 / m) - m * mu
+        den += m * mu * mu
+    k = max(0.0, num / den) if den > 0 else 0.0
+    return {"weekday": weekday, "overdispersion": round(k, 5)}
 
 
 class CalibrationError(ValueError):
@@ -107,7 +142,7 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
                 walks.append(at - called)
                 called = None
     first_day = days[0][0]
-    return {
+    out: dict[str, Any] = {
         "profile": {
             "name": f"calibrated from {len(tickets)} tickets over {ndays} day(s)",
             "date": first_day.isoformat(),
@@ -119,6 +154,10 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
         },
         "categories": categories,
     }
+    variation = fit_variation([(d, len(ts)) for d, ts in days])
+    if variation is not None:
+        out["variation"] = variation
+    return out
 
 
 def _value(v: Any) -> str:
@@ -143,4 +182,7 @@ def to_toml(profile: dict[str, Any]) -> str:
     for code, entry in profile["categories"].items():
         lines += ["", f"[categories.{code}]"]
         lines += [f"{k} = {_value(v)}" for k, v in entry.items()]
+    if "variation" in profile:
+        lines += ["", "[variation]"]
+        lines += [f"{k} = {_value(v)}" for k, v in profile["variation"].items()]
     return "\n".join(lines) + "\n"

@@ -32,6 +32,7 @@ from queueing.layout import HallLayout
 from queueing.tickets import PriorityClass
 from sim.distributions import Dist, DistError, parse_dist
 from sim.staffing import DemandError, StaffGroup, check_coverage, clock_seconds, parse_staff
+from sim.variation import Variation, parse_variation
 
 __all__ = [
     "DemandError",
@@ -42,6 +43,8 @@ __all__ = [
     "load_demand",
     "parse_demand",
     "scale_raw",
+    "scale_service_raw",
+    "without_variation",
 ]
 
 
@@ -89,6 +92,8 @@ class Demand:
     staff: tuple[StaffGroup, ...]
     source: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     walk_up_seconds: float = 0.0  # from the call until the person reaches the window (叫号到窗)
+    variation: Variation | None = None  # how days differ from the profile (`sim.variation`)
+    service_factor: float = 1.0  # every service time × this (what-if: "+15% service time")
 
     def category(self, code: str) -> CategoryDemand:
         for c in self.categories:
@@ -114,6 +119,22 @@ class Demand:
 
     def with_staff(self, staff: tuple[StaffGroup, ...]) -> Demand:
         return replace(self, staff=staff)
+
+
+def without_variation(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile as one fixed day: no calendar, no overdispersion (a design day)."""
+    return {k: v for k, v in raw.items() if k != "variation"}
+
+
+def scale_service_raw(raw: Mapping[str, Any], factor: float) -> dict[str, Any]:
+    """The profile with every service time multiplied by `factor` (on top of any already set)."""
+    if not factor > 0:
+        raise DemandError("service factor", f"must be more than 0, got {factor}")
+    out = copy.deepcopy(dict(raw))
+    prof = dict(out.get("profile") or {})
+    prof["service_factor"] = float(prof.get("service_factor", 1.0)) * factor
+    out["profile"] = prof
+    return out
 
 
 def scale_raw(raw: Mapping[str, Any], factor: float) -> dict[str, Any]:
@@ -174,6 +195,7 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
               layout.rules.service_level_minutes, positive=True)
     call_minutes = _num(prof, "no_show_call_minutes", "profile.no_show_call_minutes", 1.5)
     walk_minutes = _num(prof, "walk_up_minutes", "profile.walk_up_minutes", 0.0)
+    service_factor = _num(prof, "service_factor", "profile.service_factor", 1.0, positive=True)
     punct = prof.get("punctuality", {})
     if not isinstance(punct, Mapping):
         raise DemandError("profile.punctuality", "must be a table")
@@ -220,6 +242,9 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
             raise DemandError("profile.cutoff_minutes", "leaves no time to issue tickets")
         warmup = 0.0
         staff = parse_staff(raw.get("staff"), layout)
+    variation = parse_variation(raw.get("variation"), date)
+    if variation is not None and stationary:
+        raise DemandError("variation", "describes days of a hall; a stationary run has none")
 
     demand = Demand(
         name=str(prof.get("name", "")),
@@ -239,6 +264,8 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
         categories=tuple(categories),
         staff=staff,
         source=dict(raw),
+        variation=variation,
+        service_factor=service_factor,
     )
     check_coverage(demand, layout)
     return demand

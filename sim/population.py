@@ -93,9 +93,11 @@ class Population(Sequence[Person]):
             yield self[i]
 
 
-def _arrival_times(c: CategoryDemand, demand: Demand, streams: Streams) -> list[float]:
+def _arrival_times(c: CategoryDemand, demand: Demand, streams: Streams,
+                   volume: float = 1.0) -> list[float]:
     """Non-homogeneous Poisson arrivals with piecewise-constant rates, exact by restarting the
-    exponential clock at each interval boundary (memorylessness)."""
+    exponential clock at each interval boundary (memorylessness). `volume` scales the day's
+    rates (the day's draw from `sim.variation`: calendar × gamma, a gamma–Poisson day)."""
     rng = streams.get(Source.ARRIVALS, c.code)
     out: list[float] = []
     if demand.stationary:
@@ -112,7 +114,9 @@ def _arrival_times(c: CategoryDemand, demand: Demand, streams: Streams) -> list[
         hi = min(lo + demand.interval, demand.cutoff)
         if count <= 0 or hi <= lo:
             continue
-        rate = count / demand.interval
+        rate = count * volume / demand.interval
+        if rate <= 0:
+            continue
         t = lo + rng.expovariate(rate)
         while t < hi:
             out.append(t)
@@ -120,12 +124,13 @@ def _arrival_times(c: CategoryDemand, demand: Demand, streams: Streams) -> list[
     return out
 
 
-def _category_people(c: CategoryDemand, demand: Demand, streams: Streams) -> Population:
+def _category_people(c: CategoryDemand, demand: Demand, streams: Streams,
+                     volume: float = 1.0) -> Population:
     """One category's people in arrival order. Each source has its own stream per category and
     is drawn once per person, in arrival order, only when the profile gives it a role — so the
     draws depend on the profile alone, never on the layout (common random numbers), and adding
     a category leaves the others' people unchanged."""
-    times = _arrival_times(c, demand, streams)
+    times = _arrival_times(c, demand, streams, volume)
     n = len(times)
     code = c.code
     matters: list[str | None] = [None] * n
@@ -145,6 +150,9 @@ def _category_people(c: CategoryDemand, demand: Demand, streams: Streams) -> Pop
             services.append((chosen.service or c.service).sample(svc))
     else:
         services = c.service.sample_many(streams.get(Source.SERVICE, code), n)
+    if demand.service_factor != 1.0:
+        f = demand.service_factor
+        services = [s * f for s in services]
     patience = (c.patience.sample_many(streams.get(Source.PATIENCE, code), n)
                 if c.patience is not None else [math.inf] * n)
     if c.no_show > 0:
@@ -186,7 +194,10 @@ def _category_people(c: CategoryDemand, demand: Demand, streams: Streams) -> Pop
 
 def generate_people(demand: Demand, streams: Streams) -> Population:
     """Everyone who comes on this day, sorted by arrival."""
-    groups = [g for g in (_category_people(c, demand, streams) for c in demand.categories) if g]
+    volume = (demand.variation.day_factor(streams.day, streams.get(Source.VOLUME))
+              if demand.variation is not None else 1.0)
+    groups = [g for g in (_category_people(c, demand, streams, volume)
+                          for c in demand.categories) if g]
     if not groups:
         return Population([], [], [], [], [], [], [], [], [], [])
     if len(groups) == 1:

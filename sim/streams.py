@@ -26,6 +26,7 @@ class Source(StrEnum):
     PRIORITY = "priority"
     STAFF = "staff"
     RECHECK = "recheck"
+    VOLUME = "volume"  # the day's volume multiplier (`sim.variation`)
 
 
 def stream_seed(seed: int, day: int, source: str, key: str = "") -> int:
