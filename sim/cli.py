@@ -21,6 +21,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from sim.variation import DESIGN_DAYS
+
 __all__ = ["register"]
 
 
@@ -55,6 +57,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="pooled: only 无差别 windows; comprehensive: keep the zone windows and "
                         "find how many 无差别 windows to add beside them; split: the fewest "
                         "windows in all, split between 无差别 and zone windows")
+    q.add_argument("--design-day", choices=list(DESIGN_DAYS), default=None,
+                   help="the day to size for: p90 = the 90th-percentile day of the profile's "
+                        "[variation] (the default when it has one), profile = as written, "
+                        "weekdays = the busiest weekday")
+    q.add_argument("--no-sensitivity", action="store_true",
+                   help="skip the sensitivity table (−10%%…+30%% demand, +15%% service time)")
     common(q)
     q.set_defaults(func=_plan)
 
@@ -173,7 +181,8 @@ def _plan(args: argparse.Namespace) -> int:
 
     try:
         result = plan(layout_raw, demand_raw, target, args.days, args.seed,
-                      _workers(args.workers), args.mode, log)
+                      _workers(args.workers), args.mode, log, design=args.design_day,
+                      with_sensitivity=not args.no_sensitivity)
     except ValueError as e:  # e.g. no layout up to the limit meets the target
         return _fail(str(e))
     _emit(result, args.out)

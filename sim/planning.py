@@ -8,6 +8,14 @@ The search starts from an analytic estimate — lag-SIPP with Erlang C on the wh
 the peak over the day's intervals — and moves one window at a time, down while the target is
 still met and up until it is, every candidate on the same seed and days (common random numbers,
 so neighbours differ by the window and not by the noise).
+
+A plan sizes for a stated **design day** (`sim.variation.design_factor`): with a `[variation]`
+table, by default the 90th-percentile day of calendar × overdispersion × forecast error, run as
+one fixed day at that volume (Poisson noise kept). Beside the answer stands a **sensitivity
+table** — the service level of the chosen size and its neighbours at −10 %…+30 % demand and at
++15 % service time, all on the same seed and days — and the chosen size's **weak hours** (hours
+of arrival whose service level falls below the target), because a plan that just meets its
+target on the design day can fall far short on a busier one, and the reader must see that.
 """
 
 from __future__ import annotations
@@ -20,12 +28,19 @@ from typing import Any
 
 from queueing.layout import parse_layout
 from sim import analytic, variants
-from sim.demand import Demand, parse_demand
+from sim.demand import Demand, parse_demand, scale_raw, scale_service_raw, without_variation
 from sim.results import aggregate
 from sim.runner import Config, run_days
 from sim.stats import paired_difference, t_quantile, variance
+from sim.variation import design_factor
 
-__all__ = ["Target", "analytic_start", "plan", "compare", "fit_staff", "lower_bound"]
+__all__ = ["Target", "analytic_start", "plan", "compare", "fit_staff", "lower_bound",
+           "SENSITIVITY_CASES", "sensitivity", "weak_hours", "design_day"]
+
+# (label, demand factor, service-time factor) of the sensitivity table
+SENSITIVITY_CASES: tuple[tuple[str, float, float], ...] = (
+    ("demand -10%", 0.9, 1.0), ("design day", 1.0, 1.0), ("demand +10%", 1.1, 1.0),
+    ("demand +20%", 1.2, 1.0), ("demand +30%", 1.3, 1.0), ("service time +15%", 1.0, 1.15))
 
 
 class Target:
@@ -118,9 +133,60 @@ def _evaluate(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], days
     return per_day, config.parsed()[1]
 
 
+def design_day(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any],
+               rule: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The design day's profile (one fixed day at the design volume) and what it is.
+
+    `rule` None: "p90" when the profile has a [variation] table, else the profile as written."""
+    layout = parse_layout(layout_raw)
+    v = parse_demand(demand_raw, layout).variation
+    rule = rule or ("p90" if v is not None else "profile")
+    factor = design_factor(v, rule)
+    fixed = scale_raw(without_variation(demand_raw), factor)
+    expected = parse_demand(fixed, layout).expected_total()
+    info: dict[str, Any] = {"rule": rule, "volume_factor": round(factor, 4),
+                            "expected_people": round(expected, 1),
+                            "variation": v is not None}
+    if v is not None:
+        info.update(overdispersion=v.overdispersion, forecast_error=v.forecast_error,
+                    growth=v.growth)
+    return fixed, info
+
+
+def weak_hours(result: Mapping[str, Any], share: float) -> list[dict[str, Any]]:
+    """Hours of arrival whose mean service level is below `share`, worst first."""
+    rows = [{"hour": r["hour"], "service_level": r["value"]}
+            for r in result.get("service_level", {}).get("by_hour", [])
+            if r.get("value") is not None and r["value"] < share]
+    return sorted(rows, key=lambda r: r["service_level"])
+
+
+def sensitivity(layouts: Sequence[tuple[int, str, Mapping[str, Any]]],
+                demand_raw: Mapping[str, Any], target: Target, days: int, seed: int,
+                workers: int) -> dict[str, Any]:
+    """Service level of each (windows, label, layout) in every SENSITIVITY_CASES case."""
+    rows = []
+    for k, label, raw in layouts:
+        cells = []
+        for case, demand_f, service_f in SENSITIVITY_CASES:
+            d_raw = scale_service_raw(scale_raw(demand_raw, demand_f), service_f) \
+                if (demand_f, service_f) != (1.0, 1.0) else demand_raw
+            per_day, _ = _evaluate(raw, d_raw, days, seed, workers)
+            sl = [x["service_level"] for x in per_day]
+            vals = [v for v in sl if not math.isnan(v)]
+            lb = lower_bound(sl, target.confidence)
+            cells.append({"case": case, "demand_factor": demand_f, "service_factor": service_f,
+                          "service_level": round(sum(vals) / len(vals), 6) if vals else None,
+                          "service_level_lower_bound": round(lb, 6),
+                          "meets": bool(lb >= target.share)})
+        rows.append({"windows": k, "layout": label, "cases": cells})
+    return {"cases": [c for c, _, _ in SENSITIVITY_CASES], "rows": rows}
+
+
 def plan(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], target: Target,
          days: int = 20, seed: int = 1, workers: int = 1, mode: str = "pooled",
-         log: Callable[[str], None] | None = None, max_windows: int = 1000) -> dict[str, Any]:
+         log: Callable[[str], None] | None = None, max_windows: int = 1000,
+         design: str | None = None, with_sensitivity: bool = True) -> dict[str, Any]:
     """Fewest windows meeting `target`.
 
     mode "pooled": a hall of k 无差别 windows; "comprehensive": the layout's zone windows kept,
@@ -130,6 +196,7 @@ def plan(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], target: T
     """
     started = time.perf_counter()
     demand_raw = _with_target(demand_raw, target)
+    demand_raw, design_info = design_day(layout_raw, demand_raw, design)
     layout = parse_layout(layout_raw)
     demand = parse_demand(demand_raw, layout)  # validates before anything runs
     start = analytic_start(demand, target)
@@ -207,11 +274,21 @@ def plan(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], target: T
             bad = mid
     k = good
     best = tried[k]
+    table = None
+    if with_sensitivity:
+        sizes = [x for x in (k - 1, k, k + 1) if x >= max(floor, 1 if mode != "comprehensive" else 0)]
+        for x in sizes:
+            meets(x)  # the neighbours' best candidates, on the same days
+        table = sensitivity([(x, tried[x]["layout"], tried[x]["raw"]) for x in sizes],
+                            demand_raw, target, days, seed, workers)
     return {
         "mode": mode,
         "target": target.to_dict(),
         "days": days,
         "seed": seed,
+        "design_day": design_info,
+        "sensitivity": table,
+        "weak_hours": weak_hours(best["result"], target.share),
         "analytic": start,
         "windows": k,
         "total_windows": k if mode != "comprehensive" else k + len(

@@ -215,6 +215,27 @@ def render_plan(plan: Mapping[str, Any]) -> str:
              f"{plan['days']} simulated days (seed {plan['seed']}).</p>",
              f"<p class=note>Analytic start ({html.escape(plan['analytic']['method'])}): "
              f"{plan['analytic']['windows']} windows; search took {plan['seconds']} s.</p>"]
+    dd = plan.get("design_day")
+    if dd:
+        extra = (f", overdispersion {dd['overdispersion']:g}, forecast error "
+                 f"{dd['forecast_error']:g}, growth {dd['growth']:g}") if dd.get("variation") else ""
+        parts.append("<h2>设计日 Design day</h2>")
+        parts.append(f"<p>{html.escape(str(dd['rule']))}: volume × {dd['volume_factor']:g} of the "
+                     f"profile, about {dd['expected_people']:g} people{html.escape(extra)}.</p>")
+    table = plan.get("sensitivity")
+    if table:
+        parts.append("<h2>敏感性 Sensitivity (service level, lower bound)</h2>")
+        srows = [[html.escape(str(r["layout"]))] + [
+            f"{_fmt(c['service_level'], 1, True)} <span class=note>"
+            f"[≥ {_fmt(c['service_level_lower_bound'], 1, True)}]</span>"
+            f"{'' if c['meets'] else ' ✘'}" for c in r["cases"]] for r in table["rows"]]
+        parts.append(_table(srows, ["layout", *table["cases"]]))
+    weak = plan.get("weak_hours")
+    if weak is not None:
+        parts.append("<h2>薄弱时段 Weak hours of the chosen size</h2>")
+        parts.append(_table([[html.escape(w["hour"]), _fmt(w["service_level"], 1, True)]
+                             for w in weak], ["hour of arrival", "service level"])
+                     if weak else "<p>None: every hour meets the target.</p>")
     rows = [[html.escape(str(x.get("layout", x["windows"]))),
              _fmt(x["service_level_lower_bound"], 1, True),
              _est(x.get("mean_wait_minutes")), "✔" if x["meets"] else "✘"] for x in plan["tried"]]

@@ -58,3 +58,31 @@ def test_split_plan_is_the_fewest_and_meets() -> None:
     assert tried[k]["meets"] and (k == 1 or not tried[k - 1]["meets"])
     pooled = plan(TOWNSHIP, DEMAND, target, days=5, seed=2, mode="pooled")
     assert pooled["windows"] >= k  # the split search includes the all-pooled layout
+
+
+def test_plan_sizes_for_the_design_day_and_shows_sensitivity_and_weak_hours() -> None:
+    from sim.report import render_plan
+
+    target = Target(0.9, 15, 0.95)
+    varied = {**DEMAND, "variation": {"overdispersion": 0.04, "forecast_error": 0.05}}
+    base = plan(TOWNSHIP, DEMAND, target, days=12, seed=3)
+    p90 = plan(TOWNSHIP, varied, target, days=12, seed=3)
+    assert base["design_day"]["rule"] == "profile" and p90["design_day"]["rule"] == "p90"
+    assert p90["design_day"]["volume_factor"] > 1.2
+    assert p90["design_day"]["expected_people"] > 1.2 * base["design_day"]["expected_people"]
+    assert p90["windows"] >= base["windows"]
+    table = p90["sensitivity"]
+    assert [r["windows"] for r in table["rows"]] == [p90["windows"] - 1, p90["windows"],
+                                                      p90["windows"] + 1]
+    chosen = table["rows"][1]["cases"]
+    by_case = {c["case"]: c for c in chosen}
+    assert by_case["design day"]["meets"]
+    # more demand or slower service can only lower the chosen size's service level
+    assert by_case["demand +30%"]["service_level"] < by_case["design day"]["service_level"]
+    assert by_case["service time +15%"]["service_level"] < by_case["design day"]["service_level"]
+    assert by_case["demand -10%"]["service_level"] >= by_case["demand +10%"]["service_level"]
+    # the smaller neighbour fails the target on the design day (that is why k was chosen)
+    assert not {c["case"]: c for c in table["rows"][0]["cases"]}["design day"]["meets"]
+    assert all(w["service_level"] < 0.9 for w in p90["weak_hours"])
+    page = render_plan(p90)
+    assert "Design day" in page and "demand +30%" in page and "Weak hours" in page
