@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from queueing.layout import HallLayout
 from sim.eventlog import EventLogError, TicketLog, iter_days, tickets_from_events
+from sim.fit_service import fit_service_factors
 
 __all__ = ["CalibrationError", "calibrate", "to_toml", "read_events", "fit_variation",
            "MIN_DAYS_FOR_VARIATION"]
@@ -105,8 +106,12 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
     by_cat: dict[str, list[TicketLog]] = {c: [] for c in known}
     for t in tickets:
         by_cat[t.category].append(t)
+    day_of = {t.id: n for n, (_, ts) in enumerate(days) for t in ts}
+    service_factors, factor_of = fit_service_factors(tickets, layout, day_of)
     for code, ts in by_cat.items():
-        services = [s for t in ts if (s := t.service) is not None and s > 0]
+        # a person's own time: the service over its window's fitted factor (sim.fit_service)
+        services = [s / factor_of.get(t.id, 1.0) for t in ts
+                    if (s := t.service) is not None and s > 0]
         entry: dict[str, Any] = {"arrivals": [round(x / ndays, 3) for x in counts[code]]}
         if len(services) >= 5:
             mean = sum(services) / len(services)
@@ -154,6 +159,8 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
         },
         "categories": categories,
     }
+    if service_factors is not None:
+        out["service_factors"] = service_factors
     variation = fit_variation([(d, len(ts)) for d, ts in days])
     if variation is not None:
         out["variation"] = variation
@@ -182,6 +189,9 @@ def to_toml(profile: dict[str, Any]) -> str:
     for code, entry in profile["categories"].items():
         lines += ["", f"[categories.{code}]"]
         lines += [f"{k} = {_value(v)}" for k, v in entry.items()]
+    if "service_factors" in profile:
+        lines += ["", "[service_factors]"]
+        lines += [f"{k} = {_value(v)}" for k, v in profile["service_factors"].items()]
     if "variation" in profile:
         lines += ["", "[variation]"]
         lines += [f"{k} = {_value(v)}" for k, v in profile["variation"].items()]

@@ -31,6 +31,7 @@ from typing import Any
 from queueing.layout import HallLayout
 from queueing.tickets import PriorityClass
 from sim.distributions import Dist, DistError, parse_dist
+from sim.servicetime import ServiceFactors, parse_service_factors
 from sim.staffing import DemandError, StaffGroup, check_coverage, clock_seconds, parse_staff
 from sim.variation import Variation, parse_variation
 
@@ -94,6 +95,7 @@ class Demand:
     walk_up_seconds: float = 0.0  # from the call until the person reaches the window (叫号到窗)
     variation: Variation | None = None  # how days differ from the profile (`sim.variation`)
     service_factor: float = 1.0  # every service time × this (what-if: "+15% service time")
+    service_factors: ServiceFactors | None = None  # window kind, generalist, clerk spread
 
     def category(self, code: str) -> CategoryDemand:
         for c in self.categories:
@@ -266,6 +268,7 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
         source=dict(raw),
         variation=variation,
         service_factor=service_factor,
+        service_factors=parse_service_factors(raw.get("service_factors"), layout),
     )
     check_coverage(demand, layout)
     return demand

@@ -38,6 +38,7 @@ from queueing.policy import Head, WindowView
 from queueing.tickets import QueueClass, queue_class
 from sim.demand import Demand
 from sim.population import Person, Population
+from sim.servicetime import window_factors
 
 __all__ = ["DayRecord", "simulate_day", "day_epoch", "OUTCOME_SERVED", "OUTCOME_NO_SHOW",
            "OUTCOME_ABANDONED", "OUTCOME_UNSERVED"]
@@ -79,7 +80,7 @@ def day_epoch(demand: Demand, layout: HallLayout) -> float:
 
 class _Window:
     __slots__ = ("number", "view", "categories", "state", "busy", "staffed", "opened_at",
-                 "periods", "final_end", "current")
+                 "periods", "final_end", "current", "factor")
 
     def __init__(self, number: int, weights: Mapping[str, float],
                  periods: Sequence[tuple[float, float]]) -> None:
@@ -93,6 +94,7 @@ class _Window:
         self.periods = tuple(periods)
         self.final_end = max((b for _, b in periods), default=0.0)
         self.current = -1
+        self.factor: Mapping[str, float] | None = None  # service-time factor per category
 
 
 def simulate_day(
@@ -101,11 +103,13 @@ def simulate_day(
     people: Sequence[Person],
     *,
     periods: Mapping[int, Sequence[tuple[float, float]]] | None = None,
+    speeds: Mapping[int, float] | None = None,
 ) -> DayRecord:
     """Run one day (or one stationary run) and return what happened to everyone.
 
     `periods` overrides the staffed periods per window number (seconds after midnight); windows
-    missing from both it and the profile's `[[staff]]` work the hall's hours.
+    missing from both it and the profile's `[[staff]]` work the hall's hours. `speeds` are the
+    clerks' speed multipliers per window number (`sim.servicetime.staff_speeds`).
     """
     epoch = day_epoch(demand, layout)
     env = simpy.Environment(initial_time=epoch)
@@ -118,6 +122,11 @@ def simulate_day(
     for w in layout.windows:
         wp = staff.get(w.number, hall_periods if not demand.stationary else ((0.0, math.inf),))
         windows.append(_Window(w.number, {s.category: s.weight for s in w.skills}, wp))
+    factors = window_factors(demand.service_factors, layout, speeds)
+    for sw in windows:
+        f = factors.get(sw.number)
+        if f and any(x != 1.0 for x in f.values()):
+            sw.factor = f
 
     n = len(people)
     nan = math.nan
@@ -182,7 +191,8 @@ def simulate_day(
                 d = no_show_time
         else:
             outcome[i] = OUTCOME_SERVED
-            d = service[i] + walk_up
+            f = w.factor
+            d = (service[i] if f is None else service[i] * f[cats[i]]) + walk_up
         w.busy += d
         ev = timeout(d, w)
         ev.callbacks.append(finished)

@@ -22,6 +22,7 @@ from sim.demand import Demand, parse_demand
 from sim.model import simulate_day
 from sim.population import Person, generate_people
 from sim.results import aggregate, summarise_day
+from sim.servicetime import staff_speeds
 from sim.streams import Streams
 
 __all__ = ["Config", "run_days", "run_config", "default_workers", "Progress"]
@@ -53,9 +54,11 @@ def default_workers() -> int:
 def _day(config: Config, seed: int, day: int,
          people: Sequence[Person] | None = None) -> dict[str, Any]:
     layout, demand = config.parsed()
+    streams = Streams(seed, day)
     if people is None:
-        people = generate_people(demand, Streams(seed, day))
-    record = simulate_day(layout, demand, people, periods=config.periods)
+        people = generate_people(demand, streams)
+    record = simulate_day(layout, demand, people, periods=config.periods,
+                          speeds=staff_speeds(demand.service_factors, layout, streams))
     return summarise_day(record, people, demand)
 
 
