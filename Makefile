@@ -38,11 +38,11 @@ bench: $(STAMP)
 clips: $(STAMP)
 	$(PY) -m displays.voice.generate
 
-# Re-resolves every dependency (runtime, test and bench extras) with hashes into requirements.lock.
+# Re-resolves every dependency (runtime, test, bench and cluster extras) with hashes into requirements.lock.
 lock: | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check pip-tools
 	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
-		--no-emit-find-links --extra test --extra bench -o $(LOCK) pyproject.toml
+		--no-emit-find-links --extra test --extra bench --extra cluster -o $(LOCK) pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.add_argument("--days", type=int, default=days, help="replications (simulated days)")
         q.add_argument("--seed", type=int, default=1)
         q.add_argument("--workers", type=int, default=0, help="processes (0: one per core)")
+        q.add_argument("--scheduler", default=None,
+                       help="a Dask scheduler (tcp://host:8786) to run the days on; default "
+                            "$HALL_DASK_SCHEDULER (needs the cluster extra)")
         q.add_argument("--out", help="write the JSON result here (default: standard output)")
         q.add_argument("--html", help="also write a self-contained HTML report here")
         q.add_argument("--progress", action="store_true", help="progress bar even when not a tty")
@@ -120,6 +123,16 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _use_scheduler(args: argparse.Namespace) -> None:
+    """--scheduler reaches every run of the command through the runner's environment default."""
+    import os
+
+    from sim.runner import SCHEDULER_ENV
+
+    if getattr(args, "scheduler", None):
+        os.environ[SCHEDULER_ENV] = args.scheduler
+
+
 def _workers(n: int) -> int:
     from sim.runner import default_workers
 
@@ -155,9 +168,13 @@ def _run(args: argparse.Namespace) -> int:
     from sim.runner import Config, Progress, run_config
 
     layout_raw, demand_raw = _validated(args.layout, args.demand, args.scale)
+    _use_scheduler(args)
     config = Config(layout_raw, demand_raw)
     bar = Progress(args.days, "sim run", True if args.progress else None)
-    result = run_config(config, args.days, args.seed, _workers(args.workers), bar.advance)
+    try:
+        result = run_config(config, args.days, args.seed, _workers(args.workers), bar.advance)
+    except ValueError as e:  # a Dask scheduler that cannot be used
+        return _fail(str(e))
     layout, demand = config.parsed()
     result["analytic"] = reference(layout, demand)
     _emit(result, args.out)
@@ -171,6 +188,7 @@ def _plan(args: argparse.Namespace) -> int:
     from sim.report import render_plan
 
     layout_raw, demand_raw = _validated(args.layout, args.demand, args.scale)
+    _use_scheduler(args)
     try:
         target = Target(args.target, args.within, args.confidence)
     except ValueError as e:
@@ -208,7 +226,11 @@ def _compare(args: argparse.Namespace) -> int:
     def log(line: str) -> None:
         print(line, file=sys.stderr)
 
-    result = compare(layouts, demand_raw, args.days, args.seed, _workers(args.workers), log)
+    _use_scheduler(args)
+    try:
+        result = compare(layouts, demand_raw, args.days, args.seed, _workers(args.workers), log)
+    except ValueError as e:  # a Dask scheduler that cannot be used
+        return _fail(str(e))
     _emit(result, args.out)
     if args.html:
         Path(args.html).write_text(render_compare(result), encoding="utf-8")
