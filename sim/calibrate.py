@@ -3,8 +3,10 @@
 Hall-wide: the mean time from a call to the start of service (walking up). Per category: mean
 arrivals per interval over the recorded days (days with any ticket count),
 a lognormal service time by moments (the layout's typical time when fewer than 5 services were
-seen), the no-show share, appointment and priority shares, and exponential patience by maximum
-likelihood with censoring (abandonments / total time waited) when anyone left. Hall hours come
+seen), the no-show share at the first call, the share of no-shows who re-checked in and their
+delay, appointment and priority shares. Patience, hall-wide: survival analysis on the censored
+waits (`sim.survival`: exponential, lognormal and Weibull by maximum likelihood with censoring,
+the least AIC kept; the choice is reported under `patience_fit`). Hall hours come
 from the layout; staff periods are not inferred (add [[staff]] groups by hand if needed).
 
 Day-to-day variation (`[variation]`, with at least `MIN_DAYS_FOR_VARIATION` recorded days):
@@ -25,6 +27,7 @@ from zoneinfo import ZoneInfo
 from queueing.layout import HallLayout
 from sim.eventlog import EventLogError, TicketLog, iter_days, tickets_from_events
 from sim.fit_service import fit_service_factors
+from sim.survival import fit_patience
 
 __all__ = ["CalibrationError", "calibrate", "to_toml", "read_events", "fit_variation",
            "MIN_DAYS_FOR_VARIATION"]
@@ -76,6 +79,33 @@ def _minutes_of_day(instant: float, zone: ZoneInfo) -> float:
     return t.hour * 60 + t.minute + t.second / 60 + t.microsecond / 6e7
 
 
+def _first_call_outcome(t: TicketLog) -> str | None:
+    """"present" or "absent" at the ticket's first call; None if never called."""
+    called = False
+    for kind, _, _ in t.events:
+        if kind == "ticket.called":
+            called = True
+        elif called and kind == "ticket.no_show":
+            return "absent"
+        elif called and kind in ("ticket.started", "ticket.finished"):
+            return "present"
+    return "present" if called else None
+
+
+def _patience_data(tickets: Sequence[TicketLog]) -> tuple[list[float], list[bool]]:
+    """Censored patience observations, from issue as the model counts them: leaving (cancelled)
+    after a (event), or being first called — or still waiting at closing — after w (T > w)."""
+    times: list[float] = []
+    events: list[bool] = []
+    for t in tickets:
+        for kind, at, _ in t.events:
+            if kind in ("ticket.called", "ticket.closed", "ticket.cancelled"):
+                times.append(at - t.issued)
+                events.append(kind == "ticket.cancelled")
+                break
+    return times, events
+
+
 def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
               interval_minutes: int = 30) -> dict[str, Any]:
     """The fitted profile as TOML-ready tables; raises CalibrationError for an empty log or
@@ -121,7 +151,17 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
         else:
             entry["service"] = {"dist": "lognormal", "mean_minutes": known[code].service_minutes}
         if ts:
-            entry["no_show"] = round(sum(t.no_show for t in ts) / len(ts), 4)
+            # 过号 is decided at the first call: of those called, the share absent then — not
+            # only final no-shows, since half of them may come back and be served
+            first_calls = [k for t in ts if (k := _first_call_outcome(t)) is not None]
+            absent = [k for k in first_calls if k != "present"]
+            entry["no_show"] = round(len(absent) / len(first_calls), 4) if first_calls else 0.0
+            if absent:
+                back = [a for t in ts if (a := t.came_back_after) is not None]
+                entry["recheck_in"] = round(len(back) / len(absent), 4)
+                if back:
+                    entry["recheck_delay"] = {"dist": "exponential",
+                                              "mean_minutes": round(sum(back) / len(back) / 60, 3)}
             appts = sum(t.appointment_start is not None for t in ts)
             if appts:
                 entry["appointment_share"] = round(appts / len(ts), 4)
@@ -131,12 +171,8 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
                     shares[t.priority] = shares.get(t.priority, 0) + 1
             if shares:
                 entry["priority_shares"] = {k: round(v / len(ts), 4) for k, v in shares.items()}
-            left = [a for t in ts if (a := t.abandoned_after) is not None]
-            waited = sum(w for t in ts if (w := t.wait) is not None) + sum(left)
-            if left and waited > 0:
-                entry["patience"] = {"dist": "exponential",
-                                     "mean_minutes": round(waited / len(left) / 60, 3)}
         categories[code] = entry
+    patience = fit_patience(*_patience_data(tickets))
     walks = []
     for t in tickets:
         called = None
@@ -157,8 +193,13 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
             "service_level_minutes": layout.rules.service_level_minutes,
             "walk_up_minutes": round(sum(walks) / len(walks) / 60, 3) if walks else 0.0,
         },
+        "patience_fit": {} if patience is None else {
+            "law": patience.law, "criterion": "AIC", "events": patience.events,
+            "censored": patience.censored, "aic": round(patience.aic, 2)},
         "categories": categories,
     }
+    if patience is not None:
+        out["profile"]["patience"] = patience.to_profile()
     if service_factors is not None:
         out["service_factors"] = service_factors
     variation = fit_variation([(d, len(ts)) for d, ts in days])
@@ -183,8 +224,12 @@ def _value(v: Any) -> str:
 
 def to_toml(profile: dict[str, Any]) -> str:
     """The fitted profile as a TOML demand file."""
-    lines = ["# Demand profile fitted by `hall sim calibrate` from an exported event log.", "",
-             "[profile]"]
+    lines = ["# Demand profile fitted by `hall sim calibrate` from an exported event log.", ""]
+    fit = profile.get("patience_fit")
+    if fit:
+        lines += [f"# patience: {fit['law']} by AIC over {fit['events']} who left and "
+                  f"{fit['censored']} called (censored)", ""]
+    lines += ["[profile]"]
     lines += [f"{k} = {_value(v)}" for k, v in profile["profile"].items()]
     for code, entry in profile["categories"].items():
         lines += ["", f"[categories.{code}]"]

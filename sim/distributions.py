@@ -66,7 +66,7 @@ class Dist:
         if self.kind == "deterministic":
             return {"dist": "deterministic", "minutes": round(self.mean / 60, 4)}
         out: dict[str, Any] = {"dist": self.kind, "mean_minutes": round(self.mean / 60, 4)}
-        if self.kind in ("lognormal", "gamma"):
+        if self.kind in ("lognormal", "gamma", "weibull"):
             out["cv"] = round(self.cv, 4)
         return out
 
@@ -99,6 +99,32 @@ def gamma(mean_seconds: float, cv: float) -> Dist:
         return rng.gammavariate(shape, scale)
 
     return Dist("gamma", mean_seconds, cv, sample)
+
+
+def weibull_shape(cv: float) -> float:
+    """The Weibull shape k whose coefficient of variation is `cv` (bisection on log k)."""
+    def cv_of(k: float) -> float:
+        g1, g2 = math.gamma(1 + 1 / k), math.gamma(1 + 2 / k)
+        return math.sqrt(max(g2 / (g1 * g1) - 1, 0.0))
+
+    lo, hi = math.log(0.05), math.log(50.0)  # cv decreases as k grows
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        if cv_of(math.exp(mid)) > cv:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp((lo + hi) / 2)
+
+
+def weibull(mean_seconds: float, cv: float) -> Dist:
+    k = weibull_shape(cv)
+    scale = mean_seconds / math.gamma(1 + 1 / k)
+
+    def sample(rng: random.Random) -> float:
+        return rng.weibullvariate(scale, k)
+
+    return Dist("weibull", mean_seconds, cv, sample)
 
 
 def deterministic(seconds: float) -> Dist:
@@ -141,10 +167,12 @@ def parse_dist(raw: Any, where: str, default_kind: str = "lognormal") -> Dist:
     kind = raw.get("dist", default_kind)
     if kind == "exponential":
         return exponential(60 * _positive(raw, "mean_minutes", where))
-    if kind in ("lognormal", "gamma"):
+    if kind in ("lognormal", "gamma", "weibull"):
         mean = 60 * _positive(raw, "mean_minutes", where)
         cv = _positive(raw, "cv", where) if "cv" in raw else DEFAULT_CV
-        return lognormal(mean, cv) if kind == "lognormal" else gamma(mean, cv)
+        if kind == "weibull" and not 0.05 <= cv <= 20:
+            raise DistError(f"{where}.cv", f"a Weibull cv must be between 0.05 and 20, got {cv}")
+        return {"lognormal": lognormal, "gamma": gamma, "weibull": weibull}[kind](mean, cv)
     if kind == "deterministic":
         key = "minutes" if "minutes" in raw else "mean_minutes"
         return deterministic(60 * _positive(raw, key, where))
@@ -159,4 +187,4 @@ def parse_dist(raw: Any, where: str, default_kind: str = "lognormal") -> Dist:
             out.append(60.0 * v)
         return empirical(tuple(out))
     raise DistError(f"{where}.dist", f"unknown distribution {kind!r} "
-                    "(lognormal, exponential, gamma, deterministic, empirical)")
+                    "(lognormal, exponential, gamma, weibull, deterministic, empirical)")
