@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from queueing.layout import HallLayout
 from sim.eventlog import EventLogError, TicketLog, iter_days, tickets_from_events
 from sim.fit_service import fit_service_factors
-from sim.survival import fit_patience
+from sim.survival import fit_patience, patience_data
 
 __all__ = ["CalibrationError", "calibrate", "to_toml", "read_events", "fit_variation",
            "MIN_DAYS_FOR_VARIATION"]
@@ -90,20 +90,6 @@ def _first_call_outcome(t: TicketLog) -> str | None:
         elif called and kind in ("ticket.started", "ticket.finished"):
             return "present"
     return "present" if called else None
-
-
-def _patience_data(tickets: Sequence[TicketLog]) -> tuple[list[float], list[bool]]:
-    """Censored patience observations, from issue as the model counts them: leaving (cancelled)
-    after a (event), or being first called — or still waiting at closing — after w (T > w)."""
-    times: list[float] = []
-    events: list[bool] = []
-    for t in tickets:
-        for kind, at, _ in t.events:
-            if kind in ("ticket.called", "ticket.closed", "ticket.cancelled"):
-                times.append(at - t.issued)
-                events.append(kind == "ticket.cancelled")
-                break
-    return times, events
 
 
 def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
@@ -172,7 +158,7 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
             if shares:
                 entry["priority_shares"] = {k: round(v / len(ts), 4) for k, v in shares.items()}
         categories[code] = entry
-    patience = fit_patience(*_patience_data(tickets))
+    patience = fit_patience(*patience_data(tickets))
     walks = []
     for t in tickets:
         called = None

@@ -5,8 +5,12 @@ appointment slot and the time a window was held for them (call to finish). Peopl
 a no-show stays absent when called, for as long as the window called them, and comes back
 (re-checks in) as long after as they did; someone who left after waiting w minutes has patience w
 (they would leave again after as long); a person without a recorded service time gets the mean
-of their category's recorded services that day (else the layout's typical time). Everyone else
-is patient. The result is the same JSON as `hall sim run`, with recorded figures beside it.
+of their category's recorded services that day (else the layout's typical time). Everyone who
+did not leave was patient for at least as long as they waited, and no longer is known: their
+patience is drawn from the law fitted to the whole log (`sim.survival`, censored MLE) given that
+it exceeded their wait — with fewer windows they would wait longer, and some would go. Only a log
+where nobody left keeps everyone patient. The result is the same JSON as `hall sim run`, with
+recorded figures and the patience law beside it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,12 +32,13 @@ from sim.model import simulate_day
 from sim.population import Person
 from sim.results import aggregate, summarise_day
 from sim.stats import estimate
+from sim.survival import PatienceFit, fit_patience, patience_data
 
 __all__ = ["replay", "people_of_day"]
 
 
-def people_of_day(tickets: Sequence[TicketLog], layout: HallLayout, midnight: float
-                  ) -> list[Person]:
+def people_of_day(tickets: Sequence[TicketLog], layout: HallLayout, midnight: float,
+                  patience_law: PatienceFit | None = None) -> list[Person]:
     """The recorded day's people, times in seconds after local midnight."""
     by_cat: dict[str, list[float]] = {}
     for t in tickets:
@@ -51,8 +57,16 @@ def people_of_day(tickets: Sequence[TicketLog], layout: HallLayout, midnight: fl
         if s is None or s <= 0:
             seen = by_cat.get(t.category)
             s = sum(seen) / len(seen) if seen else typical.get(t.category, 600.0)
-        left = t.abandoned_after
-        patience = left if left is not None else math.inf
+        left = _left_after(t)
+        if left is not None:
+            patience = left
+        elif patience_law is not None:
+            # seeded by the ticket, so every what-if sees the same patience for the same person
+            waited = _waited(t)
+            patience = patience_law.conditional_sample(
+                waited, random.Random(f"replay-patience|{t.id}"))
+        else:
+            patience = math.inf
         try:
             priority = PriorityClass(t.priority)
         except ValueError:
@@ -65,6 +79,24 @@ def people_of_day(tickets: Sequence[TicketLog], layout: HallLayout, midnight: fl
                              recheck_after=back))
     people.sort(key=lambda p: p.arrival)
     return people
+
+
+def _left_after(t: TicketLog) -> float | None:
+    """Seconds from issue to leaving (the model's patience runs from arrival)."""
+    for kind, at, _ in t.events:
+        if kind == "ticket.cancelled":
+            return at - t.issued
+        if kind == "ticket.called":
+            return None
+    return None
+
+
+def _waited(t: TicketLog) -> float:
+    """Seconds from issue to the first call (or the last event: still waiting then)."""
+    for kind, at, _ in t.events:
+        if kind == "ticket.called":
+            return at - t.issued
+    return max(0.0, t.events[-1][1] - t.issued) if t.events else 0.0
 
 
 def _turnarounds(tickets: Sequence[TicketLog]) -> dict[Any, float]:
@@ -109,9 +141,15 @@ def _demand_for(layout: HallLayout, day: dt.date) -> Demand:
 
 def activity_periods(tickets: Sequence[TicketLog], midnight: float,
                      gap: float = 1800.0) -> list[tuple[float, float]]:
-    """When the hall was working, read from the log: from the first to the last event, split
-    where nothing happened for more than `gap` seconds (a lunch break). Seconds after midnight."""
-    times = sorted(at - midnight for t in tickets for _, at, _ in t.events)
+    """When the hall's windows were working, read from the log: from the first to the last
+    window event (call, start, finish, no-show), split where no window did anything for more than
+    `gap` seconds (a lunch break). People leaving or issues during lunch do not open it.
+    Seconds after midnight."""
+    window_events = ("ticket.called", "ticket.started", "ticket.finished", "ticket.no_show")
+    times = sorted(at - midnight for t in tickets for kind, at, _ in t.events
+                   if kind in window_events)
+    if not times:
+        times = sorted(at - midnight for t in tickets for _, at, _ in t.events)
     if not times:
         return []
     periods = []
@@ -145,6 +183,7 @@ def replay(envelopes: Sequence[dict[str, Any]], layout_raw: Mapping[str, Any],
     if missing:
         raise ValueError(f"categories {', '.join(missing)} are in the log but not in the layout")
     zone = ZoneInfo(layout.timezone)
+    law = fit_patience(*patience_data(tickets))
     per_day = []
     recorded_means = []
     recorded_sl = []
@@ -152,7 +191,7 @@ def replay(envelopes: Sequence[dict[str, Any]], layout_raw: Mapping[str, Any],
     for day, ts in iter_days(tickets, layout.timezone):
         midnight = dt.datetime.combine(day, dt.time(0, 0), tzinfo=zone).timestamp()
         demand = _demand_for(layout, day)
-        people = people_of_day(ts, layout, midnight)
+        people = people_of_day(ts, layout, midnight, law)
         periods = None
         if hours == "activity":
             spans = activity_periods(ts, midnight)
@@ -171,4 +210,7 @@ def replay(envelopes: Sequence[dict[str, Any]], layout_raw: Mapping[str, Any],
            **aggregate(per_day, demand)}
     out["recorded"] = {"wait_minutes": {"mean": estimate(recorded_means)},
                        "service_level": estimate(recorded_sl)}
+    out["patience"] = ({"law": "none fitted (nobody left): everyone patient"} if law is None
+                       else {"criterion": "AIC", "events": law.events, "censored": law.censored,
+                             **law.to_profile()})
     return out

@@ -22,7 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
-__all__ = ["kaplan_meier", "PatienceFit", "fit_patience", "nelder_mead"]
+from sim.eventlog import TicketLog
+
+__all__ = ["kaplan_meier", "PatienceFit", "fit_patience", "nelder_mead", "patience_data"]
 
 _N = NormalDist()
 
@@ -202,3 +204,17 @@ def fit_patience(times: Sequence[float], events: Sequence[bool]) -> PatienceFit 
                           2 * len(f.params) - 2 * f.log_likelihood, f.events, f.censored)
               for f in fits]
     return min(scored, key=lambda f: f.aic)
+
+
+def patience_data(tickets: Sequence[TicketLog]) -> tuple[list[float], list[bool]]:
+    """Censored patience observations, from issue as the model counts them: leaving (cancelled)
+    after a (event), or being first called — or still waiting at closing — after w (T > w)."""
+    times: list[float] = []
+    events: list[bool] = []
+    for t in tickets:
+        for kind, at, _ in t.events:
+            if kind in ("ticket.called", "ticket.closed", "ticket.cancelled"):
+                times.append(at - t.issued)
+                events.append(kind == "ticket.cancelled")
+                break
+    return times, events

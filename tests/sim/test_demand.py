@@ -53,7 +53,7 @@ def test_unknown_category() -> None:
 
 
 def test_unknown_distribution_and_bad_share() -> None:
-    _bad(lambda r: r["categories"]["B"].__setitem__("service", {"dist": "weibull"}),
+    _bad(lambda r: r["categories"]["B"].__setitem__("service", {"dist": "pareto"}),
          "categories.B.service.dist", "unknown distribution")
     _bad(lambda r: r["profile"].__setitem__("no_show", 1.5), "categories.A.no_show", "share")
 
