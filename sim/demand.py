@@ -96,6 +96,17 @@ class Demand:
     variation: Variation | None = None  # how days differ from the profile (`sim.variation`)
     service_factor: float = 1.0  # every service time × this (what-if: "+15% service time")
     service_factors: ServiceFactors | None = None  # window kind, generalist, clerk spread
+    # balking: (start, all) — seeing n people waiting in the hall on arrival, a person leaves at
+    # once with chance 0 up to `start`, rising linearly to 1 at `all`; None: nobody balks
+    balking: tuple[float, float] | None = None
+
+    def balk_chance(self, waiting: int) -> float:
+        if self.balking is None:
+            return 0.0
+        lo, hi = self.balking
+        if waiting <= lo:
+            return 0.0
+        return 1.0 if waiting >= hi else (waiting - lo) / (hi - lo)
 
     def category(self, code: str) -> CategoryDemand:
         for c in self.categories:
@@ -269,6 +280,7 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
         variation=variation,
         service_factor=service_factor,
         service_factors=parse_service_factors(raw.get("service_factors"), layout),
+        balking=_balking(prof.get("balking")),
     )
     check_coverage(demand, layout)
     return demand
@@ -338,6 +350,18 @@ def _category(code: str, craw: Mapping[str, Any], where: str, defaults: Mapping[
         raise DemandError(f"{where}.matters", "shares must add up to 1")
     return CategoryDemand(code, arrivals, rate, service, patience, no_show, appt, tuple(shares),
                           tuple(matters), recheck, recheck_delay)
+
+
+def _balking(raw: Any) -> tuple[float, float] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise DemandError("profile.balking", "must be a table {start = 20, all = 80}")
+    lo = _num(raw, "start", "profile.balking.start", 0.0)
+    hi = _num(raw, "all", "profile.balking.all", lo + 1.0)
+    if hi <= lo:
+        raise DemandError("profile.balking.all", f"must be more than start ({lo:g}), got {hi:g}")
+    return lo, hi
 
 
 def _num(raw: Mapping[str, Any], key: str, where: str, default: float, positive: bool = False,

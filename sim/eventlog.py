@@ -19,7 +19,13 @@ from zoneinfo import ZoneInfo
 
 from queueing import metrics
 from queueing.tickets import TicketEventType as E
-from sim.model import OUTCOME_ABANDONED, OUTCOME_NO_SHOW, OUTCOME_SERVED, DayRecord
+from sim.model import (
+    OUTCOME_ABANDONED,
+    OUTCOME_BALKED,
+    OUTCOME_NO_SHOW,
+    OUTCOME_SERVED,
+    DayRecord,
+)
 from sim.population import Person
 
 __all__ = ["EventLogError", "read_events", "parse_events", "TicketLog", "tickets_from_events",
@@ -171,6 +177,8 @@ def day_to_events(record: DayRecord, people: Sequence[Person], hall: str, epoch:
     zone = ZoneInfo(tz)
     raw: list[tuple[float, int, str, dict[str, Any]]] = []
     for i, p in enumerate(people):
+        if record.outcome[i] == OUTCOME_BALKED:
+            continue  # left on seeing the queue: no ticket, nothing in the log
         tid = first_id + i
         base = {"id": tid, "category": p.category}
         at = epoch + p.arrival

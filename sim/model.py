@@ -41,12 +41,13 @@ from sim.population import Person, Population
 from sim.servicetime import window_factors
 
 __all__ = ["DayRecord", "simulate_day", "day_epoch", "OUTCOME_SERVED", "OUTCOME_NO_SHOW",
-           "OUTCOME_ABANDONED", "OUTCOME_UNSERVED"]
+           "OUTCOME_ABANDONED", "OUTCOME_UNSERVED", "OUTCOME_BALKED"]
 
 OUTCOME_SERVED = 1
 OUTCOME_NO_SHOW = 2
 OUTCOME_ABANDONED = 3
 OUTCOME_UNSERVED = 0  # still waiting when the run ended (no window ever came for them)
+OUTCOME_BALKED = 4  # saw the queue on arrival and left at once, without a ticket
 
 
 @dataclass(slots=True)
@@ -274,11 +275,22 @@ def simulate_day(
     pending = False
     add = hq.add
 
+    balk_u = pop.balk_u
+    balks = demand.balking is not None
+    balk_chance = demand.balk_chance
+
     def admit(now: float) -> None:
         nonlocal nxt
         i = nxt
         while i < n and arr[i] <= now:
             at = arr[i]
+            # the queue they see: everyone admitted and not yet called (those whose patience
+            # ran out are taken out lazily, so a crowded hall looks a little more crowded)
+            if balks and balk_u[i] < balk_chance(hq_len()):
+                outcome[i] = OUTCOME_BALKED
+                wait_start[i] = left[i] = at - epoch
+                i += 1
+                continue
             slot = slot_of[i]
             if slot is not None:
                 key = slot + epoch

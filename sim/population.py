@@ -36,6 +36,7 @@ class Person:
     matter: str | None = None
     absent_call: float | None = None  # a no-show's calling time at the window (None: profile's)
     recheck_after: float | None = None  # a no-show who comes back this long after the no-show
+    balk_u: float = 1.0  # uniform draw: balks if below the profile's balking chance (1: never)
 
 
 class Population(Sequence[Person]):
@@ -44,12 +45,13 @@ class Population(Sequence[Person]):
     large share of drawing a day."""
 
     __slots__ = ("arrival", "category", "service", "patience", "no_show", "priority",
-                 "appointment_start", "matter", "absent_call", "recheck_after")
+                 "appointment_start", "matter", "absent_call", "recheck_after", "balk_u")
 
     def __init__(self, arrival: list[float], category: list[str], service: list[float],
                  patience: list[float], no_show: list[bool], priority: list[PriorityClass],
                  appointment_start: list[float | None], matter: list[str | None],
-                 absent_call: list[float | None], recheck_after: list[float | None]) -> None:
+                 absent_call: list[float | None], recheck_after: list[float | None],
+                 balk_u: list[float] | None = None) -> None:
         self.arrival = arrival
         self.category = category
         self.service = service
@@ -60,6 +62,7 @@ class Population(Sequence[Person]):
         self.matter = matter
         self.absent_call = absent_call
         self.recheck_after = recheck_after
+        self.balk_u = balk_u if balk_u is not None else [1.0] * len(arrival)
 
     @classmethod
     def of(cls, people: Iterable[Person]) -> Population:
@@ -70,7 +73,8 @@ class Population(Sequence[Person]):
         return cls([p.arrival for p in ps], [p.category for p in ps], [p.service for p in ps],
                    [p.patience for p in ps], [p.no_show for p in ps], [p.priority for p in ps],
                    [p.appointment_start for p in ps], [p.matter for p in ps],
-                   [p.absent_call for p in ps], [p.recheck_after for p in ps])
+                   [p.absent_call for p in ps], [p.recheck_after for p in ps],
+                   [p.balk_u for p in ps])
 
     def __len__(self) -> int:
         return len(self.arrival)
@@ -86,7 +90,7 @@ class Population(Sequence[Person]):
             return [self[j] for j in range(*i.indices(len(self)))]
         return Person(self.arrival[i], self.category[i], self.service[i], self.patience[i],
                       self.no_show[i], self.priority[i], self.appointment_start[i], self.matter[i],
-                      self.absent_call[i], self.recheck_after[i])
+                      self.absent_call[i], self.recheck_after[i], self.balk_u[i])
 
     def __iter__(self) -> Iterator[Person]:
         for i in range(len(self)):
@@ -188,8 +192,10 @@ def _category_people(c: CategoryDemand, demand: Demand, streams: Streams,
                 if u < acc:
                     priority[i] = klass
                     break
+    balk = ([streams.get(Source.BALK, code).random() for _ in range(n)]
+            if demand.balking is not None else None)
     return Population(times, [code] * n, services, patience, absent, priority, appointment,
-                      matters, [None] * n, recheck)
+                      matters, [None] * n, recheck, balk)
 
 
 def generate_people(demand: Demand, streams: Streams) -> Population:

@@ -25,7 +25,13 @@ from typing import Any
 
 from queueing import metrics
 from sim.demand import Demand
-from sim.model import OUTCOME_ABANDONED, OUTCOME_NO_SHOW, OUTCOME_SERVED, DayRecord
+from sim.model import (
+    OUTCOME_ABANDONED,
+    OUTCOME_BALKED,
+    OUTCOME_NO_SHOW,
+    OUTCOME_SERVED,
+    DayRecord,
+)
 from sim.population import Person, Population
 from sim.stats import estimate
 
@@ -34,7 +40,8 @@ __all__ = ["summarise_day", "aggregate", "SCALARS", "GRID_MINUTES"]
 GRID_MINUTES = 15  # queue length is sampled on this grid through the day
 
 # per-day scalar figures (name -> JSON path is decided in `aggregate`)
-SCALARS = ("mean", "mean_served", "mean_all_arrivals", "share_called_within", "p50", "p90", "p95", "service_level", "abandonment_rate", "no_show_rate",
+SCALARS = ("mean", "mean_served", "mean_all_arrivals", "share_called_within", "balking_rate",
+           "p50", "p90", "p95", "service_level", "abandonment_rate", "no_show_rate",
            "utilisation", "overtime_minutes", "arrivals", "served", "unserved", "max_waiting")
 
 
@@ -48,7 +55,7 @@ def summarise_day(record: DayRecord, people: Sequence[Person], demand: Demand) -
     first = demand.warmup if demand.stationary else -math.inf
     waits: list[float] = []
     abandoned_waits: list[float] = []
-    counted = served = no_show = abandoned = unserved = called_within = 0
+    counted = served = no_show = abandoned = unserved = called_within = balked = 0
     hourly: dict[int, tuple[list[float], list[float]]] = {}
     day = not demand.stationary
     called, wait_start, left, outcome = record.called, record.wait_start, record.left, record.outcome
@@ -56,8 +63,11 @@ def summarise_day(record: DayRecord, people: Sequence[Person], demand: Demand) -
     for i, arrival in enumerate(arrivals):
         if arrival < first:
             continue
-        counted += 1
         o = outcome[i]
+        if o == OUTCOME_BALKED:  # left without a ticket: outside the server's statistics
+            balked += 1
+            continue
+        counted += 1
         bucket = None
         if day:
             bucket = hourly.setdefault(int(arrival // 3600), ([], []))
@@ -101,6 +111,7 @@ def summarise_day(record: DayRecord, people: Sequence[Person], demand: Demand) -
         "p95": _nan_if_none(metrics.percentile(waits, 95)) / 60.0,
         "service_level": _nan_if_none(metrics.service_level(waits, within, abandoned_waits)),
         "abandonment_rate": abandoned / counted if counted else math.nan,
+        "balking_rate": balked / (counted + balked) if counted + balked else math.nan,
         "no_show_rate": no_show / counted if counted else math.nan,
         "utilisation": busy / staffed if staffed > 0 else math.nan,
         "overtime_minutes": max(0.0, record.last_end - record.close) / 60.0 if day else 0.0,
@@ -174,6 +185,7 @@ def aggregate(days: Sequence[Mapping[str, Any]], demand: Demand) -> dict[str, An
                           "share_called_within": share(
                               [d.get("share_called_within", math.nan) for d in days])},
         "abandonment_rate": share(col("abandonment_rate")),
+        "balking_rate": share([d.get("balking_rate", math.nan) for d in days]),
         "no_show_rate": share(col("no_show_rate")),
         "utilisation": share(col("utilisation")),
         "overtime_minutes": positive(col("overtime_minutes")),

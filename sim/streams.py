@@ -26,6 +26,7 @@ class Source(StrEnum):
     PRIORITY = "priority"
     STAFF = "staff"
     RECHECK = "recheck"
+    BALK = "balk"  # whether a person who sees a long queue leaves at once
     VOLUME = "volume"  # the day's volume multiplier (`sim.variation`)
 
 

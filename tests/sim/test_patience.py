@@ -132,3 +132,35 @@ def test_replay_hours_keep_the_lunch_break(recorded: dict[str, Any]) -> None:
     assert len(periods) == 2
     assert periods[0][1] <= 12.5 * 3600 and periods[1][0] >= 13.9 * 3600
     assert not math.isnan(periods[0][0])
+
+
+def test_people_balk_when_the_visible_queue_is_long() -> None:
+    layout = parse_layout(_layout_raw(6))
+    raw = copy.deepcopy(DEMAND)
+    calm = parse_demand(raw, layout)
+    raw["profile"]["balking"] = {"start": 10, "all": 40}
+    balking = parse_demand(raw, layout)
+    people_calm = generate_people(calm, Streams(3, 0))
+    people = generate_people(balking, Streams(3, 0))
+    assert [p.arrival for p in people] == [p.arrival for p in people_calm]  # same people
+    with_balk = summarise_day(simulate_day(layout, balking, people), people, balking)
+    without = summarise_day(simulate_day(layout, calm, people_calm), people_calm, calm)
+    assert without["balking_rate"] == 0.0
+    assert 0.02 < with_balk["balking_rate"] < 0.5
+    # those who balk shorten the queue for the rest
+    assert with_balk["mean_served"] < without["mean_served"]
+    assert with_balk["arrivals"] < without["arrivals"]
+    rec = simulate_day(layout, balking, people)
+    events = day_to_events(rec, people, "township", day_epoch(balking, layout), layout.timezone)
+    issued = sum(1 for e in events if e["type"] == "ticket.issued")
+    assert issued == with_balk["arrivals"]  # a balker takes no ticket
+
+
+def test_bad_balking_is_refused() -> None:
+    from sim.demand import DemandError
+
+    raw = copy.deepcopy(DEMAND)
+    raw["profile"]["balking"] = {"start": 40, "all": 10}
+    with pytest.raises(DemandError) as e:
+        parse_demand(raw, parse_layout(_layout_raw(6)))
+    assert e.value.field == "profile.balking.all"
