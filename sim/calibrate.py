@@ -9,6 +9,10 @@ waits (`sim.survival`: exponential, lognormal and Weibull by maximum likelihood 
 the least AIC kept; the choice is reported under `patience_fit`). Hall hours come
 from the layout; staff periods are not inferred (add [[staff]] groups by hand if needed).
 
+Turnaround (`profile.turnaround_minutes`): the median gap between a window's finish and its next
+call while someone was waiting. Absence (`profile.absence`): over ≥ 10 days, the share of
+window-days on which a window seen on other days served nobody.
+
 Day-to-day variation (`[variation]`, with at least `MIN_DAYS_FOR_VARIATION` recorded days):
 weekday factors as each weekday's mean count over the mean of all recorded days (days the hall
 was not recorded get 0 only if no such weekday was ever seen — a hall shut at weekends), and
@@ -168,6 +172,20 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
             elif kind == "ticket.started" and called is not None:
                 walks.append(at - called)
                 called = None
+    from sim.replay import turnarounds  # replay imports this module's neighbours; keep it lazy
+
+    gaps = sorted(turnarounds(tickets).values())
+    # the median gap between a window's finish and its next call when someone was waiting:
+    # robust to the few long gaps that are pauses rather than turnaround
+    turnaround = gaps[len(gaps) // 2] if len(gaps) >= 20 else 0.0
+    active: dict[int, set[int]] = {}
+    for n, (_, ts) in enumerate(days):
+        for t in ts:
+            if t.window is not None:
+                active.setdefault(t.window, set()).add(n)
+    window_days = len(active) * ndays
+    absence = (sum(ndays - len(d) for d in active.values()) / window_days
+               if window_days and ndays >= MIN_DAYS_FOR_VARIATION else 0.0)
     first_day = days[0][0]
     out: dict[str, Any] = {
         "profile": {
@@ -178,6 +196,8 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
             "cutoff_minutes": 0,
             "service_level_minutes": layout.rules.service_level_minutes,
             "walk_up_minutes": round(sum(walks) / len(walks) / 60, 3) if walks else 0.0,
+            "turnaround_minutes": round(turnaround / 60, 3),
+            "absence": round(absence, 4),
         },
         "patience_fit": {} if patience is None else {
             "law": patience.law, "criterion": "AIC", "events": patience.events,

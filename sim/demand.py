@@ -99,6 +99,8 @@ class Demand:
     # balking: (start, all) — seeing n people waiting in the hall on arrival, a person leaves at
     # once with chance 0 up to `start`, rising linearly to 1 at `all`; None: nobody balks
     balking: tuple[float, float] | None = None
+    turnaround_seconds: float = 0.0  # a window's time between one person and the next call
+    absence: float = 0.0  # chance that a window's clerk is absent for the whole day
 
     def balk_chance(self, waiting: int) -> float:
         if self.balking is None:
@@ -281,6 +283,8 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
         service_factor=service_factor,
         service_factors=parse_service_factors(raw.get("service_factors"), layout),
         balking=_balking(prof.get("balking")),
+        turnaround_seconds=60 * _num(prof, "turnaround_minutes", "profile.turnaround_minutes", 0.0),
+        absence=_share(prof.get("absence", 0.0), "profile.absence"),
     )
     check_coverage(demand, layout)
     return demand

@@ -105,12 +105,14 @@ def simulate_day(
     *,
     periods: Mapping[int, Sequence[tuple[float, float]]] | None = None,
     speeds: Mapping[int, float] | None = None,
+    off_today: frozenset[int] = frozenset(),
 ) -> DayRecord:
     """Run one day (or one stationary run) and return what happened to everyone.
 
     `periods` overrides the staffed periods per window number (seconds after midnight); windows
     missing from both it and the profile's `[[staff]]` work the hall's hours. `speeds` are the
-    clerks' speed multipliers per window number (`sim.servicetime.staff_speeds`).
+    clerks' speed multipliers per window number (`sim.servicetime.staff_speeds`); windows in
+    `off_today` are not staffed today (`sim.servicetime.absent_windows`).
     """
     epoch = day_epoch(demand, layout)
     env = simpy.Environment(initial_time=epoch)
@@ -122,6 +124,8 @@ def simulate_day(
     windows: list[_Window] = []
     for w in layout.windows:
         wp = staff.get(w.number, hall_periods if not demand.stationary else ((0.0, math.inf),))
+        if w.number in off_today:
+            wp = ()
         windows.append(_Window(w.number, {s.category: s.weight for s in w.skills}, wp))
     factors = window_factors(demand.service_factors, layout, speeds)
     for sw in windows:
@@ -143,6 +147,9 @@ def simulate_day(
     absent = list(pop.no_show)  # copied: a no-show who re-checks in is present the second time
     no_show_time = demand.no_show_call_seconds
     walk_up = demand.walk_up_seconds  # the window is held while the called person walks up
+    # turnaround: the window is held after each person before its next call; folded into the
+    # same timeout (no extra event) and taken off the recorded end of that person's service
+    turn = demand.turnaround_seconds
     absent_call = pop.absent_call
     patience_of = pop.patience
     slot_of = pop.appointment_start
@@ -190,10 +197,11 @@ def simulate_day(
             d = absent_call[i]
             if d is None:
                 d = no_show_time
+            d += turn
         else:
             outcome[i] = OUTCOME_SERVED
             f = w.factor
-            d = (service[i] if f is None else service[i] * f[cats[i]]) + walk_up
+            d = (service[i] if f is None else service[i] * f[cats[i]]) + walk_up + turn
         w.busy += d
         ev = timeout(d, w)
         ev.callbacks.append(finished)
@@ -207,7 +215,7 @@ def simulate_day(
         w: _Window = ev.value
         now = env.now
         i = w.current
-        service_end[i] = now - epoch
+        service_end[i] = now - epoch - turn
         after = recheck_after[i]
         if absent[i] and after is not None and i not in rechecked:
             back = timeout(after, i)

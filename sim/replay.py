@@ -34,7 +34,7 @@ from sim.results import aggregate, summarise_day
 from sim.stats import estimate
 from sim.survival import PatienceFit, fit_patience, patience_data
 
-__all__ = ["replay", "people_of_day"]
+__all__ = ["replay", "people_of_day", "turnarounds", "activity_periods"]
 
 
 def people_of_day(tickets: Sequence[TicketLog], layout: HallLayout, midnight: float,
@@ -46,7 +46,7 @@ def people_of_day(tickets: Sequence[TicketLog], layout: HallLayout, midnight: fl
         if s is not None and s > 0:
             by_cat.setdefault(t.category, []).append(s)
     typical = {c.code: 60.0 * c.service_minutes for c in layout.categories}
-    turnaround = _turnarounds(tickets)
+    turnaround = turnarounds(tickets)
     people = []
     for t in tickets:
         # what a window spends on the person: call to finish, so calling and walking up count,
@@ -99,7 +99,7 @@ def _waited(t: TicketLog) -> float:
     return max(0.0, t.events[-1][1] - t.issued) if t.events else 0.0
 
 
-def _turnarounds(tickets: Sequence[TicketLog]) -> dict[Any, float]:
+def turnarounds(tickets: Sequence[TicketLog]) -> dict[Any, float]:
     """Per ticket, the gap between its window's previous finish and its call, when it was
     already waiting at that finish and the gap is shorter than its own occupancy (longer gaps
     are pauses, not turnaround). Staff take that time between people; the model calls at once,

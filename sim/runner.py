@@ -27,7 +27,7 @@ from sim.demand import Demand, parse_demand
 from sim.model import simulate_day
 from sim.population import Person, generate_people
 from sim.results import aggregate, summarise_day
-from sim.servicetime import staff_speeds
+from sim.servicetime import absent_windows, staff_speeds
 from sim.streams import Streams
 
 __all__ = ["Config", "run_days", "run_config", "default_workers", "Progress", "SCHEDULER_ENV",
@@ -104,7 +104,8 @@ def _day(config: Config, seed: int, day: int,
     if people is None:
         people = generate_people(demand, streams)
     record = simulate_day(layout, demand, people, periods=config.periods,
-                          speeds=staff_speeds(demand.service_factors, layout, streams))
+                          speeds=staff_speeds(demand.service_factors, layout, streams),
+                          off_today=absent_windows(demand.absence, layout, streams))
     return summarise_day(record, people, demand)
 
 

@@ -27,7 +27,8 @@ from queueing.layout import HallLayout, WindowKind
 from sim.staffing import DemandError
 from sim.streams import Source, Streams
 
-__all__ = ["ServiceFactors", "parse_service_factors", "window_factors", "staff_speeds"]
+__all__ = ["ServiceFactors", "parse_service_factors", "window_factors", "staff_speeds",
+           "absent_windows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,14 @@ def staff_speeds(factors: ServiceFactors | None, layout: HallLayout,
     mu, sd = -s2 / 2, math.sqrt(s2)
     return {w.number: math.exp(streams.get(Source.STAFF, f"speed|{w.number}").gauss(mu, sd))
             for w in layout.windows}
+
+
+def absent_windows(share: float, layout: HallLayout, streams: Streams) -> frozenset[int]:
+    """Windows whose clerk is absent today (each with chance `share`, its own stream)."""
+    if share <= 0:
+        return frozenset()
+    return frozenset(w.number for w in layout.windows
+                     if streams.get(Source.STAFF, f"absent|{w.number}").random() < share)
 
 
 def window_factors(factors: ServiceFactors | None, layout: HallLayout,
