@@ -39,6 +39,7 @@ __all__ = [
     "DemandError",
     "CategoryDemand",
     "Matter",
+    "Booking",
     "StaffGroup",
     "Demand",
     "load_demand",
@@ -58,6 +59,18 @@ class Matter:
 
 
 @dataclass(frozen=True, slots=True)
+class Booking:
+    """Appointments as a booking system: every `slot` seconds while the category has walk-ins,
+    `capacity` places, each booked with chance `fill`; a booked person fails to come with
+    chance `no_show` (爽约) and otherwise arrives around the slot (the profile's punctuality)."""
+
+    slot: float
+    capacity: int
+    fill: float
+    no_show: float
+
+
+@dataclass(frozen=True, slots=True)
 class CategoryDemand:
     """One category's people. `arrivals[i]` is the expected count in interval i (day mode)."""
 
@@ -72,6 +85,7 @@ class CategoryDemand:
     matters: tuple[Matter, ...] = ()
     recheck_in: float = 0.0  # share of no-shows who come back and re-check in (过号重排)
     recheck_delay: Dist | None = None  # how long after the no-show they come back
+    booking: Booking | None = None  # booked appointments (beside the walk-ins above)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +240,7 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
         "recheck_delay": prof.get("recheck_delay"),
         "appointment_share": prof.get("appointment_share", 0.0),
         "priority_shares": prof.get("priority_shares", {}),
+        "booking": prof.get("booking"),
     }
     cats_raw = raw.get("categories")
     if not isinstance(cats_raw, Mapping) or not cats_raw:
@@ -352,8 +367,24 @@ def _category(code: str, craw: Mapping[str, Any], where: str, defaults: Mapping[
         matters.append(Matter(m["code"], share, msvc))
     if matters and abs(sum(m.share for m in matters) - 1.0) > 1e-6:
         raise DemandError(f"{where}.matters", "shares must add up to 1")
+    booking = _booking(craw.get("booking", defaults["booking"]), f"{where}.booking")
+    if booking is not None and stationary:
+        raise DemandError(f"{where}.booking", "needs a hall day (slots), not a stationary run")
     return CategoryDemand(code, arrivals, rate, service, patience, no_show, appt, tuple(shares),
-                          tuple(matters), recheck, recheck_delay)
+                          tuple(matters), recheck, recheck_delay, booking)
+
+
+def _booking(raw: Any, where: str) -> Booking | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise DemandError(where, "must be a table {slot_minutes, capacity, fill, no_show}")
+    slot = 60 * _num(raw, "slot_minutes", f"{where}.slot_minutes", 30.0, positive=True)
+    cap = raw.get("capacity", 1)
+    if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
+        raise DemandError(f"{where}.capacity", f"must be a whole number at least 0, got {cap!r}")
+    return Booking(slot, cap, _share(raw.get("fill", 1.0), f"{where}.fill"),
+                   _share(raw.get("no_show", 0.0), f"{where}.no_show"))
 
 
 def _balking(raw: Any) -> tuple[float, float] | None:

@@ -23,6 +23,7 @@ from sim.model import (
     OUTCOME_ABANDONED,
     OUTCOME_BALKED,
     OUTCOME_NO_SHOW,
+    OUTCOME_REFUSED,
     OUTCOME_SERVED,
     DayRecord,
 )
@@ -177,8 +178,8 @@ def day_to_events(record: DayRecord, people: Sequence[Person], hall: str, epoch:
     zone = ZoneInfo(tz)
     raw: list[tuple[float, int, str, dict[str, Any]]] = []
     for i, p in enumerate(people):
-        if record.outcome[i] == OUTCOME_BALKED:
-            continue  # left on seeing the queue: no ticket, nothing in the log
+        if record.outcome[i] in (OUTCOME_BALKED, OUTCOME_REFUSED):
+            continue  # left on seeing the queue, or refused at the cap: no ticket, no log
         tid = first_id + i
         base = {"id": tid, "category": p.category}
         at = epoch + p.arrival

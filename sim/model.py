@@ -41,13 +41,14 @@ from sim.population import Person, Population
 from sim.servicetime import window_factors
 
 __all__ = ["DayRecord", "simulate_day", "day_epoch", "OUTCOME_SERVED", "OUTCOME_NO_SHOW",
-           "OUTCOME_ABANDONED", "OUTCOME_UNSERVED", "OUTCOME_BALKED"]
+           "OUTCOME_ABANDONED", "OUTCOME_UNSERVED", "OUTCOME_BALKED", "OUTCOME_REFUSED"]
 
 OUTCOME_SERVED = 1
 OUTCOME_NO_SHOW = 2
 OUTCOME_ABANDONED = 3
 OUTCOME_UNSERVED = 0  # still waiting when the run ended (no window ever came for them)
 OUTCOME_BALKED = 4  # saw the queue on arrival and left at once, without a ticket
+OUTCOME_REFUSED = 5  # a walk-in past the category's daily cap (layout `daily_cap`): no ticket
 
 
 @dataclass(slots=True)
@@ -286,6 +287,8 @@ def simulate_day(
     balk_u = pop.balk_u
     balks = demand.balking is not None
     balk_chance = demand.balk_chance
+    caps = {c.code: c.daily_cap for c in layout.categories if c.daily_cap is not None}
+    issued: dict[str, int] = dict.fromkeys(caps, 0)
 
     def admit(now: float) -> None:
         nonlocal nxt
@@ -299,6 +302,13 @@ def simulate_day(
                 wait_start[i] = left[i] = at - epoch
                 i += 1
                 continue
+            if caps and slot_of[i] is None and cats[i] in caps:
+                issued[cats[i]] += 1
+                if issued[cats[i]] > caps[cats[i]]:  # the kiosk refuses: today's numbers are gone
+                    outcome[i] = OUTCOME_REFUSED
+                    wait_start[i] = left[i] = at - epoch
+                    i += 1
+                    continue
             slot = slot_of[i]
             if slot is not None:
                 key = slot + epoch

@@ -198,12 +198,55 @@ def _category_people(c: CategoryDemand, demand: Demand, streams: Streams,
                       matters, [None] * n, recheck, balk)
 
 
+def _booked_people(c: CategoryDemand, demand: Demand, streams: Streams) -> Population:
+    """One category's booked appointments: slots over the intervals with walk-ins, each place
+    booked with chance `fill`, the booked coming (1 − booking no-show) around their slot. Own
+    streams (keys `CODE|booked`), so bookings never shift the walk-ins' draws."""
+    b = c.booking
+    assert b is not None
+    key = f"{c.code}|booked"
+    book = streams.get(Source.PRIORITY, key).random
+    pu = streams.get(Source.PUNCTUALITY, key)
+    slots: list[float] = []
+    for i, count in enumerate(c.arrivals):
+        if count <= 0:
+            continue
+        lo = demand.start + i * demand.interval
+        hi = min(lo + demand.interval, demand.cutoff)
+        t = lo
+        while t < hi:
+            for _ in range(b.capacity):
+                if book() < b.fill and book() >= b.no_show:
+                    slots.append(t)
+            t += b.slot
+    people = []
+    for slot in slots:
+        early = (pu.gauss(demand.punctuality_mean, demand.punctuality_sd)
+                 if demand.punctuality_sd > 0 else demand.punctuality_mean)
+        people.append((slot - early, slot))
+    people.sort()
+    n = len(people)
+    services = c.service.sample_many(streams.get(Source.SERVICE, key), n)
+    if demand.service_factor != 1.0:
+        services = [s * demand.service_factor for s in services]
+    patience = (c.patience.sample_many(streams.get(Source.PATIENCE, key), n)
+                if c.patience is not None else [math.inf] * n)
+    ns = streams.get(Source.NO_SHOW, key).random
+    absent = [ns() < c.no_show for _ in range(n)]
+    balk = [1.0] * n  # a booked person comes for their slot whatever the queue
+    return Population([a for a, _ in people], [c.code] * n, services, patience, absent,
+                      [PriorityClass.NORMAL] * n, [s for _, s in people], [None] * n,
+                      [None] * n, [None] * n, balk)
+
+
 def generate_people(demand: Demand, streams: Streams) -> Population:
     """Everyone who comes on this day, sorted by arrival."""
     volume = (demand.variation.day_factor(streams.day, streams.get(Source.VOLUME))
               if demand.variation is not None else 1.0)
     groups = [g for g in (_category_people(c, demand, streams, volume)
                           for c in demand.categories) if g]
+    groups += [g for g in (_booked_people(c, demand, streams) for c in demand.categories
+                           if c.booking is not None) if g]
     if not groups:
         return Population([], [], [], [], [], [], [], [], [], [])
     if len(groups) == 1:

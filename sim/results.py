@@ -29,6 +29,7 @@ from sim.model import (
     OUTCOME_ABANDONED,
     OUTCOME_BALKED,
     OUTCOME_NO_SHOW,
+    OUTCOME_REFUSED,
     OUTCOME_SERVED,
     DayRecord,
 )
@@ -55,7 +56,7 @@ def summarise_day(record: DayRecord, people: Sequence[Person], demand: Demand) -
     first = demand.warmup if demand.stationary else -math.inf
     waits: list[float] = []
     abandoned_waits: list[float] = []
-    counted = served = no_show = abandoned = unserved = called_within = balked = 0
+    counted = served = no_show = abandoned = unserved = called_within = balked = refused = 0
     hourly: dict[int, tuple[list[float], list[float]]] = {}
     day = not demand.stationary
     called, wait_start, left, outcome = record.called, record.wait_start, record.left, record.outcome
@@ -66,6 +67,9 @@ def summarise_day(record: DayRecord, people: Sequence[Person], demand: Demand) -
         o = outcome[i]
         if o == OUTCOME_BALKED:  # left without a ticket: outside the server's statistics
             balked += 1
+            continue
+        if o == OUTCOME_REFUSED:  # past the daily cap: no ticket either
+            refused += 1
             continue
         counted += 1
         bucket = None
@@ -112,6 +116,7 @@ def summarise_day(record: DayRecord, people: Sequence[Person], demand: Demand) -
         "service_level": _nan_if_none(metrics.service_level(waits, within, abandoned_waits)),
         "abandonment_rate": abandoned / counted if counted else math.nan,
         "balking_rate": balked / (counted + balked) if counted + balked else math.nan,
+        "refused": float(refused),
         "no_show_rate": no_show / counted if counted else math.nan,
         "utilisation": busy / staffed if staffed > 0 else math.nan,
         "overtime_minutes": max(0.0, record.last_end - record.close) / 60.0 if day else 0.0,
@@ -186,6 +191,7 @@ def aggregate(days: Sequence[Mapping[str, Any]], demand: Demand) -> dict[str, An
                               [d.get("share_called_within", math.nan) for d in days])},
         "abandonment_rate": share(col("abandonment_rate")),
         "balking_rate": share([d.get("balking_rate", math.nan) for d in days]),
+        "refused_at_cap": positive([d.get("refused", 0.0) for d in days]),
         "no_show_rate": share(col("no_show_rate")),
         "utilisation": share(col("utilisation")),
         "overtime_minutes": positive(col("overtime_minutes")),

@@ -90,3 +90,42 @@ def test_absent_clerks_leave_their_windows_shut_and_the_share_is_fitted() -> Non
     # stated tolerance: within 0.08 of 0.2 (8 windows x 15 days)
     assert fitted["profile"]["absence"] == pytest.approx(0.2, abs=0.08)
     assert parse_demand(fitted, layout).absence == fitted["profile"]["absence"]
+
+
+def test_bookings_fill_slots_up_to_capacity_and_some_do_not_come() -> None:
+    from sim.population import generate_people
+
+    layout = parse_layout(_layout_raw())
+    raw = _demand_raw(0.0, 0.0)
+    raw["profile"]["punctuality"] = {"early_mean_minutes": 5, "sd_minutes": 0}
+    raw["categories"]["A"]["booking"] = {"slot_minutes": 30, "capacity": 3, "fill": 0.8,
+                                         "no_show": 0.25}
+    demand = parse_demand(raw, layout)
+    walk_ins = parse_demand(_demand_raw(0.0, 0.0), layout)
+    counts, slots_seen = [], set()
+    for day in range(20):
+        people = generate_people(demand, Streams(2, day))
+        plain = generate_people(walk_ins, Streams(2, day))
+        booked = [p for p in people if p.appointment_start is not None]
+        assert len(people) - len(booked) == len(plain)  # walk-ins unchanged by bookings
+        per_slot: dict[float, int] = {}
+        for p in booked:
+            assert p.arrival == pytest.approx(p.appointment_start - 300)
+            per_slot[p.appointment_start] = per_slot.get(p.appointment_start, 0) + 1
+        assert max(per_slot.values()) <= 3
+        slots_seen |= set(per_slot)
+        counts.append(len(booked))
+    # 12 open intervals x 1 slot x 3 places x 0.8 booked x 0.75 coming = 21.6 a day
+    assert sum(counts) / len(counts) == pytest.approx(21.6, rel=0.1)
+    assert not any(12 * 3600 <= s < 14 * 3600 for s in slots_seen)  # no slots over lunch
+
+
+def test_walk_ins_past_the_daily_cap_get_no_ticket() -> None:
+    raw = _layout_raw()
+    raw["categories"] = [{**c, "daily_cap": 100} if c["code"] == "A" else c
+                         for c in raw["categories"]]
+    day = _day(Config(raw, _demand_raw(0.0, 0.0)), 8, 0)
+    uncapped = _day(Config(_layout_raw(), _demand_raw(0.0, 0.0)), 8, 0)
+    assert uncapped["arrivals"] > 200 and uncapped["refused"] == 0
+    assert day["arrivals"] == 100
+    assert day["refused"] == uncapped["arrivals"] - 100
