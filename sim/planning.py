@@ -264,6 +264,15 @@ def plan(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], target: T
             if meets(bad + step):
                 good = bad + step
                 break
+            before = tried[bad]["service_level_lower_bound"]
+            after = tried[bad + step]["service_level_lower_bound"]
+            if mode == "comprehensive" and step >= 4 and after <= before + 1e-3:
+                # more 无差别 windows no longer help: the zone windows (kept as they are) limit
+                # the service level; say so rather than gallop on to max_windows
+                raise ValueError(
+                    f"more 无差别 windows do not help: with the layout's zone windows the service "
+                    f"level stays at {after:.3f} (lower bound) from {bad} to {bad + step} 无差别 "
+                    f"windows; try --mode split or --mode pooled")
             bad += step
             step *= 2
     while good - bad > 1:

@@ -86,3 +86,12 @@ def test_plan_sizes_for_the_design_day_and_shows_sensitivity_and_weak_hours() ->
     assert all(w["service_level"] < 0.9 for w in p90["weak_hours"])
     page = render_plan(p90)
     assert "Design day" in page and "demand +30%" in page and "Weak hours" in page
+
+
+def test_comprehensive_plan_says_when_the_zone_windows_are_the_limit() -> None:
+    # the help desk alone serves D; no number of 无差别 windows (A, B, C) shortens D's queue
+    heavy_d = {**DEMAND, "categories": {**DEMAND["categories"],
+                                        "D": {"arrivals": [8, 8, 8, 0, 0, 0, 8, 8, 0]}}}
+    with pytest.raises(ValueError, match="do not help"):
+        plan(TOWNSHIP, heavy_d, Target(0.9, 15, 0.95), days=4, seed=1, mode="comprehensive",
+             with_sensitivity=False)
