@@ -40,6 +40,7 @@ __all__ = [
     "close",
     "start_matter",
     "finish_matter",
+    "MOVES_FROM",
 ]
 
 Event = tuple[TicketEventType, dict[str, Any]]
@@ -55,8 +56,26 @@ class Transition:
     events: tuple[Event, ...]
 
 
-def _need(t: Ticket, action: str, *allowed: TicketStatus) -> None:
-    if t.status not in allowed:
+# The statuses each move starts from: the one table the transitions below check, and that
+# queueing.window_actions reads to tell a console which buttons the server will accept.
+MOVES_FROM: dict[str, frozenset[TicketStatus]] = {
+    "call": frozenset({S.WAITING}),
+    "recall": frozenset({S.CALLED}),
+    "start": frozenset({S.CALLED}),
+    "finish": frozenset({S.SERVING}),
+    "no_show": frozenset({S.CALLED}),
+    "recheck_in": frozenset({S.NO_SHOW}),
+    "transfer": frozenset({S.WAITING, S.CALLED, S.SERVING}),
+    "suspend": frozenset({S.CALLED, S.SERVING}),
+    "resume": frozenset({S.SUSPENDED}),
+    "cancel": frozenset({S.WAITING, S.CALLED, S.SUSPENDED, S.NO_SHOW}),
+    "start_matter": frozenset({S.SERVING}),
+    "finish_matter": frozenset({S.SERVING}),
+}
+
+
+def _need(t: Ticket, action: str, move: str) -> None:
+    if t.status not in MOVES_FROM[move]:
         raise IllegalMove(action, t.status)
 
 
@@ -94,7 +113,7 @@ def issue(
 
 def call(t: Ticket, window: int, now: float) -> Transition:
     """A window calls a waiting ticket (a named-window ticket only by its window)."""
-    _need(t, "call", S.WAITING)
+    _need(t, "call", "call")
     if t.target_window is not None and t.target_window != window:
         raise IllegalMove("call", t.status, f"it was transferred to window {t.target_window}")
     waited = t.waited_seconds + max(0.0, now - t.wait_started_at)
@@ -104,7 +123,7 @@ def call(t: Ticket, window: int, now: float) -> Transition:
 
 def recall(t: Ticket, now: float, rules: Rules) -> Transition:
     """Call the same ticket again; past the hall's limit of recalls it becomes a no-show."""
-    _need(t, "recall", S.CALLED)
+    _need(t, "recall", "recall")
     if t.recalls >= rules.recalls_before_no_show:
         return no_show(t, now, automatic=True)
     new = replace(t, recalls=t.recalls + 1)
@@ -113,13 +132,13 @@ def recall(t: Ticket, now: float, rules: Rules) -> Transition:
 
 def start(t: Ticket, now: float) -> Transition:
     """The person arrived at the window: service starts."""
-    _need(t, "start", S.CALLED)
+    _need(t, "start", "start")
     return Transition(replace(t, status=S.SERVING, started_at=now), ((TicketEventType.STARTED, {"window": t.window}),))
 
 
 def finish(t: Ticket, now: float) -> Transition:
     """Service done (办结); open matters finish with it."""
-    _need(t, "finish", S.SERVING)
+    _need(t, "finish", "finish")
     matters = tuple(
         replace(m, started_at=m.started_at or t.started_at, finished_at=now) if m.finished_at is None else m
         for m in t.matters
@@ -130,7 +149,7 @@ def finish(t: Ticket, now: float) -> Transition:
 
 def no_show(t: Ticket, now: float, *, automatic: bool = False) -> Transition:
     """The called person did not come (过号)."""
-    _need(t, "mark a no-show for", S.CALLED)
+    _need(t, "mark a no-show for", "no_show")
     new = replace(t, status=S.NO_SHOW)
     return Transition(new, ((TicketEventType.NO_SHOW, {"window": t.window, "automatic": automatic}),))
 
@@ -155,7 +174,7 @@ def recheck_in(t: Ticket, now: float, rules: Rules, queue_keys: Sequence[float])
     `queue_keys`: keys of the waiting tickets of its (category, class) queue, smallest first.
     Its wait restarts now (waits before the no-show no longer count).
     """
-    _need(t, "re-check-in", S.NO_SHOW)
+    _need(t, "re-check-in", "recheck_in")
     key = recheckin_key(now, queue_keys, rules.recheckin_places_back)
     new = replace(
         t, status=S.WAITING, queue_key=key, wait_started_at=now, window=t.window, recalls=0, target_window=None,
@@ -168,7 +187,7 @@ def transfer(
     t: Ticket, now: float, *, to_category: str | None = None, to_window: int | None = None
 ) -> Transition:
     """Send a ticket to another category or to a named window (转办); it keeps its place in time."""
-    _need(t, "transfer", S.WAITING, S.CALLED, S.SERVING)
+    _need(t, "transfer", "transfer")
     if (to_category is None) == (to_window is None):
         raise IllegalMove("transfer", t.status, "give either a category or a window")
     if to_window is not None and to_window == t.window and t.status is not S.WAITING:
@@ -188,7 +207,7 @@ def transfer(
 
 def suspend(t: Ticket, now: float, kind: SuspendKind | str) -> Transition:
     """Set a ticket aside (挂起) while the person fetches a missing paper."""
-    _need(t, "suspend", S.CALLED, S.SERVING)
+    _need(t, "suspend", "suspend")
     kind = SuspendKind(kind)
     new = replace(t, status=S.SUSPENDED, suspend_kind=kind, suspended_by=t.window)
     return Transition(new, ((TicketEventType.SUSPENDED, {"window": t.window, "kind": kind.value}),))
@@ -201,7 +220,7 @@ def resume(t: Ticket, now: float, *, window_open: bool, head_key: float | None) 
     `head_key`: the smallest queue key of the queue it rejoins (that window's named queue when
     open, else its category's), or None when that queue is empty.
     """
-    _need(t, "resume", S.SUSPENDED)
+    _need(t, "resume", "resume")
     key = t.queue_key if head_key is None else min(t.queue_key, head_key - _EPSILON)
     target = t.suspended_by if window_open else None
     new = replace(t, status=S.WAITING, queue_key=key, target_window=target, wait_started_at=now, suspend_kind=None)
@@ -209,7 +228,7 @@ def resume(t: Ticket, now: float, *, window_open: bool, head_key: float | None) 
 
 
 def cancel(t: Ticket, now: float, reason: str = "cancelled") -> Transition:
-    _need(t, "cancel", S.WAITING, S.CALLED, S.SUSPENDED, S.NO_SHOW)
+    _need(t, "cancel", "cancel")
     new = replace(t, status=S.CANCELLED, close_reason=reason)
     return Transition(new, ((TicketEventType.CANCELLED, {"reason": reason}),))
 
@@ -231,7 +250,7 @@ def _matter(t: Ticket, code: str) -> int:
 
 def start_matter(t: Ticket, code: str, now: float) -> Transition:
     """Start one matter of a ticket that lists several (一事联办)."""
-    _need(t, "start a matter of", S.SERVING)
+    _need(t, "start a matter of", "start_matter")
     i = _matter(t, code)
     if t.matters[i].started_at is not None:
         raise IllegalMove("start a matter of", t.status, f"matter {code!r} has already started")
@@ -240,7 +259,7 @@ def start_matter(t: Ticket, code: str, now: float) -> Transition:
 
 
 def finish_matter(t: Ticket, code: str, now: float) -> Transition:
-    _need(t, "finish a matter of", S.SERVING)
+    _need(t, "finish a matter of", "finish_matter")
     i = _matter(t, code)
     m = t.matters[i]
     if m.started_at is None or m.finished_at is not None:

@@ -23,6 +23,7 @@ from hall.store.ticketmap import ticket_from_row
 from queueing import lifecycle
 from queueing.policy import Head, WindowState, WindowView, choose, heads_wanted
 from queueing.tickets import IllegalMove, QueueClass, TicketStatus
+from queueing.window_actions import WindowAction, refusal
 
 __all__ = ["call_next", "window_action", "pause", "resume_window", "sign_in", "sign_out", "read_heads"]
 
@@ -77,17 +78,17 @@ def call_next(tx: HallTx, number: int, ticket_id: int | None = None) -> tuple[in
     is only called (start it or mark a no-show); `ticket_id` calls that ticket out of order."""
     layout_window = tx.hall.window(number)
     win = load_window(tx, number)
-    if win.current_ticket_id is not None:
-        current = load_ticket(tx, win.current_ticket_id)
-        if current.status is TicketStatus.CALLED:
-            raise conflict(
-                "window_busy", f"{current.number} is called and not started: start it or mark a no-show first",
-                ticket=current.number,
-            )
-        if current.status is TicketStatus.SERVING:
-            emit_transition(tx, current, lifecycle.finish(current, tx.now), finished_by_call=True)
-    if win.paused:
+    current = load_ticket(tx, win.current_ticket_id) if win.current_ticket_id is not None else None
+    refused = refusal(WindowAction.CALL, current.status if current else None, paused=win.paused)
+    if refused == "window_paused":
         raise conflict("window_paused", f"window {number} is paused: resume it first")
+    if refused is not None and current is not None:
+        raise conflict(
+            refused, f"{current.number} is called and not started: start it or mark a no-show first",
+            ticket=current.number,
+        )
+    if current is not None and current.status is TicketStatus.SERVING:
+        emit_transition(tx, current, lifecycle.finish(current, tx.now), finished_by_call=True)
     state = WindowState.from_dict(win.policy_state)
     view = WindowView.of(layout_window)
 
@@ -127,6 +128,8 @@ def window_action(tx: HallTx, number: int, action: str) -> tuple[int, dict[str, 
     if win.current_ticket_id is None:
         raise conflict("no_current_ticket", f"window {number} holds no ticket")
     t = load_ticket(tx, win.current_ticket_id)
+    if action in set(WindowAction) and refusal(action, t.status, paused=win.paused) is not None:
+        raise conflict("illegal_move", f"cannot {action} {t.number}: it is {t.status.value}", ticket=t.number)
     rules = tx.hall.layout.rules
     try:
         if action == "recall":

@@ -11,6 +11,7 @@ import jinja2
 from starlette.responses import HTMLResponse
 
 import displays
+from displays.messages import catalogue, say
 
 __all__ = ["Templates", "TEMPLATES", "STATIC"]
 
@@ -29,6 +30,10 @@ class Templates:
             undefined=jinja2.StrictUndefined,
         )
         self.env.globals["static"] = self.static_url
+        # Every word a page shows comes from the one catalogue: `say()` in templates, and the
+        # catalogue itself for the pages' scripts (Hall.say / Ops.say turn API codes into words).
+        self.env.globals["say"] = say
+        self.env.globals["messages"] = catalogue()
         self._versions: dict[str, str] = {}
 
     def static_url(self, path: str) -> str:

@@ -32,6 +32,7 @@ from hall.security.auth import Principal, require, resolve_token
 from hall.store.models import EventRow, Hall, TicketRow, WindowRow, Zone
 from queueing.layout import HallLayout, parse_layout
 from queueing.numbering import day_start, hall_day
+from queueing.window_actions import allowed_actions
 
 __all__ = [
     "called_ticket",
@@ -135,7 +136,8 @@ def window_console(
     Returns ``{window, waiting: [{id, number, category, queue_class, priority, issued_at,
     waited_seconds}], waiting_total, suspended: [{id, number, category, kind}], today: {called,
     finished, no_show, transferred, suspended}, no_show: [{id, number, category, window,
-    called_at}], current: {id, number, reason} | null}``. The waiting list is what this window can
+    called_at}], current: {id, number, status, reason} | null, allowed: [action]}``; ``allowed``
+    is queueing.window_actions.allowed_actions for the window now. The waiting list is what this window can
     serve, in queue order (at most 50); ``no_show`` lists the hall's 过号 tickets that may still
     re-check in, latest first (at most 20), so any window can take a person back. Raises ApiError.
     """
@@ -179,13 +181,18 @@ def window_console(
     ):
         counts[_COUNTED[kind]] = n
     win_row = conn.execute(
-        select(WindowRow.current_ticket_id).where(WindowRow.hall_id == hall.id, WindowRow.number == window)
+        select(WindowRow.current_ticket_id, WindowRow.paused).where(WindowRow.hall_id == hall.id, WindowRow.number == window)
     ).first()
     current = None
     if win_row is not None and win_row.current_ticket_id is not None:
-        number = conn.execute(select(TicketRow.number).where(TicketRow.id == win_row.current_ticket_id)).scalar()
-        current = {"id": win_row.current_ticket_id, "number": number,
-                   "reason": _call_reason(conn, hall.id, win_row.current_ticket_id)}
+        held = conn.execute(
+            select(TicketRow.number, TicketRow.status).where(TicketRow.id == win_row.current_ticket_id)
+        ).first()
+        if held is not None:
+            current = {"id": win_row.current_ticket_id, "number": held.number, "status": held.status,
+                       "reason": _call_reason(conn, hall.id, win_row.current_ticket_id)}
+    # What the server accepts now: the console enables exactly these (the API refuses the rest).
+    allowed = allowed_actions(current["status"] if current else None, paused=bool(win_row and win_row.paused))
     return {
         "window": window,
         "waiting": [
@@ -207,6 +214,7 @@ def window_console(
         ],
         "today": counts,
         "current": current,
+        "allowed": sorted(allowed),
     }
 
 

@@ -15,6 +15,7 @@
   var live = null;
   var state = null;
   var current = null;        // the window's current ticket (from the snapshot)
+  var desk = null;           // the last …/console answer: lists, counts and the actions allowed now
   var reasons = {};          // ticket id -> the policy's reason for calling it
   var startedAt = {};        // ticket id -> when service started (seconds)
   var deskTimer = null;
@@ -30,9 +31,18 @@
     $("s-logout").classList.toggle("hidden", view === "login");
   }
 
+  // An error stays until the clerk has read it (知道了): the next action does not wipe it.
   function showError(msg) {
-    $("s-error").textContent = msg || "";
+    $("s-error-text").textContent = msg || "";
     $("s-error").classList.toggle("hidden", !msg);
+    if (msg) { $("s-error-ok").focus(); }
+  }
+  $("s-error-ok").addEventListener("click", function () { showError(""); });
+
+  function formError(id, err) {
+    var msg = err && err.status === 401 ? Hall.say("staff.login_failed") : String(err);
+    Hall.text(id, msg);
+    $(id).classList.toggle("hidden", !msg);
   }
 
   function api(method, path, body) {
@@ -56,8 +66,9 @@
         Hall.setToken("staff", token);
         localStorageSet("hall.staff.name", r.name || "");
         $("login-pass").value = "";
+        formError("login-error", null);
         afterLogin();
-      }, function (err) { alert(String(err)); });
+      }, function (err) { formError("login-error", err); });
   });
 
   function logout() {
@@ -88,7 +99,8 @@
         if (String(w.number) === windowNumber) { opt.selected = true; }
         select.appendChild(opt);
       });
-    }, function (err) { alert(String(err)); });
+      formError("pick-error", (snap.windows || []).length ? null : Hall.say("staff.no_windows"));
+    }, function (err) { formError("pick-error", err); });
   }
   $("pick-load").addEventListener("click", loadWindows);
 
@@ -101,8 +113,9 @@
       localStorageSet("hall.staff.hall", hall);
       localStorageSet("hall.staff.window", windowNumber);
       localStorageSet("hall.staff.signed", hall + "/" + windowNumber);
+      formError("pick-error", null);
       openConsole();
-    }, function (err) { alert(String(err)); });
+    }, function (err) { formError("pick-error", err); });
   });
 
   $("s-signout").addEventListener("click", function () {
@@ -128,7 +141,8 @@
         if (env.type === "ticket.called" && d.reason) { reasons[d.id] = d.reason; }
         if (env.type === "ticket.started") { startedAt[d.id] = Hall.seconds(env.at); }
         render();
-        scheduleDesk();
+        // An event at this window changes what it may do: ask the server again at once.
+        if (String(d.window) === windowNumber || String(env.window) === windowNumber) { loadDesk(); } else { scheduleDesk(); }
       },
     });
   }
@@ -165,22 +179,45 @@
     if (!w) { return; }
     if (state.hall) { Hall.text("s-where", state.hall.name + " · " + w.number + "号窗口 " + w.name); }
     current = w.current;
-    var stateText = { idle: "空闲", called: "已叫号，等待群众到窗口", serving: "办理中",
-      paused: "暂停服务：" + (w.pause_reason || ""), closed: "未上岗" }[w.state] || w.state;
-    Hall.text("s-state", stateText);
+    Hall.text("s-state", Hall.say("staff.state." + w.state, { reason: w.pause_reason || "" }, w.state));
     $("s-state").classList.toggle("paused", w.state === "paused");
     Hall.text("s-number", current ? current.number : "—");
     var cat = current && (state.categories || []).filter(function (c) { return c.code === current.category; })[0];
     Hall.text("s-category", cat ? cat.name : (current ? current.category : ""));
-    Hall.text("s-status", current ? (current.status === "serving" ? "办理中" : "已叫号") : "");
+    Hall.text("s-status", current ? Hall.say("staff.status." + current.status, null, "") : "");
     Hall.text("s-reason", current ? reasonText(reasons[current.id]) : "");
     var paused = w.state === "paused";
     $("a-pause").firstChild.textContent = paused ? "恢复服务 " : "暂停服务 ";
-    $("a-call").disabled = paused || !!(current && current.status === "serving");
-    ["a-recall", "a-noshow", "a-transfer", "a-suspend", "a-reprint", "a-link"].forEach(function (id) { $(id).disabled = !current; });
-    $("a-start").disabled = !current || current.status === "serving";
-    $("a-finish").disabled = !current;
+    enableActions(w);
     tick();
+  }
+
+  var fresh = false;         // the last …/console answer describes the live ticket and state
+  var typedAhead = null;     // a key's button pressed while that answer was on its way
+  var BUTTONS = { "a-call": "call", "a-recall": "recall", "a-start": "start", "a-finish": "finish",
+    "a-noshow": "no-show", "a-transfer": "transfer", "a-suspend": "suspend" };
+
+  /**
+   * Enable exactly what the server said it accepts (…/console's `allowed`, from the engine's
+   * transitions). While that answer describes another ticket or state than the live one, every
+   * move waits for the next answer rather than guessing.
+   */
+  function enableActions(w) {
+    var paused = w.state === "paused";
+    var held = desk && desk.current ? desk.current : null;
+    var allowed = (desk && desk.allowed) || [];
+    fresh = !!desk && (held ? held.id : null) === (current ? current.id : null) &&
+      (!held || held.status === current.status) && (allowed.indexOf("resume") >= 0) === paused;
+    Object.keys(BUTTONS).forEach(function (id) { $(id).disabled = !fresh || allowed.indexOf(BUTTONS[id]) < 0; });
+    $("a-pause").disabled = !fresh || allowed.indexOf(paused ? "resume" : "pause") < 0;
+    ["a-reprint", "a-link"].forEach(function (id) { $(id).disabled = !current; });
+    document.body.dataset.allowed = fresh ? allowed.join(" ") : "";
+    if (fresh && typedAhead) {
+      // A key pressed while the server's answer was on its way: run it now if it is allowed.
+      var button = typedAhead;
+      typedAhead = null;
+      if (!button.disabled) { actions[button.id](); }
+    }
   }
 
   function tick() {
@@ -198,7 +235,8 @@
   function scheduleDesk() { clearTimeout(deskTimer); deskTimer = setTimeout(loadDesk, 300); }
 
   function loadDesk() {
-    api("GET", windowPath("/console")).then(function (desk) {
+    api("GET", windowPath("/console")).then(function (answer) {
+      desk = answer;
       var tbody = $("s-waiting");
       tbody.textContent = "";
       (desk.waiting || []).forEach(function (t) {
@@ -235,27 +273,29 @@
       var today = desk.today || {};
       Hall.text("s-today", "叫号 " + (today.called || 0) + " · 办结 " + (today.finished || 0) +
         " · 过号 " + (today.no_show || 0) + " · 转移 " + (today.transferred || 0));
-      if (desk.current && desk.current.reason) { reasons[desk.current.id] = desk.current.reason; render(); }
+      if (desk.current && desk.current.reason) { reasons[desk.current.id] = desk.current.reason; }
+      render();
     }, function () { /* shown again on the next event */ });
   }
 
   function act(path, body) {
     if (busy) { return Promise.resolve(); }
     busy = true;
-    showError("");
     return api("POST", path, body).then(function (r) {
       busy = false;
+      loadDesk();
       return r;
     }, function (err) {
       busy = false;
       showError(String(err));
+      loadDesk();
     });
   }
 
   function call(ticketId) {
     act(windowPath("/call"), ticketId ? { ticket: ticketId } : {}).then(function (r) {
       if (r && r.ticket) { reasons[r.ticket.id] = r.reason; render(); }
-      else if (r === null || (r && !r.ticket)) { showError("没有可叫的号"); }
+      else if (r === null || (r && !r.ticket)) { showError(Hall.say("staff.nothing_to_call")); }
     });
   }
 
@@ -282,9 +322,9 @@
   // 办件编号: link the current ticket to its case in the approval system (operations' route).
   $("link-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
-    if (!current) { showError("当前没有正在办理的号"); return; }
+    if (!current) { showError(Hall.say("staff.no_current")); return; }
     var body = { case_number: $("link-case").value.trim(), matter_code: $("link-matter").value.trim() };
-    if (!body.case_number || !body.matter_code) { showError("请填写办件编号和事项编码"); return; }
+    if (!body.case_number || !body.matter_code) { showError(Hall.say("invalid.case_number")); return; }
     var number = current.number;
     act(hallPath("/ops/tickets/" + current.id + "/link"), body).then(function (r) {
       if (r) {
@@ -300,7 +340,9 @@
     var tag = document.activeElement && document.activeElement.tagName;
     if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || document.querySelector("dialog[open]")) { return; }
     var button = document.querySelector('#s-console button[data-key="' + ev.key.toLowerCase() + '"]');
-    if (button && !button.disabled) { ev.preventDefault(); actions[button.id](); }
+    if (!button) { return; }
+    ev.preventDefault();
+    if (!button.disabled) { actions[button.id](); } else if (!fresh) { typedAhead = button; }
   });
 
   function openTransfer() {
@@ -318,7 +360,7 @@
     var body = {};
     if ($("t-category").value) { body.category = $("t-category").value; }
     if ($("t-window").value) { body.window = Number($("t-window").value); }
-    if (!body.category && !body.window) { showError("请选择要转到的业务或窗口"); return; }
+    if (!body.category && !body.window) { showError(Hall.say("staff.choose_target")); return; }
     act(hallPath("/tickets/" + current.id + "/transfer"), body);
   });
   $("d-suspend").addEventListener("close", function () {
