@@ -28,8 +28,13 @@
   $("g-login-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     Hall.api("POST", "/api/auth/login", { username: $("g-user").value, password: $("g-pass").value })
-      .then(function (r) { token = r.token; Hall.setToken("staff", token); $("g-pass").value = ""; start(); },
-        function (err) { alert(String(err)); });
+      .then(function (r) {
+        token = r.token; Hall.setToken("staff", token); $("g-pass").value = "";
+        $("g-login-error").classList.add("hidden"); start();
+      }, function (err) {
+        Hall.text("g-login-error", err.status === 401 ? Hall.say("staff.login_failed") : String(err));
+        $("g-login-error").classList.remove("hidden");
+      });
   });
   $("g-logout").addEventListener("click", function () {
     Hall.setToken("staff", ""); token = ""; if (live) { live.close(); live = null; } show("login");
