@@ -8,6 +8,10 @@
     hall sim replay    --events FILE.jsonl --layout L [--as-recorded RECORDED_LAYOUT]
     hall sim live      --url http://127.0.0.1:8000 --hall CODE --demand D --layout L [--speed 60]
 
+run, plan and compare print a short table of the answer (sim.report_text); `--json` prints the
+full JSON instead and `--out` writes it to a file. Progress goes to stderr, also when it is not a
+terminal (a planner running it under nohup still sees it move; `--quiet` silences it).
+
 Bad input (a layout or profile error) prints `error: FIELD: WHY` and exits with status 2 before
 anything runs. Heavy imports happen inside the handlers so `hall --help` stays fast.
 """
@@ -18,6 +22,7 @@ import argparse
 import json
 import sys
 import tomllib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.add_argument("--scheduler", default=None,
                        help="a Dask scheduler (tcp://host:8786) to run the days on; default "
                             "$HALL_DASK_SCHEDULER (needs the cluster extra)")
-        q.add_argument("--out", help="write the JSON result here (default: standard output)")
+        q.add_argument("--out", help="also write the JSON result to this file")
+        q.add_argument("--json", action="store_true", help="print the JSON result instead of the table")
         q.add_argument("--html", help="also write a self-contained HTML report here")
-        q.add_argument("--progress", action="store_true", help="progress bar even when not a tty")
+        q.add_argument("--progress", action="store_true", help="progress on stderr (the default; kept for scripts)")
+        q.add_argument("--quiet", action="store_true", help="no progress on stderr")
         q.add_argument("--scale", type=float, default=1.0,
                        help="multiply every arrival rate (what-if growth, e.g. 1.2)")
 
@@ -147,6 +154,38 @@ def _emit(result: Any, out: str | None) -> None:
         print(text)
 
 
+def _answer(result: Mapping[str, Any], args: argparse.Namespace, table: Callable[[Any], str]) -> None:
+    """The table for people on stdout (or the JSON with --json); the JSON file with --out."""
+    from displays.messages import say
+
+    if args.out:
+        _emit(result, args.out)
+    if getattr(args, "json", False):
+        _emit(result, None)
+        return
+    print(table(result))
+    print()
+    print(say("sim.out_written", path=args.out) if args.out else say("sim.json_hint"))
+    if args.html:
+        print(say("sim.html_written", path=args.html))
+
+
+def _log(args: argparse.Namespace) -> Callable[[str], None] | None:
+    """Progress lines on stderr unless --quiet."""
+    if getattr(args, "quiet", False):
+        return None
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    return log
+
+
+def _hall_name(layout_raw: Mapping[str, Any]) -> str:
+    hall = layout_raw.get("hall") or {}
+    return str(hall.get("name") or hall.get("code") or "")
+
+
 def _validated(layout_path: str, demand_path: str,
                scale: float = 1.0) -> tuple[dict[str, Any], dict[str, Any]]:
     from queueing.layout import LayoutError, parse_layout
@@ -163,29 +202,33 @@ def _validated(layout_path: str, demand_path: str,
 
 
 def _run(args: argparse.Namespace) -> int:
+    from displays.messages import say
     from sim.analytic_ref import reference
     from sim.report import render_run
+    from sim.report_text import run_text
     from sim.runner import Config, Progress, run_config
 
     layout_raw, demand_raw = _validated(args.layout, args.demand, args.scale)
     _use_scheduler(args)
     config = Config(layout_raw, demand_raw)
-    bar = Progress(args.days, "sim run", True if args.progress else None)
+    bar = Progress(args.days, say("sim.progress"), not args.quiet)
     try:
         result = run_config(config, args.days, args.seed, _workers(args.workers), bar.advance)
     except ValueError as e:  # a Dask scheduler that cannot be used
         return _fail(str(e))
     layout, demand = config.parsed()
+    result["hall_name"] = layout.name
     result["analytic"] = reference(layout, demand)
-    _emit(result, args.out)
     if args.html:
         Path(args.html).write_text(render_run(result), encoding="utf-8")
+    _answer(result, args, run_text)
     return 0
 
 
 def _plan(args: argparse.Namespace) -> int:
     from sim.planning import Target, plan
     from sim.report import render_plan
+    from sim.report_text import plan_text
 
     layout_raw, demand_raw = _validated(args.layout, args.demand, args.scale)
     _use_scheduler(args)
@@ -194,24 +237,41 @@ def _plan(args: argparse.Namespace) -> int:
     except ValueError as e:
         return _fail(str(e))
 
-    def log(line: str) -> None:
-        print(line, file=sys.stderr)
-
     try:
         result = plan(layout_raw, demand_raw, target, args.days, args.seed,
-                      _workers(args.workers), args.mode, log, design=args.design_day,
+                      _workers(args.workers), args.mode, _log(args), design=args.design_day,
                       with_sensitivity=not args.no_sensitivity)
     except ValueError as e:  # e.g. no layout up to the limit meets the target
-        return _fail(str(e))
-    _emit(result, args.out)
+        return _unmeetable(str(e), layout_raw, demand_raw, target, args.mode)
+    result["hall_name"] = _hall_name(layout_raw)
     if args.html:
         Path(args.html).write_text(render_plan(result), encoding="utf-8")
+    _answer(result, args, plan_text)
     return 0
+
+
+def _unmeetable(message: str, layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any],
+                target: Any, mode: str) -> int:
+    """Why no layout meets the target, in words: which zone windows cap it, when they do."""
+    from displays.messages import say
+    from sim.report_text import capping_zone_windows
+
+    if "no layout up to" not in message:
+        return _fail(message)
+    limit = message.split("no layout up to", 1)[1].split()[0]
+    lines = [say("sim.unmeetable", limit=limit, share=f"{target.share:.0%}", within=f"{target.within_minutes:g}")]
+    capped = capping_zone_windows(layout_raw, demand_raw) if mode == "comprehensive" else {}
+    if capped:
+        lines.append(say("sim.unmeetable.capped", categories="、".join(capped),
+                         windows="；".join(f"{c}：{'、'.join(ws)}" for c, ws in capped.items())))
+    print("\n".join(lines), file=sys.stderr)
+    return 2
 
 
 def _compare(args: argparse.Namespace) -> int:
     from sim.planning import compare, standard_variants
     from sim.report import render_compare
+    from sim.report_text import compare_text
 
     pairs = [_validated(path, args.demand, args.scale) for path in args.layout]
     demand_raw = pairs[0][1]
@@ -223,17 +283,15 @@ def _compare(args: argparse.Namespace) -> int:
             name = Path(path).stem
             layouts[name if name not in layouts else f"{name}-{i + 1}"] = raw
 
-    def log(line: str) -> None:
-        print(line, file=sys.stderr)
-
     _use_scheduler(args)
     try:
-        result = compare(layouts, demand_raw, args.days, args.seed, _workers(args.workers), log)
+        result = compare(layouts, demand_raw, args.days, args.seed, _workers(args.workers), _log(args))
     except ValueError as e:  # a Dask scheduler that cannot be used
         return _fail(str(e))
-    _emit(result, args.out)
+    result["hall_name"] = _hall_name(pairs[0][0])
     if args.html:
         Path(args.html).write_text(render_compare(result), encoding="utf-8")
+    _answer(result, args, compare_text)
     return 0
 
 

@@ -28,6 +28,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def layout_words(e: Exception) -> str:
+    """A LayoutError in the catalogue's words (the field path stays as written in the file)."""
+    from displays.messages import say
+
+    field, why = getattr(e, "field", ""), getattr(e, "why", str(e))
+    if why == "no such file":
+        return say("cli.no_file", path=field)
+    if why.startswith("not valid TOML"):
+        return say("cli.bad_toml", path=field, message=why.removeprefix("not valid TOML (").removesuffix(")"))
+    return say("cli.bad_layout", message=str(e))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from queueing.layout import LayoutError
 
@@ -36,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = args.func(args)
     except LayoutError as e:  # a bad layout file is the commonest mistake: say which field, no traceback
-        print(f"hall: bad layout: {e}", file=sys.stderr)
+        print(f"hall: {layout_words(e)}", file=sys.stderr)
         return 2
     return int(result or 0)
 

@@ -106,8 +106,15 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from queueing.layout import load_layout
+
     if args.layout:
         os.environ["HALL_LAYOUT"] = args.layout
+    # A bad path or layout is said in one line by `hall` before the server starts, instead of a
+    # traceback from inside uvicorn's startup.
+    layout = args.layout or os.environ.get("HALL_LAYOUT", "")
+    if layout:
+        load_layout(layout)
     uvicorn.run(
         "hall.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
         ws_per_message_deflate=False, log_level="info",
