@@ -2,7 +2,8 @@
 
 `render_run(result)` takes the JSON of `hall sim run` (optionally with an `analytic` block) and
 `render_plan(plan)` / `render_compare(compare)` those of `plan` and `compare`. No scripts, no
-external files: one page a planner can mail to the director.
+external files: one page a planner can mail to the director. Every word is zh-CN from the one
+catalogue (displays/messages/planner.toml): the JSON's keys never reach the page.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["render_run", "render_plan", "render_compare"]
+from displays.messages import say
+
+__all__ = ["render_run", "render_plan", "render_compare", "variant_name", "layout_label"]
 
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em auto;max-width:980px;
@@ -55,22 +58,27 @@ def _page(title: str, body: str) -> str:
 
 def _bars(labels: Sequence[str], values: Sequence[float | None],
           cis: Sequence[Sequence[float | None]] | None, *, pct: bool, target: float | None = None,
-          width: int = 900, height: int = 240, ymax: float | None = None) -> str:
-    """Vertical bars with 95% whiskers and an optional target line."""
+          width: int = 900, height: int = 240, ymax: float | None = None, integer: bool = False) -> str:
+    """Vertical bars with 95% whiskers and an optional target line; `integer` (counts such as
+    windows) puts the value axis on whole numbers."""
     n = max(len(values), 1)
     left, bottom, top = 44, 30, 12
     plot_w, plot_h = width - left - 10, height - bottom - top
     vals = [v for v in values if v is not None and not math.isnan(v)]
     hi_vals = [c[1] for c in (cis or []) if c and c[1] is not None]
     top_v = ymax if ymax is not None else max([*vals, *hi_vals, target or 0, 1e-9]) * 1.1
+    step = top_v / 4
+    if integer:
+        step = float(max(1, math.ceil(top_v / 4)))
+        top_v = step * 4
     bw = plot_w / n
     out = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img">']
     for k in range(5):
         y = top + plot_h - plot_h * k / 4
-        tick = top_v * k / 4
+        tick = step * k
+        label = _fmt(tick, 0, pct) if pct else (f"{tick:.0f}" if integer else _fmt(tick, 1))
         out.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
-                   f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">'
-                   f'{_fmt(tick, 0, pct) if pct else _fmt(tick, 1)}</text>')
+                   f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
     for i, v in enumerate(values):
         x = left + i * bw
         if v is not None and not math.isnan(v):
@@ -104,6 +112,8 @@ def _line(labels: Sequence[str], series: Mapping[str, Sequence[Mapping[str, Any]
     plot_w, plot_h = width - left - 10, height - bottom - top
     n = max(len(labels), 2)
     top_v = max([(r.get("ci95") or [0, 0])[1] or 0 for s in series.values() for r in s] + [1]) * 1.1
+    step = float(max(1, math.ceil(top_v / 4)))  # people: whole numbers on the value axis
+    top_v = step * 4
 
     def xy(i: int, v: float) -> str:
         return f"{left + plot_w * i / (n - 1):.1f},{top + plot_h - plot_h * v / top_v:.1f}"
@@ -112,11 +122,11 @@ def _line(labels: Sequence[str], series: Mapping[str, Sequence[Mapping[str, Any]
     for k in range(5):
         y = top + plot_h - plot_h * k / 4
         out.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
-                   f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{top_v * k / 4:.0f}</text>')
+                   f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{step * k:.0f}</text>')
     for j, (name, rows) in enumerate(series.items()):
         color = colors[j % len(colors)]
         vals = [(r.get("value") or 0.0) for r in rows]
-        los = [((r.get("ci95") or [0, 0])[0] or 0.0) for r in rows]
+        los = [max(0.0, (r.get("ci95") or [0, 0])[0] or 0.0) for r in rows]  # no fewer than nobody
         his = [((r.get("ci95") or [0, 0])[1] or 0.0) for r in rows]
         band = " ".join(xy(i, v) for i, v in enumerate(his)) + " " + " ".join(
             xy(i, v) for i, v in reversed(list(enumerate(los))))
@@ -138,15 +148,15 @@ def _summary(result: Mapping[str, Any]) -> str:
     w = result.get("wait_minutes", {})
     sl = result.get("service_level", {})
     kpis = [
-        ("平均等候 (分钟) mean wait, served", _est(w.get("mean_served", w.get("mean")))),
-        ("平均等候 (分钟) mean wait, all arrivals", _est(w.get("mean_all_arrivals"))),
-        (f"{_fmt(sl.get('within_minutes'), 0)}分钟内办理率 service level", _est(sl, 1, True)),
-        (f"{_fmt(sl.get('within_minutes'), 0)}分钟内叫号占到达 called within, of all arrivals",
+        (say("report.kpi.mean_served"), _est(w.get("mean_served", w.get("mean")))),
+        (say("report.kpi.mean_all"), _est(w.get("mean_all_arrivals"))),
+        (say("sim.kpi.service_level", within=_fmt(sl.get("within_minutes"), 0)), _est(sl, 1, True)),
+        (say("report.kpi.called_within", within=_fmt(sl.get("within_minutes"), 0)),
          _est(sl.get("share_called_within"), 1, True)),
-        ("90%分位等候 p90 wait", _est(w.get("p90"))),
-        ("放弃率 abandonment", _est(result.get("abandonment_rate"), 1, True)),
-        ("窗口利用率 utilisation", _est(result.get("utilisation"), 1, True)),
-        ("超时 (分钟) overtime", _est(result.get("overtime_minutes"))),
+        (say("sim.kpi.p90_wait"), _est(w.get("p90"))),
+        (say("sim.kpi.abandonment"), _est(result.get("abandonment_rate"), 1, True)),
+        (say("sim.kpi.utilisation"), _est(result.get("utilisation"), 1, True)),
+        (say("report.kpi.overtime"), _est(result.get("overtime_minutes"))),
     ]
     return "".join(f'<div class=kpi>{html.escape(k)}<b>{v}</b></div>' for k, v in kpis)
 
@@ -157,124 +167,163 @@ def _table(rows: Sequence[Sequence[str]], head: Sequence[str]) -> str:
     return f"<table><tr>{h}</tr>{body}</table>"
 
 
+def _hall(result: Mapping[str, Any]) -> str:
+    """The hall as people call it: its name (the CLI adds `hall_name`), else its code."""
+    return str(result.get("hall_name") or result.get("hall") or "")
+
+
 def render_run(result: Mapping[str, Any], title: str | None = None) -> str:
     """The report of one configuration (`hall sim run --html`)."""
-    name = title or f"{result.get('hall', '')} {result.get('profile', '')} 仿真报告"
+    name = title or " ".join(x for x in (say("report.run.title", hall=_hall(result)), str(result.get("profile") or ""))
+                             if x)
     return _page(name, _run_body(result))
 
 
+def _analytic_value(key: str, value: Any) -> str:
+    if key == "model":
+        # "lag_sipp (pooled hall, …)" or "erlang_c": the method's name in words.
+        method = str(value).split(" ", 1)[0]
+        return say(f"report.model.{method}", fallback=say("report.model.other"))
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
 def _run_body(result: Mapping[str, Any]) -> str:
-    parts = [f"<p class=note>{result.get('days')} simulated days, seed {result.get('seed')}, "
-             f"{result.get('windows')} windows. Figures are means across days with 95% "
-             "confidence intervals in brackets.</p>", _summary(result)]
+    parts = [f"<p class=note>{html.escape(say('report.note.run', days=result.get('days'), seed=result.get('seed'), windows=result.get('windows')))}</p>",
+             _summary(result)]
     w = result.get("wait_minutes", {})
-    parts.append("<h2>等候时间 Waiting time (minutes)</h2>")
-    parts.append(_table([[k, _est(w.get(k))] for k in ("mean_served", "mean_all_arrivals", "p50", "p90", "p95")],
-                        ["statistic", "value [95% CI]"]))
+    parts.append(f"<h2>{say('report.h.wait')}</h2>")
+    parts.append(_table([[say(f"report.stat.{k}"), _est(w.get(k))]
+                         for k in ("mean_served", "mean_all_arrivals", "p50", "p90", "p95")],
+                        [say("sim.col.item"), say("sim.col.value")]))
     sl = result.get("service_level", {})
     by_hour = sl.get("by_hour", [])
+    target = result.get("target_share")
     if by_hour:
-        parts.append(f"<h2>分时段办理率 Service level by hour of arrival (≤ "
-                     f"{_fmt(sl.get('within_minutes'), 0)} min)</h2>")
+        parts.append(f"<h2>{say('report.h.by_hour', within=_fmt(sl.get('within_minutes'), 0))}</h2>")
         parts.append(_bars([r["hour"] for r in by_hour], [r.get("value") for r in by_hour],
-                           [r.get("ci95") for r in by_hour], pct=True,
-                           target=result.get("target_share"), ymax=1.0))
-        parts.append("<p class=note>A backlog after the peak hides inside a daily average; red bars "
-                     "fall below the target.</p>")
+                           [r.get("ci95") for r in by_hour], pct=True, target=target, ymax=1.0))
+        note = (say("report.note.target", share=_fmt(target, 0, True)) if target is not None
+                else say("report.note.no_target"))
+        parts.append(f"<p class=note>{html.escape(note)}</p>")
     q = result.get("queue_length", {})
     if q.get("waiting"):
-        parts.append("<h2>排队人数 People waiting and in the hall through the day</h2>")
+        parts.append(f"<h2>{say('report.h.queue')}</h2>")
         parts.append(_line([r["time"] for r in q["waiting"]],
-                           {"waiting 等候": q["waiting"], "in hall 在厅": q["in_hall"]}))
+                           {say("report.series.waiting"): q["waiting"], say("report.series.in_hall"): q["in_hall"]}))
     util = result.get("utilisation", {}).get("by_window", {})
     if util:
-        parts.append("<h2>窗口利用率 Utilisation per window</h2>")
+        parts.append(f"<h2>{say('report.h.utilisation')}</h2>")
+        # Window numbers alone under the bars: forty "n号窗口" labels would run into each other.
         parts.append(_bars(list(util), [u.get("value") for u in util.values()],
                            [u.get("ci95") for u in util.values()], pct=True, ymax=1.0))
     if result.get("analytic"):
         a = result["analytic"]
-        parts.append("<h2>解析参考 Analytic reference</h2>")
-        parts.append(_table([[html.escape(str(k)), html.escape(str(v))] for k, v in a.items()
-                             if k != "windows_needed"], ["quantity", "value"]))
+        parts.append(f"<h2>{say('report.h.analytic')}</h2>")
+        parts.append(_table([[html.escape(say(f"report.key.{k}", fallback=say("report.key.other"))),
+                              html.escape(_analytic_value(k, v))] for k, v in a.items()
+                             if k not in ("windows_needed", "per_interval")],
+                            [say("report.col.quantity"), say("report.col.value")]))
         needed = a.get("windows_needed")
         if needed:
-            parts.append("<p class=note>Windows a pooled hall would need per interval by lag-SIPP "
-                         "(Erlang C on each interval's load, shifted by the mean service time):</p>")
-            parts.append(_bars(list(needed), list(needed.values()), None, pct=False, height=200))
+            parts.append(f"<p class=note>{html.escape(say('report.note.lag_sipp'))}</p>")
+            parts.append(_bars(list(needed), list(needed.values()), None, pct=False, height=200, integer=True))
     return "".join(parts)
 
 
 def render_plan(plan: Mapping[str, Any]) -> str:
     """The report of `hall sim plan`: the answer, the candidates tried, and the chosen layout."""
     t = plan["target"]
-    what = {"pooled": "无差别 windows", "comprehensive": "无差别 windows beside the zone windows",
-            "split": f"windows ({html.escape(str(plan.get('layout', '')))})"}[plan["mode"]]
-    parts = [f"<p><b>{plan['windows']}</b> {what} "
-             f"(total {plan['total_windows']}) are the fewest for {t['share']:.0%} of people to wait "
-             f"at most {t['within_minutes']:g} minutes with {t['confidence']:.0%} confidence, over "
-             f"{plan['days']} simulated days (seed {plan['seed']}).</p>",
-             f"<p class=note>Analytic start ({html.escape(plan['analytic']['method'])}): "
-             f"{plan['analytic']['windows']} windows; search took {plan['seconds']} s.</p>"]
+    what = say(f"report.plan.what.{plan['mode']}", layout=layout_label(str(plan.get("layout", ""))))
+    answer = say("report.plan.answer", windows=plan["windows"], what=what, total=plan["total_windows"],
+                 share=f"{t['share']:.0%}", within=f"{t['within_minutes']:g}",
+                 confidence=f"{t['confidence']:.0%}", days=plan["days"], seed=plan["seed"])
+    start = say("report.plan.analytic", method=_analytic_value("model", plan["analytic"]["method"]),
+                windows=plan["analytic"]["windows"], seconds=plan["seconds"])
+    parts = [f"<p>{html.escape(answer)}</p>", f"<p class=note>{html.escape(start)}</p>"]
     dd = plan.get("design_day")
     if dd:
-        extra = (f", overdispersion {dd['overdispersion']:g}, forecast error "
-                 f"{dd['forecast_error']:g}, growth {dd['growth']:g}") if dd.get("variation") else ""
-        parts.append("<h2>设计日 Design day</h2>")
-        parts.append(f"<p>{html.escape(str(dd['rule']))}: volume × {dd['volume_factor']:g} of the "
-                     f"profile, about {dd['expected_people']:g} people{html.escape(extra)}.</p>")
+        extra = say("report.design.variation", overdispersion=f"{dd['overdispersion']:g}",
+                    forecast_error=f"{dd['forecast_error']:g}", growth=f"{dd['growth']:g}") if dd.get("variation") else ""
+        parts.append(f"<h2>{say('report.h.design_day')}</h2>")
+        rule = say(f"report.design.rule.{dd['rule']}", fallback=say("report.design.rule.other"))
+        day = say("report.design.day", rule=rule, factor=f"{dd['volume_factor']:g}",
+                  people=f"{dd['expected_people']:g}", extra=extra)
+        parts.append(f"<p>{html.escape(day)}</p>")
     table = plan.get("sensitivity")
     if table:
-        parts.append("<h2>敏感性 Sensitivity (service level, lower bound)</h2>")
-        srows = [[html.escape(str(r["layout"]))] + [
+        parts.append(f"<h2>{say('report.h.sensitivity')}</h2>")
+        srows = [[html.escape(layout_label(str(r["layout"])))] + [
             f"{_fmt(c['service_level'], 1, True)} <span class=note>"
             f"[≥ {_fmt(c['service_level_lower_bound'], 1, True)}]</span>"
             f"{'' if c['meets'] else ' ✘'}" for c in r["cases"]] for r in table["rows"]]
-        parts.append(_table(srows, ["layout", *table["cases"]]))
+        parts.append(_table(srows, [say("sim.col.layout"), *(_case_label(c) for c in table["cases"])]))
     weak = plan.get("weak_hours")
     if weak is not None:
-        parts.append("<h2>薄弱时段 Weak hours of the chosen size</h2>")
+        parts.append(f"<h2>{say('report.h.weak_hours')}</h2>")
         parts.append(_table([[html.escape(w["hour"]), _fmt(w["service_level"], 1, True)]
-                             for w in weak], ["hour of arrival", "service level"])
-                     if weak else "<p>None: every hour meets the target.</p>")
-    rows = [[html.escape(str(x.get("layout", x["windows"]))),
+                             for w in weak], [say("report.col.arrival_hour"), say("sim.col.service_level")])
+                     if weak else f"<p>{say('report.weak.none')}</p>")
+    rows = [[html.escape(layout_label(str(x.get("layout", x["windows"])))),
              _fmt(x["service_level_lower_bound"], 1, True),
              _est(x.get("mean_wait_minutes")), "✔" if x["meets"] else "✘"] for x in plan["tried"]]
-    parts.append("<h2>候选方案 Candidates</h2>")
-    parts.append(_table(rows, ["layout", "service level (lower bound)", "mean wait [95% CI]",
-                               "meets"]))
+    parts.append(f"<h2>{say('report.h.candidates')}</h2>")
+    parts.append(_table(rows, [say("sim.col.layout"), say("sim.col.sl_lower"), say("sim.col.mean_wait"),
+                               say("sim.col.meets")]))
     parts.append(_bars([str(x["windows"]) for x in plan["tried"]],
                        [x["service_level_lower_bound"] for x in plan["tried"]], None, pct=True,
                        target=t["share"], ymax=1.0))
     res = {**plan["result"], "target_share": t["share"], "seed": plan["seed"],
            "windows": plan["total_windows"]}
-    parts.append("<h2>推荐方案 The recommended layout</h2>")
+    parts.append(f"<h2>{say('report.h.recommended')}</h2>")
     parts.append(_run_body(res))
-    return _page("窗口数量规划 Window planning", "".join(parts))
+    return _page(say("report.plan.title", hall=_hall(plan)), "".join(parts))
+
+
+def _case_label(case: str) -> str:
+    """A sensitivity case's label ("demand +10%", "service time +15%") in words."""
+    for english, code in (("service time", "report.case.service"), ("design day", "report.case.base"),
+                          ("demand", "report.case.demand")):
+        case = case.replace(english, say(code))
+    return case.replace("-", "−")
+
+
+def layout_label(label: str) -> str:
+    """A candidate's label from the planner ("3 无差别 + 2 zone") in words."""
+    return label.replace(" zone windows", " 分领域窗口").replace(" zone", " 分领域")
+
+
+def variant_name(name: str) -> str:
+    """A layout's name in a comparison: the standard variants in words, a file's stem as it is;
+    a paired difference "a - b" as "a − b"."""
+    if " - " in name:
+        return " − ".join(variant_name(part) for part in name.split(" - ", 1))
+    return say(f"sim.variant.{name}", fallback=name)
 
 
 def render_compare(cmp: Mapping[str, Any]) -> str:
     """The report of `hall sim compare`: each layout, and paired differences with intervals."""
     rows = []
     for name, r in cmp["layouts"].items():
-        rows.append([html.escape(name), str(r["windows"]), _est(r["wait_minutes"]["mean"]),
+        rows.append([html.escape(variant_name(name)), str(r["windows"]), _est(r["wait_minutes"]["mean"]),
                      _est(r["wait_minutes"]["p90"]), _est(r["service_level"], 1, True),
                      _est(r["abandonment_rate"], 1, True)])
-    parts = [f"<p class=note>{cmp['days']} days on seed {cmp['seed']}; every layout sees the same "
-             "people (common random numbers).</p>",
-             _table(rows, ["layout", "windows", "mean wait", "p90 wait", "service level",
-                           "abandonment"])]
-    parts.append("<h2>配对差异 Paired differences (layout − baseline)</h2>")
+    parts = [f"<p class=note>{html.escape(say('report.note.compare', days=cmp['days'], seed=cmp['seed']))}</p>",
+             _table(rows, [say("sim.col.layout"), say("sim.col.windows"), say("sim.col.mean_wait"),
+                           say("sim.col.p90_wait"), say("sim.col.service_level"), say("sim.col.abandonment")])]
+    parts.append(f"<h2>{say('report.h.paired')}</h2>")
     drows = []
     for name, d in cmp["paired_differences"].items():
-        drows.append([html.escape(name), _est(d["mean_wait_minutes"], 2, clip=False),
+        drows.append([html.escape(variant_name(name)), _est(d["mean_wait_minutes"], 2, clip=False),
                       _est(d["p90_wait_minutes"], 2, clip=False),
                       _est(d["service_level"], 1, True, clip=False),
                       _est(d["abandonment_rate"], 2, True, clip=False)])
-    parts.append(_table(drows, ["difference", "mean wait", "p90 wait", "service level",
-                                "abandonment"]))
+    parts.append(_table(drows, [say("report.col.difference"), say("sim.col.mean_wait"), say("sim.col.p90_wait"),
+                                say("sim.col.service_level"), say("sim.col.abandonment")]))
     names = list(cmp["layouts"])
-    parts.append("<h2>平均等候 Mean wait (minutes)</h2>")
-    parts.append(_bars(names, [cmp["layouts"][n]["wait_minutes"]["mean"]["value"] for n in names],
+    parts.append(f"<h2>{say('report.h.mean_wait')}</h2>")
+    parts.append(_bars([variant_name(n) for n in names], [cmp["layouts"][n]["wait_minutes"]["mean"]["value"] for n in names],
                        [cmp["layouts"][n]["wait_minutes"]["mean"]["ci95"] for n in names],
                        pct=False))
-    return _page("布局比较 Layout comparison", "".join(parts))
+    return _page(say("report.compare.title", hall=_hall(cmp)), "".join(parts))

@@ -89,7 +89,9 @@ def plan_text(plan: Mapping[str, Any]) -> str:
     title = say("sim.plan.title", hall=_hall(plan), days=plan.get("days"), seed=plan.get("seed"))
     answer = say("sim.plan.answer", windows=plan["windows"], total=plan.get("total_windows", plan["windows"]),
                  share=f"{t['share']:.0%}", within=f"{t['within_minutes']:g}", confidence=f"{t['confidence']:.0%}")
-    rows = [[str(x.get("layout", x["windows"])), _num(x["service_level_lower_bound"], 1, True),
+    from sim.report import layout_label
+
+    rows = [[layout_label(str(x.get("layout", x["windows"]))), _num(x["service_level_lower_bound"], 1, True),
              _est(x.get("mean_wait_minutes")), say("sim.yes") if x["meets"] else say("sim.no")]
             for x in sorted(plan["tried"], key=lambda x: x["windows"])]
     head = [say("sim.col.layout"), say("sim.col.sl_lower"), say("sim.col.mean_wait"), say("sim.col.meets")]
@@ -99,7 +101,9 @@ def plan_text(plan: Mapping[str, Any]) -> str:
 def compare_text(cmp: Mapping[str, Any]) -> str:
     """`hall sim compare`: each layout's figures side by side."""
     title = say("sim.compare.title", hall=_hall(cmp), days=cmp.get("days"))
-    rows = [[name, str(r.get("windows", "–")), _est(r["wait_minutes"]["mean"]), _est(r["wait_minutes"]["p90"]),
+    from sim.report import variant_name
+
+    rows = [[variant_name(name), str(r.get("windows", "–")), _est(r["wait_minutes"]["mean"]), _est(r["wait_minutes"]["p90"]),
              _est(r.get("service_level"), 1, True), _est(r.get("abandonment_rate"), 1, True)]
             for name, r in cmp["layouts"].items()]
     head = [say("sim.col.layout"), say("sim.col.windows"), say("sim.col.mean_wait"), say("sim.col.p90_wait"),

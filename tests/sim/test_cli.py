@@ -33,7 +33,7 @@ def test_run_writes_json_and_a_self_contained_report(tmp_path: Path) -> None:
     page = html.read_text(encoding="utf-8")
     assert page.count("<svg") >= 3
     assert "http://" not in page.replace('http://www.w3.org', '') and "<script" not in page
-    assert "办理率" in page
+    assert "服务达标率" in page
 
 
 def test_bad_profile_fails_before_running(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -71,7 +71,7 @@ def test_plan_and_compare_on_a_township(tmp_path: Path) -> None:
     diff = cmp["paired_differences"]["dedicated - hybrid"]["mean_wait_minutes"]
     assert diff["ci95"][0] <= diff["value"] <= diff["ci95"][1]
     page = cmp_html.read_text(encoding="utf-8")
-    assert "dedicated - hybrid" in page and "<svg" in page
+    assert "全部分领域 − 混合（无差别＋分领域）" in page and "<svg" in page
 
 
 def test_scale_grows_the_demand(tmp_path: Path) -> None:

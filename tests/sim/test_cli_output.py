@@ -76,8 +76,10 @@ def test_compare_prints_each_layout_in_one_row(tmp_path: Path, capsys: pytest.Ca
     assert _main(["sim", "compare", "--layout", TOWNSHIP, "--demand", str(demand), "--days", "2",
                   "--workers", "1", "--quiet"]) == 0
     out, _ = capsys.readouterr()
-    rows = [line for line in out.splitlines() if line.split(" ")[0] in {"hybrid", "pooled", "dedicated"}]
+    rows = [line for line in out.splitlines()
+            if line.split(" ")[0] in {"混合（无差别＋分领域）", "全部无差别", "全部分领域"}]
     assert len(rows) == 3 and "服务达标率" in out
+    assert "hybrid" not in out and "pooled" not in out
 
 
 def test_an_unmeetable_target_names_the_zone_windows_that_cap_it(
@@ -106,6 +108,46 @@ def test_capping_windows_are_the_zone_windows_of_categories_no_comprehensive_win
     assert capping_zone_windows(layout, demand) == {"F 户籍": ["8号"]}
     demand["categories"]["F"]["arrivals"] = [0]
     assert capping_zone_windows(layout, demand) == {}
+
+
+def test_the_html_reports_are_in_chinese_with_the_hall_name_and_whole_window_axes(tmp_path: Path) -> None:
+    from sim.report import render_run
+
+    html_file = tmp_path / "r.html"
+    assert _main(["sim", "run", "--layout", COUNTY, "--demand", COUNTY_DEMAND, "--days", "2", "--workers", "1",
+                  "--quiet", "--html", str(html_file)]) == 0
+    page = html_file.read_text(encoding="utf-8")
+    text = _visible(page)
+    assert text.lstrip().startswith("某某县政务服务中心")
+    assert not _latin(text), sorted(set(_latin(text)))
+    for raw in ("windows_in_layout", "service_cv2", "lag_sipp", "red bars", "target"):
+        assert raw not in page.replace("</title>", ""), raw
+    assert "本次未设目标" in text  # no target line promised where none was given
+    # The windows-needed chart counts windows: its value axis has whole numbers only.
+    needed = page.split("各时段所需窗口数", 1)[1]
+    ticks = re.findall(r'text-anchor="end">([^<]+)</text>', needed)
+    assert ticks and all(re.fullmatch(r"\d+", t) for t in ticks), ticks
+    assert "仿真报告" in render_run({"hall": "x", "hall_name": "某中心", "days": 1, "seed": 1, "windows": 1})
+
+
+def test_the_plan_report_draws_its_target_line_and_says_the_answer_in_chinese(tmp_path: Path) -> None:
+    html_file = tmp_path / "plan.html"
+    assert _main(["sim", "plan", "--layout", TOWNSHIP, "--demand", TOWN_DEMAND, "--days", "3", "--workers", "1",
+                  "--quiet", "--html", str(html_file)]) == 0
+    page = html_file.read_text(encoding="utf-8")
+    text = _visible(page)
+    assert text.lstrip().startswith("某某镇便民服务中心 窗口数量规划")
+    assert "的办事人在 15 分钟内被叫号" in text
+    assert 'stroke-dasharray="6 4"' in page  # the target line, drawn because a target was given
+    assert not _latin(text), sorted(set(_latin(text)))
+
+
+def _visible(page: str) -> str:
+    import html
+
+    page = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    page = re.sub(r"<title>.*?</title>", "", page, count=1, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
 
 def test_a_table_lines_up_chinese_by_display_width() -> None:
