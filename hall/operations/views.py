@@ -30,6 +30,7 @@ from hall.errors import ApiError
 from hall.operations.cases.store import case_dict, list_cases
 from hall.operations.ratings.rules import LEVEL_NAMES
 from hall.operations.routes import config_of, now_of, parse_day
+from hall.operations.stats.exports import readable_rows, stat_labels
 from hall.operations.stats.store import day_cases, day_rows
 from hall.state import hall_of, principal_of, state_of
 from hall.store.models import TicketRow
@@ -158,13 +159,9 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
 
         rows, cases_today, alerts = await anyio.to_thread.run_sync(read)
         groups = _groups(rows)
-        names = {c.code: c.name for c in hall.layout.categories}
-        for r in groups["category"]:
-            r["label"] = f"{r['key']} {names.get(r['key'], '')}"
-        for r in groups["window"]:
-            r["label"] = f"{r['key']}号窗口"
-        for r in groups["hour"]:
-            r["label"] = f"{r['key']}时"
+        # The same labels as the CSV/XLSX exports: zones by name, never their codes.
+        for r, readable in zip(rows, readable_rows(rows, stat_labels(hall.layout)), strict=True):
+            r["label"] = readable["key"]
         d = date.fromisoformat(day)
         return pages.render(
             template, hall, page=page, token=token, day=day, groups=groups, total=groups["day"][0],

@@ -10,7 +10,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hall.errors import invalid, not_found
-from hall.operations.stats.exports import PROVINCIAL_FIELDS, STAT_HEADERS, rows_to_csv, rows_to_xlsx
+from hall.operations.stats.exports import (
+    EXPORT_COLUMNS,
+    PROVINCIAL_FIELDS,
+    STAT_HEADERS,
+    readable_rows,
+    rows_to_csv,
+    rows_to_xlsx,
+    stat_labels,
+)
 from hall.operations.stats.rules import COLUMNS
 from hall.operations.stats.store import day_rows, link_ticket, provincial_export
 from hall.operations.web import (
@@ -53,10 +61,14 @@ async def stats(request: Request) -> Response:
             return day_rows(conn, hall, day, cfg.service_level_seconds, day_to)
 
     rows = await in_thread(read)
+    if fmt in ("csv", "xlsx"):
+        people = readable_rows(rows, stat_labels(hall.layout))
+        columns = (*EXPORT_COLUMNS, *(c for c in COLUMNS if c not in EXPORT_COLUMNS))
     if fmt == "csv":
-        return file_response(rows_to_csv(rows, COLUMNS, STAT_HEADERS), "text/csv; charset=utf-8", f"{hall.code}-{label}.csv")
+        return file_response(rows_to_csv(people, columns, STAT_HEADERS), "text/csv; charset=utf-8",
+                             f"{hall.code}-{label}.csv")
     if fmt == "xlsx":
-        return file_response(rows_to_xlsx(rows, COLUMNS, STAT_HEADERS, label),
+        return file_response(rows_to_xlsx(people, columns, STAT_HEADERS, label),
                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                              f"{hall.code}-{label}.xlsx")
     if fmt != "json":

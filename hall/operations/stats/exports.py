@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
+from displays.messages import say
 from hall.operations.ratings.rules import INDICATORS, LEVEL_NAMES, RatingChannel
+from queueing.layout import HallLayout
 
 __all__ = [
     "rows_to_csv",
@@ -26,6 +28,9 @@ __all__ = [
     "PROVINCIAL_FIELDS",
     "provincial_records",
     "STAT_HEADERS",
+    "EXPORT_COLUMNS",
+    "readable_rows",
+    "stat_labels",
 ]
 
 # Column -> header shown in exports and on pages.
@@ -47,8 +52,39 @@ STAT_HEADERS: dict[str, str] = {
     "bad_ratings": "差评数",
     "satisfaction": "满意率",
     "cases": "整改件数",
-    "cases_on_time": "按时办结",
+    "cases_on_time": "整改按时办结数",
+    "code": "代码",
 }
+
+# The CSV/XLSX a person opens: the dimension and its item in words, then `code` — the raw key
+# (zone code, category letter, window number, hour) kept so a spreadsheet can still be joined
+# with the JSON API or another export.
+EXPORT_COLUMNS: tuple[str, ...] = ("dimension", "key", "code")
+
+
+def stat_labels(layout: HallLayout) -> dict[str, dict[str, str]]:
+    """Labels of a hall's statistics keys: categories as "A 综合业务", zones by name."""
+    return {
+        "category": {c.code: f"{c.code} {c.name}" for c in layout.categories},
+        "zone": {z.code: z.name for z in layout.zones},
+    }
+
+
+def readable_rows(rows: Iterable[Mapping[str, Any]], labels: Mapping[str, Mapping[str, str]]) -> list[dict[str, Any]]:
+    """Rows for people: `dimension` in words (日期, 时段, 功能区 …), `key` as its label from
+    `labels[dimension]` (hour "9" -> "9时", window "3" -> "3号窗口", otherwise the key), and the
+    raw key as `code`."""
+    out = []
+    for r in rows:
+        dim, key = str(r.get("dimension", "")), str(r.get("key", ""))
+        if dim == "hour":
+            label = say("stats.hour", hour=key)
+        elif dim == "window":
+            label = say("stats.window", number=key)
+        else:
+            label = labels.get(dim, {}).get(key, key)
+        out.append({**r, "dimension": say(f"stats.dimension.{dim}", fallback=dim), "key": label, "code": key})
+    return out
 
 # Provincial 好差评 export: JSON key -> CSV header (the fields the provincial system asks for).
 PROVINCIAL_FIELDS: dict[str, str] = {
