@@ -15,6 +15,7 @@ which stores the token under the same key as the live manager view and reloads.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -24,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from displays.messages import say
+from hall.core.queries import device_presence, offline_seconds
 from hall.core.registry import HallInfo
 from hall.edge.templates import Templates
 from hall.errors import ApiError
@@ -46,6 +49,32 @@ KIND_NAMES = {"comprehensive": "无差别综合窗口", "zone": "分领域综窗
 APPEAL_NAMES = {"pending": "待复核", "upheld": "申诉成立", "rejected": "申诉不成立"}
 ALERT_NAMES = {"waiting_per_window": "等候过多", "longest_wait": "等候超时", "window_paused": "窗口暂停过长",
                "device_offline": "设备离线"}
+
+
+_CODE_LIKE = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+def device_words(conn: Any, hall: HallInfo, now: float) -> dict[str, str]:
+    """Each device of the hall as a manager reads it: "评价器（1号窗口）", or its own name when
+    it was given one in words (a name that is only a code says nothing to a person)."""
+    try:
+        after = offline_seconds(hall.settings)
+    except ValueError:
+        after = 90.0
+    out: dict[str, str] = {}
+    for d in device_presence(conn, hall.id, now, after):
+        kind = say(f"manage.device.{d.kind}", fallback=say("manage.device.other"))
+        name = d.name if d.name and d.name != d.code and not _CODE_LIKE.match(d.name) else kind
+        where = say("manage.window_of", number=d.window) if d.window else say("manage.hall_wide")
+        out[d.code] = f"{name}（{where}）"
+    return out
+
+
+def alert_text(alert: Any, devices: dict[str, str]) -> str:
+    """An alert's words: a device by kind and place, never its code; the others as raised."""
+    if alert.kind == "device_offline":
+        return say("alert.device_offline", device=devices.get(alert.subject, say("manage.device.other")))
+    return str(alert.message)
 
 
 class _Pages:
@@ -147,7 +176,7 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
         now = now_of(st)
         day = parse_day(request.query_params.get("day"), hall, now)
 
-        def read() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Any]]:
+        def read() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Any], dict[str, str]]:
             with st.db.read() as conn:
                 rows = day_rows(conn, hall, day, cfg.service_level_seconds)
                 day_case_list = [case_dict(r, now) for r in day_cases(conn, hall.id, day)]
@@ -155,9 +184,9 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
                 alerts = list(conn.execute(select(AlertRow).where(
                     AlertRow.hall_id == hall.id, AlertRow.raised_at >= start, AlertRow.raised_at < start + 86_400
                 ).order_by(AlertRow.raised_at)))
-            return rows, day_case_list, alerts
+                return rows, day_case_list, alerts, device_words(conn, hall, now)
 
-        rows, cases_today, alerts = await anyio.to_thread.run_sync(read)
+        rows, cases_today, alerts, devices = await anyio.to_thread.run_sync(read)
         groups = _groups(rows)
         # The same labels as the CSV/XLSX exports: zones by name, never their codes.
         for r, readable in zip(rows, readable_rows(rows, stat_labels(hall.layout)), strict=True):
@@ -165,9 +194,9 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
         d = date.fromisoformat(day)
         return pages.render(
             template, hall, page=page, token=token, day=day, groups=groups, total=groups["day"][0],
-            hourly_tickets=[(r["key"], r["tickets"]) for r in groups["hour"]],
-            hourly_waits=[(r["key"], None if r["wait_mean"] is None else round(r["wait_mean"] / 60, 1)) for r in groups["hour"]],
-            cases=cases_today, alerts=alerts, weekday=f"星期{WEEKDAYS[d.weekday()]}", generated=now,
+            hourly_tickets=[(r["label"], r["tickets"]) for r in groups["hour"]],
+            hourly_waits=[(r["label"], None if r["wait_mean"] is None else round(r["wait_mean"] / 60, 1)) for r in groups["hour"]],
+            cases=cases_today, alerts=alerts, devices=devices, alert_text=alert_text, weekday=f"星期{WEEKDAYS[d.weekday()]}", generated=now,
             sl_minutes=round(cfg.service_level_seconds / 60),
         )
 
@@ -183,15 +212,16 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
             return login
         st = state_of(request)
 
-        def read() -> list[Any]:
+        def read() -> tuple[list[Any], dict[str, str]]:
             with st.db.read() as conn:
                 from hall.operations.live.store import open_alerts
 
-                return open_alerts(conn, hall.id)
+                return open_alerts(conn, hall.id), device_words(conn, hall, now_of(st))
 
         hall = st.registry.get(hall.code)  # the latest layout (windows may have been retargeted)
+        alerts, devices = await anyio.to_thread.run_sync(read)
         return pages.render("ops/live.html", hall, page="live", token=token,
-                            open_alerts=await anyio.to_thread.run_sync(read), windows=hall.layout.windows,
+                            open_alerts=alerts, devices=devices, alert_text=alert_text, windows=hall.layout.windows,
                             categories=hall.layout.categories, cfg=config_of(hall))
 
     async def book(request: Request) -> Response:

@@ -14,7 +14,6 @@
   var summaryAt = 0;
   var timer = null;
   var live = null;
-  var STATES = { idle: "空闲", called: "叫号中", serving: "办理中", paused: "暂停", closed: "未上岗" };
 
   Hall.clock("g-clock");
 
@@ -65,7 +64,7 @@
     var since = (summary && summary.window_since) || {};
     (state.windows || []).forEach(function (w) {
       var s = since[String(w.number)];
-      var label = STATES[w.state] || w.state;
+      var label = Hall.say("manage.state." + w.state, null, w.state);
       if (w.state === "paused" && w.pause_reason) { label += "（" + w.pause_reason + "）"; }
       if (w.current) { label += " " + w.current.number; }
       wins.appendChild(Hall.el("tr", { "data-window": String(w.number) }, [
@@ -85,8 +84,36 @@
       var off = summary.devices_offline || [];
       Hall.text("k-offline", off.length);
       $("k-offline").classList.toggle("bad", off.length > 0);
-      Hall.text("k-offline-sub", off.map(function (d) { return d.name || d.code; }).join("、"));
+      Hall.text("k-offline-sub", off.length ? "" : Hall.say("manage.offline.none"));
+      renderOffline(off);
     }
+  }
+
+  function windowName(number) {
+    var w = ((state && state.windows) || []).filter(function (x) { return String(x.number) === String(number); })[0];
+    return Hall.say("manage.window_of", { number: number }) + (w && w.name ? " " + w.name : "");
+  }
+
+  /** Offline devices as rows a manager reads: name, kind, where it is, since when. */
+  function renderOffline(off) {
+    var tbody = $("g-offline");
+    tbody.textContent = "";
+    Hall.text("g-offline-count", off.length ? off.length + " 台" : "");
+    if (!off.length) {
+      tbody.appendChild(Hall.el("tr", {}, [Hall.el("td", { colspan: "4", class: "muted", text: Hall.say("manage.offline.none") })]));
+      return;
+    }
+    off.forEach(function (d) {
+      var kind = Hall.say("manage.device." + d.kind, null, Hall.say("manage.device.other"));
+      // A device registered without a name shows its kind and place, not its internal code.
+      var name = d.name && d.name !== d.code && !/^[A-Za-z0-9_\-]+$/.test(d.name) ? d.name : Hall.say("manage.device.unnamed");
+      var where = d.window ? windowName(d.window) : Hall.say("manage.hall_wide");
+      var since = d.last_seen ? Hall.say("manage.offline.since", { since: Hall.hhmm(d.last_seen) }) : Hall.say("manage.offline.never");
+      tbody.appendChild(Hall.el("tr", { "data-device": d.code }, [
+        Hall.el("td", { text: name }), Hall.el("td", { text: kind }), Hall.el("td", { text: where }),
+        Hall.el("td", { text: since }),
+      ]));
+    });
   }
 
   function loadSummary() {

@@ -78,7 +78,7 @@ def readable_rows(rows: Iterable[Mapping[str, Any]], labels: Mapping[str, Mappin
     for r in rows:
         dim, key = str(r.get("dimension", "")), str(r.get("key", ""))
         if dim == "hour":
-            label = say("stats.hour", hour=key)
+            label = say("stats.hour", hour=int(key) if key.isdigit() else key)
         elif dim == "window":
             label = say("stats.window", number=key)
         else:
