@@ -7,6 +7,7 @@ import argparse
 import sys
 from typing import Any
 
+from displays.messages import say
 from queueing.clock import SystemClock
 
 __all__ = ["register"]
@@ -136,7 +137,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     if s.database_url.startswith("sqlite"):
         s.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(Database(s.database_url), args.revision)
-    print(f"database at {args.revision}")
+    print(say("cli.db_upgraded", revision=args.revision))
     return 0
 
 
@@ -152,7 +153,7 @@ def _users_add(args: argparse.Namespace) -> int:
             )
     except AccountError as e:
         return _fail(str(e))
-    print(f"user {args.username} ({args.role}) id {uid}")
+    print(say("cli.user_added", username=args.username, role=say(f"cli.role.{args.role}"), id=uid))
     return 0
 
 
@@ -176,11 +177,14 @@ def _halls_import(args: argparse.Namespace) -> int:
     try:
         layout = load_layout(args.layout)
     except LayoutError as e:
-        return _fail(f"layout {args.layout}: {e}")
+        from hall.cli import layout_words
+
+        return _fail(layout_words(e))
     db = _db()
     with db.write() as conn:
         hall_id = import_layout(conn, layout, now=SystemClock().now())
-    print(f"hall {layout.code} ({layout.name}) id {hall_id}: {len(layout.windows)} windows, {len(layout.categories)} categories")
+    print(say("cli.hall_imported", hall_code=layout.code, name=layout.name, id=hall_id, windows=len(layout.windows),
+              categories=len(layout.categories)))
     return 0
 
 
@@ -196,7 +200,7 @@ def _export_events(args: argparse.Namespace) -> int:
     finally:
         if out is not sys.stdout:
             out.close()
-    print(f"{n} events", file=sys.stderr)
+    print(say("cli.events_exported", n=n), file=sys.stderr)
     return 0
 
 
@@ -222,5 +226,5 @@ def _close_day(args: argparse.Namespace) -> int:
     halls = [registry.get(code) for code in args.hall] if args.hall else registry.all()
     for h in halls:
         n, _ = close_day(db, h, now=SystemClock().now(), include_today=args.today, reason=args.reason)
-        print(f"{h.code}: closed {n}")
+        print(say("cli.day_closed", hall=h.code, n=n))
     return 0

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from displays.messages import say
 from hall.core.halls import import_layout
 from hall.security.accounts import add_device, add_user
 from hall.settings import load_settings
@@ -60,17 +61,18 @@ def prepare_demo(db: Database, layout: HallLayout, token_file: Path) -> dict[str
 def page_urls(base: str, layout: HallLayout, tokens: dict[str, Any]) -> list[str]:
     h = layout.code
     lines = [
-        f"  取号机 kiosk:        {base}/kiosk/{h}?token={tokens['kiosk']}",
-        f"  综合屏 hall screen:  {base}/screen/{h}",
-        f"  工作人员 staff:      {base}/staff",
-        f"  管理 manager:        {base}/manage/{h}",
+        f"  取号机：      {base}/kiosk/{h}?token={tokens['kiosk']}",
+        f"  综合屏：      {base}/screen/{h}",
+        f"  窗口叫号台：  {base}/staff",
+        f"  实时监控：    {base}/manage/{h}",
+        f"  运营管理：    {base}/ops/{h}/stats",
     ]
     for w in layout.windows:
         lines.append(f"  窗口屏 {w.number:>2} {w.name}: {base}/screen/{h}/windows/{w.number}")
     for w in layout.windows:
         lines.append(f"  评价器 {w.number:>2}: {base}/pad/{h}/windows/{w.number}?token={tokens['pads'][str(w.number)]}")
-    lines.append(f"  bridge token: {tokens['bridge']}   screen token: {tokens['screen']}")
-    lines.append(f"  API: {base}/openapi.json   metrics: {base}/metrics")
+    lines.append(f"  串口桥接令牌：{tokens['bridge']}   显示屏令牌：{tokens['screen']}")
+    lines.append(f"  接口说明：{base}/openapi.json   监控指标：{base}/metrics")
     return lines
 
 
@@ -85,11 +87,11 @@ def run_demo(layout_path: str, host: str = "127.0.0.1", port: int = 8000) -> int
     tokens = prepare_demo(db, layout, settings.data_dir / "demo-tokens.json")
     db.dispose()
     base = f"http://{host}:{port}"
-    print(f"\n{layout.name} — {base}  (database {settings.database_url})\n")
+    print(f"\n{layout.name} — {base}  （数据库 {settings.database_url}）\n")
     print("\n".join(page_urls(base, layout, tokens)))
-    print("\n  demo logins (username / password):")
+    print("\n  演示账号（用户名 / 密码）：")
     for username, password, role, name in DEMO_USERS:
-        print(f"    {username:<8} / {password:<16} {role:<8} {name}")
+        print(f"    {username:<8} / {password:<16} {say(f'cli.role.{role}', fallback=role)}  {name}")
     print()
     os.environ["HALL_LAYOUT"] = layout_path
     uvicorn.run("hall.app:create_app", factory=True, host=host, port=port, ws_per_message_deflate=False, log_level="info")

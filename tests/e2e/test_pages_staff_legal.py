@@ -38,6 +38,7 @@ def test_a_wrong_password_is_said_in_chinese_on_the_staff_and_manager_logins(ser
         page.fill(password, "wrong-password-1")
         page.click(submit)
         expect(page.locator(error)).to_have_text("用户名或密码错误", timeout=LIVE)
+        audit(page, "login-error-" + url.rsplit("/", 2)[-2 if url.endswith("stats") else -1].split("?")[0])
         page.context.close()
 
 
@@ -93,4 +94,18 @@ def test_a_refusal_stays_visible_in_chinese_until_read(server: PageServer, brows
     expect(error).to_be_visible()
     page.click("#s-error-ok")
     expect(error).to_be_hidden()
+    # 叫号 took the earlier test's waiting ticket: serve it, then call one out of order, which
+    # says why in words, not the policy's code (staff_pick).
+    if page.inner_text("#s-number") != "—":
+        expect(page.locator("#a-start")).to_be_enabled(timeout=LIVE)
+        page.click("#a-start")
+        expect(page.locator("#a-finish")).to_be_enabled(timeout=LIVE)
+        page.click("#a-finish")
+        expect(page.locator("#s-number")).to_have_text("—", timeout=LIVE)
+    r = server.api("POST", f"/api/halls/{HALL}/tickets", server.tokens["kiosk"], {"category": "A", "channel": "kiosk"})
+    picked = page.locator("#s-waiting tr", has_text=r.json()["number"])
+    expect(picked).to_have_count(1, timeout=LIVE)
+    picked.locator("button").click()
+    expect(page.locator("#s-reason")).to_have_text("叫号依据：工作人员指定叫号", timeout=LIVE)
+    audit(page, "staff-console-picked")
     page.context.close()

@@ -76,7 +76,7 @@ def test_export_events_backup_and_close_day(env, capsys):
     assert main(["backup", str(target)]) == 2  # never overwrites
 
     assert main(["close-day", "--today"]) == 0
-    assert "tiny: closed 0" in capsys.readouterr().out
+    assert "tiny：已关闭 0 个未办结的号" in capsys.readouterr().out
     db.dispose()
 
 

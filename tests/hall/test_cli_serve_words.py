@@ -3,6 +3,7 @@ without a traceback (issue 13, item 11)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,3 +36,17 @@ def test_a_layout_that_is_not_toml_or_is_wrong_is_one_line(tmp_path: Path, capsy
     assert main(["serve", str(wrong), "--port", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("hall: 大厅布局有误："), err
+
+
+def test_the_commands_speak_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                    layout_file: Path):
+    monkeypatch.setenv("HALL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HALL_SECRET_KEY", "cli-secret")
+    monkeypatch.delenv("HALL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("HALL_REDIS_URL", raising=False)
+    assert main(["halls", "import", str(layout_file)]) == 0
+    assert main(["db", "upgrade"]) == 0
+    assert main(["close-day", "--today"]) == 0
+    out = capsys.readouterr().out
+    assert "个窗口" in out and "数据库已升级到 head" in out and "已关闭 0 个未办结的号" in out
+    assert not re.search(r"\b(windows|categories|closed|database at)\b", out), out

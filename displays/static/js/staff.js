@@ -156,22 +156,14 @@
     if (!r) { return ""; }
     if (typeof r === "string") { return r; }
     var d = r.detail || {};
-    var words = {
-      max_wait: "已等候超过 " + d.max_wait_minutes + " 分钟，优先叫号",
-      named_window: "指定由本窗口办理",
-      appointment: "预约时段已到",
-      priority: "优先人群（已连续叫优先号 " + d.priority_streak + "/" + d.priority_ratio + "）",
-      priority_ratio: "优先号已连续叫 " + d.priority_ratio + " 个，轮到普通号",
-      queue_key: "按取号先后，等候最久",
-      aging: "按本窗口业务权重，等候最久",
-      explicit: "工作人员指定叫号",
-    }[r.rule] || r.rule;
+    var words = Hall.say("staff.reason." + r.rule, d, Hall.say("staff.reason.other"));
     var extra = [];
-    if (typeof d.waited_minutes === "number") { extra.push("已等 " + Math.round(d.waited_minutes) + " 分钟"); }
+    if (typeof d.waited_minutes === "number") { extra.push(Hall.say("staff.reason.waited", { minutes: Math.round(d.waited_minutes) })); }
     if (d.compared && d.compared.length) {
-      extra.push("比较了 " + d.compared.map(function (o) { return o.number + "（" + Math.round(o.waited_minutes) + "分）"; }).join("、"));
+      extra.push(Hall.say("staff.reason.compared", { list: d.compared.map(function (o) {
+        return o.number + "（" + Math.round(o.waited_minutes) + "分）"; }).join("、") }));
     }
-    return "叫号依据：" + words + (extra.length ? "；" + extra.join("；") : "");
+    return Hall.say("staff.reason.prefix", { words: words }) + (extra.length ? "；" + extra.join("；") : "");
   }
 
   function render() {
