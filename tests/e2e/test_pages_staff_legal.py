@@ -27,10 +27,11 @@ def _console(browser: Browser, server: PageServer, window: int) -> Page:
 
 
 def test_a_wrong_password_is_said_in_chinese_on_the_staff_and_manager_logins(server: PageServer, browser: Browser):
-    for url, user, password, submit, error in (
-        (f"{server.base}/staff", "#login-user", "#login-pass", "#login-form button[type=submit]", "#login-error"),
-        (f"{server.base}/manage/{HALL}", "#g-user", "#g-pass", "#g-login-form button[type=submit]", "#g-login-error"),
-        (f"{server.base}/ops/{HALL}/stats", "#user", "#pass", "#login-btn", "#login-error"),
+    for name, url, user, password, submit, error in (
+        ("staff", f"{server.base}/staff", "#login-user", "#login-pass", "#login-form button[type=submit]", "#login-error"),
+        ("manager", f"{server.base}/manage/{HALL}", "#g-user", "#g-pass", "#g-login-form button[type=submit]",
+         "#g-login-error"),
+        ("ops", f"{server.base}/ops/{HALL}/stats", "#user", "#pass", "#login-btn", "#login-error"),
     ):
         page = browser.new_context(viewport=SIZES["console"], locale="zh-CN").new_page()
         page.goto(url)
@@ -38,7 +39,7 @@ def test_a_wrong_password_is_said_in_chinese_on_the_staff_and_manager_logins(ser
         page.fill(password, "wrong-password-1")
         page.click(submit)
         expect(page.locator(error)).to_have_text("用户名或密码错误", timeout=LIVE)
-        audit(page, "login-error-" + url.rsplit("/", 2)[-2 if url.endswith("stats") else -1].split("?")[0])
+        audit(page, f"login-error-{name}")
         page.context.close()
 
 
@@ -88,6 +89,7 @@ def test_a_refusal_stays_visible_in_chinese_until_read(server: PageServer, brows
     text = page.inner_text("#s-error-text")
     assert text == "该号当前的状态不能进行此操作", text
     assert not latin_words([text])
+    audit(page, "staff-console-error")
     # The next action does not wipe it: only 知道了 does.
     page.click("#a-call")
     page.wait_for_timeout(500)
