@@ -32,8 +32,9 @@ class Templates:
         self.env.globals["static"] = self.static_url
         # Every word a page shows comes from the one catalogue: `say()` in templates, and the
         # catalogue itself for the pages' scripts (Hall.say / Ops.say turn API codes into words).
+        self.messages = dict(catalogue())
         self.env.globals["say"] = say
-        self.env.globals["messages"] = catalogue()
+        self.env.globals["messages"] = self.messages
         self._versions: dict[str, str] = {}
 
     def static_url(self, path: str) -> str:

@@ -153,7 +153,8 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
 
     async def staff(request: Request) -> Response:
         config = {"hall": request.query_params.get("hall", "")[:64],
-                  "window": _int_param(request, "window", 0, 0, 100000) or None}
+                  "window": _int_param(request, "window", 0, 0, 100000) or None,
+                  "messages": templates.messages}  # the console turns API codes into words (words.js)
         return _render(templates, "staff.html", "staff", config)
 
     async def pad(request: Request) -> Response:
@@ -170,7 +171,7 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
 
     async def manage(request: Request) -> Response:
         hall = request.path_params["hall"]
-        return _render(templates, "manage.html", "manage", {"hall": hall})
+        return _render(templates, "manage.html", "manage", {"hall": hall, "messages": templates.messages})
 
     async def qr_svg(request: Request) -> Response:
         data = request.query_params.get("data", "")

@@ -47,36 +47,14 @@
     } catch (e) { /* private mode: the token lives only in memory */ }
   };
 
-  var messages = null;
-  /**
-   * The words for `code` from the one zh-CN catalogue (displays/messages, rendered into the page),
-   * with {placeholders} filled from `params`; `fallback` (else the code) when it has none.
-   */
-  Hall.say = function (code, params, fallback) {
-    if (messages === null) {
-      var node = document.getElementById("page-messages");
-      try { messages = node ? JSON.parse(node.textContent) : {}; } catch (e) { messages = {}; }
-    }
-    var text = Object.prototype.hasOwnProperty.call(messages, code) ? messages[code] : undefined;
-    if (text === undefined) { return fallback !== undefined ? fallback : code; }
-    return text.replace(/\{(\w+)\}/g, function (m, k) {
-      return params && params[k] !== undefined && params[k] !== null ? String(params[k]) : m;
-    });
-  };
-
-  /** An error answered by the API ({error, message, …}) or a network failure (status 0). */
+  /** An error answered by the API ({error, message}) or a network failure (status 0). */
   function ApiError(status, code, message, body) {
     this.status = status;
     this.code = code;
     this.message = message;
-    this.body = body || {};
+    this.body = body || {};  // the whole answer: refusals carry fields (next_open_at, …)
   }
-  // People read words, not the API's codes: a field-specific entry first (invalid.reason), then
-  // the code's, then a generic sentence (the server's own message is for developers).
-  ApiError.prototype.toString = function () {
-    var field = this.body.field ? Hall.say(this.code + "." + this.body.field, this.body, "") : "";
-    return field || Hall.say(this.code, this.body, Hall.say("error.unknown", { status: this.status }, this.message));
-  };
+  ApiError.prototype.toString = function () { return this.message || this.code; };
   Hall.ApiError = ApiError;
 
   Hall.newKey = function () {

@@ -31,7 +31,7 @@
         token = r.token; Hall.setToken("staff", token); $("g-pass").value = "";
         $("g-login-error").classList.add("hidden"); start();
       }, function (err) {
-        Hall.text("g-login-error", err.status === 401 ? Hall.say("staff.login_failed") : String(err));
+        Hall.text("g-login-error", err.status === 401 ? Hall.say("staff.login_failed") : Hall.errorText(err));
         $("g-login-error").classList.remove("hidden");
       });
   });
@@ -121,7 +121,7 @@
       .then(function (s) { summary = s; summaryAt = Date.now() / 1000; $("g-error").classList.add("hidden"); render(); },
         function (err) {
           if (err.status === 401) { show("login"); return; }
-          $("g-error").textContent = String(err);
+          $("g-error").textContent = Hall.errorText(err);
           $("g-error").classList.remove("hidden");
         });
   }

@@ -40,7 +40,7 @@
   $("s-error-ok").addEventListener("click", function () { showError(""); });
 
   function formError(id, err) {
-    var msg = err && err.status === 401 ? Hall.say("staff.login_failed") : String(err);
+    var msg = err && err.status === 401 ? Hall.say("staff.login_failed") : Hall.errorText(err);
     Hall.text(id, msg);
     $(id).classList.toggle("hidden", !msg);
   }
@@ -123,7 +123,7 @@
       localStorageSet("hall.staff.signed", "");
       if (live) { live.close(); live = null; }
       afterLogin();
-    }, function (err) { showError(String(err)); });
+    }, function (err) { showError(Hall.errorText(err)); });
   });
 
   // ---- the console ----------------------------------------------------------------------------
@@ -279,7 +279,7 @@
       return r;
     }, function (err) {
       busy = false;
-      showError(String(err));
+      showError(Hall.errorText(err));
       loadDesk();
     });
   }
