@@ -12,7 +12,7 @@ run, plan and compare print a short table of the answer (sim.report_text); `--js
 full JSON instead and `--out` writes it to a file. Progress goes to stderr, also when it is not a
 terminal (a planner running it under nohup still sees it move; `--quiet` silences it).
 
-Bad input (a layout or profile error) prints `error: FIELD: WHY` and exits with status 2 before
+Bad input (a layout or profile error) prints `输入有误：FIELD: WHY` and exits with status 2 before
 anything runs. Heavy imports happen inside the handlers so `hall --help` stays fast.
 """
 
@@ -120,13 +120,23 @@ def _read_toml(path: str) -> dict[str, Any]:
     try:
         return tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SystemExit(_fail(f"{path}: no such file")) from None
+        raise SystemExit(_fail_said("cli.no_file", path=path)) from None
     except tomllib.TOMLDecodeError as e:
-        raise SystemExit(_fail(f"{path}: not valid TOML ({e})")) from None
+        raise SystemExit(_fail_said("cli.bad_toml", path=path, message=str(e))) from None
 
 
 def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    from displays.messages import say
+
+    # The field path stays as written in the file, so the planner can find the line.
+    print(say("sim.bad_input", message=message), file=sys.stderr)
+    return 2
+
+
+def _fail_said(code: str, **fields: Any) -> int:
+    from displays.messages import say
+
+    print(say(code, **fields), file=sys.stderr)
     return 2
 
 

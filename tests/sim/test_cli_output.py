@@ -153,3 +153,10 @@ def _visible(page: str) -> str:
 def test_a_table_lines_up_chinese_by_display_width() -> None:
     lines = table(["方案", "窗口"], [["甲", "10"], ["pooled", "2"]]).splitlines()
     assert len({len(line.encode("gbk", "replace")) for line in lines}) == 1
+
+
+def test_a_missing_layout_or_bad_profile_is_said_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        _main(["sim", "run", "--layout", "nope.toml", "--demand", TOWN_DEMAND, "--days", "1"])
+    assert e.value.code == 2
+    assert capsys.readouterr().err.strip() == "找不到文件：nope.toml"
