@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
@@ -186,9 +187,33 @@ def _log(args: argparse.Namespace) -> Callable[[str], None] | None:
         return None
 
     def log(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
+        print(_progress_words(line), file=sys.stderr, flush=True)
 
     return log
+
+
+_CANDIDATE = re.compile(r"^(?P<layout>.+): service level ≥ (?P<lb>[\d.]+) \((?P<verdict>meets|short of) (?P<share>\d+%)\)$")
+
+
+_COMPARED = re.compile(r"^(?P<layout>.+): mean wait (?P<minutes>[\d.]+) min$")
+
+
+def _progress_words(line: str) -> str:
+    """The planner's line for a candidate in words ("5 无差别：达标率下限 94.5%，达到 90%");
+    any other line as it came."""
+    from displays.messages import say
+    from sim.report import layout_label
+
+    m = _COMPARED.match(line)
+    if m is not None:
+        from sim.report import variant_name
+
+        return say("sim.compare.progress", layout=variant_name(m["layout"]), minutes=f"{float(m['minutes']):.1f}")
+    m = _CANDIDATE.match(line)
+    if m is None:
+        return line
+    return say("sim.plan.candidate", layout=layout_label(m["layout"]), lb=f"{float(m['lb']):.1%}",
+               verdict=say("sim.plan.meets" if m["verdict"] == "meets" else "sim.plan.short"), share=m["share"])
 
 
 def _hall_name(layout_raw: Mapping[str, Any]) -> str:
