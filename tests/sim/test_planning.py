@@ -85,7 +85,7 @@ def test_plan_sizes_for_the_design_day_and_shows_sensitivity_and_weak_hours() ->
     assert not {c["case"]: c for c in table["rows"][0]["cases"]}["design day"]["meets"]
     assert all(w["service_level"] < 0.9 for w in p90["weak_hours"])
     page = render_plan(p90)
-    assert "Design day" in page and "demand +30%" in page and "Weak hours" in page
+    assert "设计日" in page and "需求 +30%" in page and "推荐方案的薄弱时段" in page  # in words (issue 13)
 
 
 def test_comprehensive_plan_says_when_the_zone_windows_are_the_limit() -> None:
