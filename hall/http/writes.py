@@ -121,8 +121,12 @@ async def window_move(request: Request) -> Response:
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
             return resume_window(tx, w)
     elif action == "sign-in":
+        takeover = body.get("takeover", False)
+        if not isinstance(takeover, bool):
+            raise invalid("takeover must be true or false", "takeover")
+
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
-            return sign_in(tx, w)
+            return sign_in(tx, w, takeover)
     elif action == "sign-out":
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
             return sign_out(tx, w)

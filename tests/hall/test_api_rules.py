@@ -89,7 +89,7 @@ def _served(hall, category="A"):
 
 def test_rating_rules(hall):
     t = hall.issue("A")
-    r = hall.post(f"{API}/tickets/{t['id']}/rating", "pad", {"level": 5})
+    r = hall.client.post(f"{API}/tickets/{t['id']}/rating", json={"level": 5, "progress_token": t["progress_token"]})
     assert r.status_code == 409 and r.json()["error"] == "not_finished"
     hall.post(f"{API}/windows/1/call")
     hall.post(f"{API}/windows/1/start")
@@ -104,7 +104,7 @@ def test_rating_rules(hall):
     assert r.status_code == 409 and r.json()["error"] == "already_rated"
     # a five-key pad cannot give a reason: stored with the reason pending (collected at 回访)
     t2 = _served(hall)
-    r = hall.post(f"{API}/tickets/{t2['id']}/rating", "bridge", {"level": 1, "channel": "keypad"})
+    r = hall.post(f"{API}/tickets/{t2['id']}/rating", "bridge", {"level": 1, "channel": "keypad", "window": 1})
     assert r.status_code == 201 and r.json()["reason_pending"] is True
     # staff may not rate; the person may, with the progress token of that ticket only
     t3 = _served(hall)

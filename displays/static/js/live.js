@@ -48,10 +48,11 @@
   };
 
   /** An error answered by the API ({error, message}) or a network failure (status 0). */
-  function ApiError(status, code, message) {
+  function ApiError(status, code, message, body) {
     this.status = status;
     this.code = code;
     this.message = message;
+    this.body = body || null;  // the whole error answer: some carry fields (staff_name …)
   }
   ApiError.prototype.toString = function () { return this.message || this.code; };
   Hall.ApiError = ApiError;
@@ -86,7 +87,7 @@
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
         if (!resp.ok) {
           throw new ApiError(resp.status, (data && data.error) || "http_" + resp.status,
-            (data && data.message) || resp.statusText || "请求失败");
+            (data && data.message) || resp.statusText || "请求失败", data);
         }
         return data;
       });

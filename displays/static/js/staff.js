@@ -97,12 +97,29 @@
     hall = $("pick-hall").value.trim();
     windowNumber = $("pick-window").value;
     if (!hall || !windowNumber) { return; }
-    api("POST", windowPath("/sign-in"), {}).then(function () {
+    signIn(false);
+  });
+
+  // A window another clerk holds is taken over only when this clerk confirms it (the server
+  // answers 409 window_taken otherwise, and audits a takeover).
+  function signIn(takeover) {
+    api("POST", windowPath("/sign-in"), { takeover: takeover }).then(function () {
       localStorageSet("hall.staff.hall", hall);
       localStorageSet("hall.staff.window", windowNumber);
       localStorageSet("hall.staff.signed", hall + "/" + windowNumber);
       openConsole();
-    }, function (err) { alert(String(err)); });
+    }, function (err) {
+      if (err.code === "window_taken" && !takeover &&
+          window.confirm(windowNumber + "号窗口已由" + ((err.body && err.body.staff_name) || "其他工作人员") +
+                         "签到。确定接管该窗口吗？对方将被签退。")) {
+        signIn(true);
+        return;
+      }
+      alert(String(err));
+    });
+  }
+
+  (function () {
   });
 
   $("s-signout").addEventListener("click", function () {
