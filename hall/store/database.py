@@ -11,19 +11,21 @@ transaction in WAL mode). The server runs them in worker threads (see `run_write
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-__all__ = ["Database"]
+__all__ = ["Database", "private_file"]
 
 T = TypeVar("T")
 
@@ -39,6 +41,8 @@ class Database:
             if self.url.database in (None, "", ":memory:"):
                 raise ValueError("use a SQLite file, not :memory: (every connection would see its own database)")
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            if not self.url.database.startswith("file:"):
+                private_file(Path(self.url.database))
         else:
             kwargs.update(pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
         self.engine: Engine = create_engine(self.url, **kwargs)
@@ -162,6 +166,19 @@ _BUSY_TIMEOUT_MS = 30000
 
 class _WouldBlock(Exception):
     """An inline write's BEGIN IMMEDIATE found the database locked (see Database.run_write)."""
+
+
+def private_file(path: Path) -> None:
+    """Create `path` empty and readable by its owner only (0600), its folder 0700, unless it
+    exists. The database holds hashes, encrypted ID numbers and the audit log; SQLite gives its
+    -wal and -shm files the mode of the database file, so they follow."""
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another process made it first
 
 
 def _sqlite_setup(engine: Engine, synchronous: str, nowait: Callable[[], bool]) -> None:
