@@ -24,6 +24,7 @@ from hall.metrics import Metrics
 from hall.operations import start_background
 from hall.realtime.bus import EventBus, make_bus
 from hall.realtime.hub import Hub
+from hall.security import logredact
 from hall.security.auth import TokenCache
 from hall.security.crypto import PersonalData
 from hall.security.ratelimit import MemoryRateLimiter, RedisRateLimiter
@@ -51,6 +52,7 @@ def create_app(
     """Build the app. `settings` default to `load_settings(environ)`; `bus` overrides the one
     HALL_REDIS_URL selects; `migrate=False` skips `alembic upgrade head` at start; `clock`
     (default SystemClock) dates every write, so tests can cross midnight."""
+    logredact.install()  # before the first request: the access log never holds a token
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:

@@ -1,7 +1,9 @@
 """`WS /ws/halls/{hall}?since=SEQ&token=T`: the live event stream of one hall.
 
-A hall whose screens need a token (layout `[server] public_snapshot = false`) also takes it as
-the first message, `{"type": "auth", "token": T}`, within 10 seconds.
+The token comes from the pages' session cookie (same-origin handshakes only), or as the first
+message, `{"type": "auth", "token": T}`, within 10 seconds — in a hall whose screens need a
+token (layout `[server] public_snapshot = false`) or when the client connects with
+`auth=message`; `?token=` still works and the access log redacts it.
 On connect the server sends the events after `since` (or a `snapshot` when there is no `since`
 or it is more than HALL_RESUME_LIMIT events back), then live envelopes in seq order. Without a
 token the stream is the public one. Close codes: 4401 token needed, 4403 not allowed, 4404
@@ -45,9 +47,10 @@ async def hall_stream(websocket: WebSocket) -> None:
     except ValueError:
         since = None
     await websocket.accept()
-    if principal is None and not hall.public_snapshot:
-        # A hall whose screens need a token: it may come as the first message, {"type": "auth",
-        # "token": T}, for clients that keep tokens out of URLs (and so out of access logs).
+    if principal is None and (not hall.public_snapshot or websocket.query_params.get("auth") == "message"):
+        # A hall whose screens need a token, or a client that says `auth=message`: the token
+        # comes as the first message, {"type": "auth", "token": T}, so it stays out of URLs
+        # (and so out of access logs). The pages' login rides in the session cookie instead.
         principal = await _first_message_auth(websocket, hall)
         if principal is None:
             return

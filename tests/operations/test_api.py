@@ -126,6 +126,7 @@ def test_manager_pages_render_and_need_a_manager(app: App) -> None:
         sep = "&" if "?" in path else "?"
         page = app.client.get(f"{path}{sep}token={tok}")
         assert page.status_code == 200 and marker in page.text, path
+        app.client.cookies.clear()  # the link logged this client in (the session cookie): forget it
         assert "管理人员登录" in app.client.get(path).text
     booking = app.client.get("/book/township")
     assert booking.status_code == 200 and "预约办事" in booking.text

@@ -8,7 +8,11 @@
   "use strict";
   var cfg = Hall.config();
   var $ = function (id) { return document.getElementById(id); };
-  var token = Hall.token("staff");
+  // The login is an HttpOnly session cookie: this page never holds the token (no URL, no
+  // storage). `token` stays "" so every call rides on the cookie; "hall.staff.login" only
+  // remembers that a login was made, to open at the window choice after a reload.
+  var token = "";
+  Hall.setToken("staff", "");  // a token stored by an older version of this page
   var me = null;
   var hall = cfg.hall || localStorageGet("hall.staff.hall") || "";
   var windowNumber = cfg.window ? String(cfg.window) : (localStorageGet("hall.staff.window") || "");
@@ -51,9 +55,8 @@
     ev.preventDefault();
     Hall.api("POST", "/api/auth/login", { username: $("login-user").value, password: $("login-pass").value })
       .then(function (r) {
-        token = r.token;
         me = { name: r.name, role: r.role };
-        Hall.setToken("staff", token);
+        localStorageSet("hall.staff.login", "1");
         localStorageSet("hall.staff.name", r.name || "");
         $("login-pass").value = "";
         afterLogin();
@@ -61,7 +64,8 @@
   });
 
   function logout() {
-    Hall.setToken("staff", "");
+    Hall.logout();
+    localStorageSet("hall.staff.login", "");
     localStorageSet("hall.staff.signed", "");
     token = "";
     if (live) { live.close(); live = null; }
@@ -360,7 +364,7 @@
 
   // ---- start --------------------------------------------------------------------------------
   // After a reload the console comes back only to the window this browser signed in at.
-  if (!token) { show("login"); }
+  if (localStorageGet("hall.staff.login") !== "1") { show("login"); }
   else if (hall && windowNumber && localStorageGet("hall.staff.signed") === hall + "/" + windowNumber) {
     Hall.text("s-user", localStorageGet("hall.staff.name") || "");
     openConsole();
