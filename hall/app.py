@@ -20,7 +20,7 @@ from hall.core.presence import presence_watch
 from hall.core.registry import HallRegistry
 from hall.http.errors import exception_handlers
 from hall.http.routes import all_routes
-from hall.metrics import Metrics
+from hall.metrics import GcPauses, Metrics
 from hall.operations import start_background
 from hall.realtime.bus import EventBus, make_bus
 from hall.realtime.hub import Hub
@@ -58,7 +58,7 @@ def create_app(
         the_clock = clock or SystemClock()
         if s.database_url.startswith("sqlite"):
             s.data_dir.mkdir(parents=True, exist_ok=True)
-        db = Database(s.database_url, synchronous=s.sqlite_synchronous)
+        db = Database(s.database_url, synchronous=s.sqlite_synchronous, pool_size=s.db_pool)
         if migrate:
             await anyio.to_thread.run_sync(upgrade, db)
         if s.layout:
@@ -104,9 +104,12 @@ def create_app(
         state.tasks.append(asyncio.create_task(nightly(state), name="hall-nightly-close"))
         state.tasks.append(asyncio.create_task(presence_watch(state), name="hall-presence"))
         app.state.hall = state  # for tests and embedding code; handlers use request.state.hall
+        gc_pauses = GcPauses(metrics.gc_pause)
+        gc_pauses.start()  # last: what start-up built is frozen out of every later collection
         try:
             yield {"hall": state}
         finally:
+            gc_pauses.stop()
             for t in state.tasks:
                 t.cancel()
             for t in state.tasks:

@@ -22,16 +22,28 @@ from typing import Any, TypeVar
 import anyio
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
-__all__ = ["Database"]
+__all__ = ["Database", "PoolTooSmall", "pool_per_process", "connection_limit", "MIN_POOL", "DEFAULT_POOL"]
+
+# One process alone: 10 kept, 20 more under bursts (anyio runs up to 40 worker threads).
+DEFAULT_POOL = (10, 20)
+# A server process below this starves: the hub's poller and catch-ups, a few requests at once.
+MIN_POOL = 4
+# Kept free beside the servers for `hall` CLI commands, backups, migrations and psql.
+_SPARE = 5
 
 T = TypeVar("T")
 
 
 class Database:
-    """Wraps an engine built from `url`; `synchronous` is the SQLite pragma (WAL mode)."""
+    """Wraps an engine built from `url`; `synchronous` is the SQLite pragma (WAL mode).
 
-    def __init__(self, url: str, *, synchronous: str = "FULL", pool_size: int = 10) -> None:
+    `pool_size` (PostgreSQL) caps this process's connections, overflow included; by default
+    DEFAULT_POOL, which fits one process (see `pool_per_process` for several).
+    """
+
+    def __init__(self, url: str, *, synchronous: str = "FULL", pool_size: int | None = None) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {}
@@ -40,7 +52,10 @@ class Database:
                 raise ValueError("use a SQLite file, not :memory: (every connection would see its own database)")
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+            # No pre-ping: a SELECT 1 on every checkout is a round trip per request. A connection
+            # found dead fails that one request and SQLAlchemy then replaces the whole pool.
+            kept, extra = DEFAULT_POOL if pool_size is None else (pool_size, 0)
+            kwargs.update(pool_size=kept, max_overflow=extra)
         self.engine: Engine = create_engine(self.url, **kwargs)
         # Re-entrant: an inline write (see run_write) holds it across `fn`, which enters write().
         self._write_lock = threading.RLock()
@@ -142,6 +157,47 @@ class Database:
             self._writer.shutdown(wait=True)
             self._writer = None
         self.engine.dispose()
+
+
+class PoolTooSmall(ValueError):
+    """The database cannot give each server process MIN_POOL connections."""
+
+    def __init__(self, *, max_connections: int, reserved: int, workers: int, each: int) -> None:
+        self.max_connections, self.reserved, self.workers, self.each = max_connections, reserved, workers, each
+        super().__init__(
+            f"PostgreSQL allows {max_connections} connections ({reserved} reserved): {workers} workers "
+            f"would get {each} each, fewer than {MIN_POOL}"
+        )
+
+
+def pool_per_process(max_connections: int, reserved: int, workers: int) -> int:
+    """Connections each of `workers` server processes may hold so that together they fit the
+    database's `max_connections` (less its reserved ones and a few spare); at most the
+    single-process default. Raises PoolTooSmall below MIN_POOL."""
+    usable = max_connections - reserved - _SPARE
+    each = min(sum(DEFAULT_POOL), usable // max(workers, 1))
+    if each < MIN_POOL:
+        raise PoolTooSmall(max_connections=max_connections, reserved=reserved, workers=workers, each=max(each, 0))
+    return each
+
+
+def connection_limit(url: str) -> tuple[int, int]:
+    """PostgreSQL's (max_connections, connections reserved for superusers and roles). Blocking."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            settings: dict[str, int] = dict(
+                conn.execute(
+                    text(
+                        "SELECT name, setting::int FROM pg_settings WHERE name IN "
+                        "('max_connections', 'superuser_reserved_connections', 'reserved_connections')"
+                    )
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    reserved = settings.get("superuser_reserved_connections", 0) + settings.get("reserved_connections", 0)
+    return int(settings["max_connections"]), int(reserved)
 
 
 def _postgres_setup(engine: Engine) -> None:
