@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from displays.messages import say
+from hall.http.wsfanout import PROTOCOL as FANOUT_PROTOCOL
 from hall.store.database import MIN_POOL, PoolTooSmall, connection_limit, pool_per_process
 from queueing.clock import SystemClock
 
@@ -119,7 +120,7 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["HALL_DB_POOL"] = str(pool)  # the worker processes read it in hall.settings
     uvicorn.run(
         "hall.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        ws_per_message_deflate=False, log_level="info",
+        ws=FANOUT_PROTOCOL, ws_per_message_deflate=False, log_level="info",
     )
     return 0
 
