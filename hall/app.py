@@ -8,8 +8,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import datetime, time, timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import anyio
 from starlette.applications import Starlette
@@ -69,6 +71,7 @@ def create_app(
                     import_layout(conn, layout, now=the_clock.now())
 
             await anyio.to_thread.run_sync(_import)
+        await anyio.to_thread.run_sync(db.analyze)  # after imports; and at each day start below
         registry = HallRegistry(db)
         await anyio.to_thread.run_sync(registry.refresh)
         metrics = Metrics()
@@ -103,6 +106,7 @@ def create_app(
         state.tasks = list(await start_background(state))
         state.tasks.append(asyncio.create_task(nightly(state), name="hall-nightly-close"))
         state.tasks.append(asyncio.create_task(presence_watch(state), name="hall-presence"))
+        state.tasks.append(asyncio.create_task(_analyze_at_day_start(state), name="hall-analyze"))
         app.state.hall = state  # for tests and embedding code; handlers use request.state.hall
         gc_pauses = GcPauses(metrics.gc_pause)
         gc_pauses.start()  # last: what start-up built is frozen out of every later collection
@@ -124,3 +128,23 @@ def create_app(
             await anyio.to_thread.run_sync(lambda: db.dispose(wait=5.0))
 
     return Starlette(routes=all_routes(), lifespan=lifespan, exception_handlers=exception_handlers)
+
+
+# Before the halls open: the night's close has run, the day's queue is empty.
+_ANALYZE_AT = time(6, 0)
+
+
+async def _analyze_at_day_start(state: HallState) -> None:
+    """Refresh the database statistics at _ANALYZE_AT hall-local time, every day."""
+    while True:
+        halls = state.registry.all()
+        tz = halls[0].tz if halls else ZoneInfo("Asia/Shanghai")
+        now = datetime.fromtimestamp(state.clock.now(), tz)
+        at = datetime.combine(now.date(), _ANALYZE_AT, tz)
+        if at <= now:
+            at += timedelta(days=1)
+        await asyncio.sleep((at - now).total_seconds())
+        try:
+            await anyio.to_thread.run_sync(state.db.analyze)
+        except Exception:  # noqa: BLE001 - statistics can wait for tomorrow
+            log.exception("ANALYZE at day start failed")

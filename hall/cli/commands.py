@@ -190,6 +190,7 @@ def _halls_import(args: argparse.Namespace) -> int:
     db = _db()
     with db.write() as conn:
         hall_id = import_layout(conn, layout, now=SystemClock().now())
+    db.analyze()
     print(f"hall {layout.code} ({layout.name}) id {hall_id}: {len(layout.windows)} windows, {len(layout.categories)} categories")
     return 0
 

@@ -185,6 +185,22 @@ class Database:
             with conn.begin():
                 yield conn
 
+    def analyze(self) -> None:
+        """Refresh the planner's statistics of the queue tables (after imports, at day start).
+
+        PostgreSQL plans every statement from them (see _postgres_setup); after a bulk load and
+        before autovacuum gets to it, they describe an empty table. Blocking.
+        """
+        tables = ", ".join(_ANALYZED)
+        if self.is_sqlite:
+            with self.write() as conn:  # ANALYZE writes sqlite_stat1
+                conn.exec_driver_sql(f"ANALYZE {_ANALYZED[0]}")
+                for name in _ANALYZED[1:]:
+                    conn.exec_driver_sql(f"ANALYZE {name}")
+            return
+        with self.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f"ANALYZE {tables}")
+
     def ping(self) -> None:
         """Raises when the database cannot be reached."""
         with self.engine.connect() as conn:
@@ -253,6 +269,9 @@ def connection_limit(url: str) -> tuple[int, int]:
         engine.dispose()
     reserved = settings.get("superuser_reserved_connections", 0) + settings.get("reserved_connections", 0)
     return int(settings["max_connections"]), int(reserved)
+
+
+_ANALYZED = ("tickets", "events", "windows", "waiting_counts", "number_counters", "hall_counters")
 
 
 def _postgres_setup(engine: Engine) -> None:

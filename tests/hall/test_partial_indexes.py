@@ -87,3 +87,18 @@ def test_head_query_walks_the_partial_index_before_any_analyze(pg_database_url: 
         assert "ix_tickets_waiting_head" in plan_text and '"Sort"' not in plan_text, plan_text
     finally:
         db.dispose()
+
+
+def _analyzed(db: Database) -> bool:
+    with db.read() as conn:
+        if db.is_sqlite:
+            return bool(conn.execute(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'windows'")).scalar())
+        return conn.execute(
+            text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'windows' AND schemaname = current_schema()")
+        ).scalar() is not None
+
+
+def test_the_server_analyzes_after_importing_at_start(hall) -> None:
+    # `hall` started with a layout to import (conftest); nobody ran ANALYZE by hand. (SQLite
+    # keeps no statistics of an empty table, so the imported windows are what is checked.)
+    assert _analyzed(hall.db)
