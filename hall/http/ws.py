@@ -7,7 +7,8 @@ token (layout `[server] public_snapshot = false`) or when the client connects wi
 On connect the server sends the events after `since` (or a `snapshot` when there is no `since`
 or it is more than HALL_RESUME_LIMIT events back), then live envelopes in seq order. Without a
 token the stream is the public one. Close codes: 4401 token needed, 4403 not allowed, 4404
-unknown hall, 1013 the client fell behind (its queue filled): reconnect with `since`.
+unknown hall, 1013 the client fell behind (its queue filled, or more than HALL_WS_QUEUE KiB
+waited unsent on its connection): reconnect with `since`.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from hall.core.events import public_data
 from hall.core.snapshot import read_snapshot
 from hall.errors import ApiError
+from hall.http.wsfanout import EXTENSION
 from hall.realtime.hub import Client, read_events
 from hall.security.auth import require
 from hall.state import hall_of, principal_of, state_of
 
 __all__ = ["hall_stream"]
+
+# HALL_WS_QUEUE counts messages; a frame sink counts bytes. Live envelopes are ~300–600 bytes.
+_BYTES_PER_MESSAGE = 1024
 
 
 async def hall_stream(websocket: WebSocket) -> None:
@@ -68,6 +73,11 @@ async def hall_stream(websocket: WebSocket) -> None:
     st.hub.add(client)  # first: live events queue up while we catch up below
     try:
         last = await _catch_up(websocket, st, hall, since, audience)
+        fanout = (websocket.scope.get("extensions") or {}).get(EXTENSION)
+        if fanout is not None:
+            # Live frames go straight to the connection from now on (hall.http.wsfanout); the
+            # sender below then only sends what ASGI must (the 1013 close of a dropped client).
+            client.go_direct(fanout["writer"], st.settings.ws_queue * _BYTES_PER_MESSAGE, last)
         sender = asyncio.create_task(_send_loop(websocket, client, last))
         async for text in websocket.iter_text():
             try:
