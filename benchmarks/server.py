@@ -1,22 +1,30 @@
-"""Hall server speed, measured against a real `uvicorn` process on 127.0.0.1. Prints JSON.
+"""Hall server speed, measured from outside against a real `uvicorn` process on 127.0.0.1, each
+figure beside its baseline in the same run (interleaved blocks, so load drift from the other
+users of this machine hits both alike). Prints JSON with issue 14's goals beside the figures
+and the load average at start and end.
 
-(a) full ticket cycles per second (issue + call + start + finish, 4 HTTP requests, several
-    windows at once) on SQLite and on PostgreSQL, beside a baseline: the same SQL statements
-    (counter lock, numbering, ticket insert, head query, guarded claim, event rows, window
-    update) run directly through the same driver (sqlite3 / psycopg) in one process, with the
-    same durability settings (SQLite WAL + the server's default synchronous pragma; PostgreSQL defaults).
-(b) call-to-screen latency with N websocket clients connected (default 1,000): from sending
-    the call request to the LAST client receiving its `ticket.called` event; p50 and p99.
-(c) server memory per idle websocket client: RSS growth of the server process / N.
-(d) the time of one call (HTTP round trip) with 100 and with 10,000 tickets waiting.
+- `cycle_ratio` (SQLite, PostgreSQL): full ticket cycles per second (issue + call + start +
+  finish, 4 HTTP requests, 8 windows at once) over the same SQL statements run straight through
+  the driver (sqlite3 / psycopg, one connection, same durability), in alternating blocks
+  (server, baseline, baseline, server, …); with CPU time per cycle of the server process and of
+  the baseline process (PostgreSQL's own backends are in neither).
+- `one_hall_issue` (PostgreSQL): one hall's issue throughput through the server (8 kiosks at
+  once) over the issue statements through bare psycopg, interleaved likewise.
+- `under_load` (SQLite): call → last screen latency with N public screens connected, p50 / p99
+  over at least 150 calls: idle and while 20 tickets/s are issued (interleaved in blocks of 25
+  calls), then with 3,000 screens; RSS per idle screen. The screens run in this process, the
+  server in its own.
+- `call_cost_ratio_100k_vs_100` (PostgreSQL, and SQLite): one call's time in a hall with 100
+  waiting over one with 100,000 bulk-loaded into the running server's database just before (no
+  ANALYZE), the two halls called in alternating blocks.
+- `issue_cost_ratio_100k_vs_100`: from benchmarks/issue_cost.py (`--issue-cost` runs it here).
 
-Goals on a 2-core machine: (a) ≥ 30% of the baseline; (b) p99 ≤ 100 ms; (c) ≤ 40 KB;
-(d) the call at 10,000 waiting ≤ 2× the call at 100.
+    .venv/bin/python benchmarks/server.py [--postgres URL] [--seconds 12] [--blocks 6]
+        [--screens 1000] [--many-screens 3000] [--samples 150] [--only-a] [--issue-cost]
 
-    .venv/bin/python benchmarks/server.py [--postgres URL] [--clients 1000] [--seconds 10] [--only-a]
-
-PostgreSQL runs use a schema of their own (dropped afterwards); without --postgres (or
-HALL_TEST_POSTGRES_URL) the PostgreSQL figures are null.
+PostgreSQL runs use schemas of their own (dropped afterwards); without --postgres (or
+HALL_TEST_POSTGRES_URL) the PostgreSQL figures are null. The server runs with hall's websocket
+protocol (`--ws hall.http.wsfanout:FanoutProtocol`, as `hall serve` does; HALL_BENCH_WS overrides).
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hall.core.halls import import_layout  # noqa: E402
+from hall.http.wsfanout import PROTOCOL as FANOUT_PROTOCOL  # noqa: E402
 from hall.security.accounts import add_device  # noqa: E402
 from hall.settings import DEFAULT_SQLITE_SYNCHRONOUS  # noqa: E402
 from hall.store.database import Database  # noqa: E402
@@ -53,15 +63,25 @@ from queueing.numbering import hall_day  # noqa: E402
 
 HALL = "bench"
 WINDOWS = 20
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-def layout() -> dict[str, Any]:
+def layout(code: str = HALL) -> dict[str, Any]:
     return {
-        "hall": {"code": HALL, "name": "基准测试大厅", "timezone": "Asia/Shanghai"},
+        "hall": {"code": code, "name": "基准测试大厅", "timezone": "Asia/Shanghai"},
         "zones": [{"code": "z", "name": "综合"}],
         "categories": [{"code": "A", "name": "综合业务", "zone": "z", "service_minutes": 10}],
         "windows": [{"number": n, "name": f"{n}号窗口", "serves": ["A"]} for n in range(1, WINDOWS + 1)],
     }
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def p99(values: list[float]) -> float:
+    v = sorted(values)
+    return v[min(len(v) - 1, int(0.99 * len(v)))]
 
 
 # --- a server process ------------------------------------------------------------------------
@@ -80,7 +100,7 @@ class Server:
         cmd = [
             sys.executable, "-m", "uvicorn", "hall.app:create_app", "--factory", "--host", "127.0.0.1",
             "--port", str(self.port), "--ws-per-message-deflate", "false", "--log-level", "warning",
-            "--no-access-log", "--backlog", "4096", "--ws", os.environ.get("HALL_BENCH_WS", "auto"),
+            "--no-access-log", "--backlog", "4096", "--ws", os.environ.get("HALL_BENCH_WS", FANOUT_PROTOCOL),
         ]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=sys.stderr)
         deadline = time.monotonic() + 60
@@ -98,6 +118,10 @@ class Server:
                 return int(line.split()[1])
         return 0
 
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -106,13 +130,15 @@ class Server:
             self.proc.kill()
 
 
-def prepare(url: str) -> tuple[Database, str]:
+def prepare(url: str, codes: tuple[str, ...] = (HALL,)) -> tuple[Database, dict[str, str]]:
     db = Database(url)
     upgrade(db)
+    tokens = {}
     with db.write() as conn:
-        import_layout(conn, parse_layout(layout()), matters=[], now=time.time())
-        _, token = add_device(conn, "bridge", HALL)
-    return db, token
+        for code in codes:
+            import_layout(conn, parse_layout(layout(code)), matters=[], now=time.time())
+            tokens[code] = add_device(conn, "bridge", code)[1]
+    return db, tokens
 
 
 def server_env(url: str, data: str) -> dict[str, str]:
@@ -122,7 +148,16 @@ def server_env(url: str, data: str) -> dict[str, str]:
     }
 
 
-# --- (a) cycles ------------------------------------------------------------------------------
+def hall_id_of(db: Database, code: str = HALL) -> int:
+    from sqlalchemy import select
+
+    from hall.store.models import Hall
+
+    with db.read() as conn:
+        return int(conn.execute(select(Hall.id).where(Hall.code == code)).scalar_one())
+
+
+# --- load through the server -----------------------------------------------------------------
 
 
 class RawHttp:
@@ -158,7 +193,8 @@ class RawHttp:
             self.writer.close()
 
 
-async def cycles_through_server(port: int, token: str, seconds: float, windows: int = 8) -> float:
+async def cycles_through_server(port: int, token: str, seconds: float, windows: int = 8) -> int:
+    """Full cycles by `windows` concurrent window loops for `seconds`; the number done."""
     done = 0
     stop_at = time.perf_counter() + seconds
 
@@ -178,123 +214,196 @@ async def cycles_through_server(port: int, token: str, seconds: float, windows: 
         finally:
             await c.close()
 
-    t0 = time.perf_counter()
     await asyncio.gather(*(window(w) for w in range(1, windows + 1)))
-    return done / (time.perf_counter() - t0)
+    return done
 
 
-def baseline_cycles(driver: str, dsn: str, hall_id: int, seconds: float) -> float:
-    """The server's statements per cycle, straight through the driver, one process."""
-    if driver == "sqlite":
-        conn = sqlite3.connect(dsn, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={DEFAULT_SQLITE_SYNCHRONOUS}")  # the server's own setting
-        p = "?"
-
-        def begin() -> None:
-            conn.execute("BEGIN IMMEDIATE")
-    else:
-        import psycopg
-
-        conn = psycopg.connect(dsn)
-        p = "%s"
-
-        def begin() -> None:
-            pass
-
-    def q(sql: str, *args: Any) -> Any:
-        return conn.execute(sql.replace("?", p), args)
-
-    def lock() -> int:
-        return int(q("UPDATE hall_counters SET seq = seq WHERE hall_id = ? RETURNING seq", hall_id).fetchone()[0])
-
-    def event(seq: int, type_: str, ticket: int, data: str) -> None:
-        q("INSERT INTO events (hall_id, seq, type, at, ticket_id, \"window\", user_id, device_id, data) "
-          "VALUES (?, ?, ?, ?, ?, 1, NULL, NULL, ?)", hall_id, seq, type_, time.time(), ticket, data)
-        q("UPDATE hall_counters SET seq = ? WHERE hall_id = ?", seq, hall_id)
-
-    heads = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT id, number, category, queue_class, queue_key, target_window, extra FROM tickets "
-        f"WHERE hall_id = ? AND status = 'waiting' AND category = 'A' AND queue_class = '{k}' AND target_window IS NULL "
-        f"ORDER BY queue_key, id LIMIT 1) AS h{i}"
-        for i, k in enumerate(("appointment", "priority", "normal"))
-    ) + (" UNION ALL SELECT * FROM (SELECT id, number, category, queue_class, queue_key, target_window, extra FROM tickets "
-         "WHERE hall_id = ? AND status = 'waiting' AND target_window = 1 ORDER BY queue_key, id LIMIT 1) AS h3")
-    n = 0
-    day = hall_day(time.time(), "Asia/Shanghai").isoformat()
+async def issues_through_server(port: int, token: str, seconds: float, kiosks: int = 8) -> int:
+    done = 0
     stop_at = time.perf_counter() + seconds
-    t0 = time.perf_counter()
-    while time.perf_counter() < stop_at:
-        # issue
-        begin()
-        seq = lock()
-        num = q("UPDATE number_counters SET last = last + 1 WHERE hall_id = ? AND day = ? AND prefix = 'B' RETURNING last", hall_id, day).fetchone()
+
+    async def kiosk() -> None:
+        nonlocal done
+        c = RawHttp(port, token)
+        try:
+            while time.perf_counter() < stop_at:
+                status, body = await c.post(f"/api/halls/{HALL}/tickets", {"category": "A"})
+                assert status == 201, body
+                done += 1
+        finally:
+            await c.close()
+
+    await asyncio.gather(*(kiosk() for _ in range(kiosks)))
+    return done
+
+
+# --- the baseline: the server's statements straight through the driver ----------------------
+
+
+class Baseline:
+    """The statements the server runs per request (see the trace in the README's benchmark
+    section), through sqlite3 or psycopg on one connection, committing like the server."""
+
+    def __init__(self, driver: str, dsn: str, hall_id: int) -> None:
+        self.hall_id = hall_id
+        if driver == "sqlite":
+            self.conn: Any = sqlite3.connect(dsn, isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute(f"PRAGMA synchronous={DEFAULT_SQLITE_SYNCHRONOUS}")  # the server's own setting
+            self.conn.execute("PRAGMA busy_timeout=30000")
+            self.p = "?"
+            self.begin: Callable[[], None] = lambda: self.conn.execute("BEGIN IMMEDIATE") and None
+        else:
+            import psycopg
+
+            self.conn = psycopg.connect(dsn)
+            self.p = "%s"
+            self.begin = lambda: None
+        self.day = hall_day(time.time(), "Asia/Shanghai").isoformat()
+        cols = "id, number, category, queue_class, queue_key, target_window, extra"
+        self.heads = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT {cols} FROM tickets WHERE hall_id = ? AND status = 'waiting' AND category = 'A' "
+            f"AND queue_class = '{k}' AND target_window IS NULL ORDER BY queue_key, id LIMIT 1) AS h{i}"
+            for i, k in enumerate(("appointment", "priority", "normal"))
+        ) + (f" UNION ALL SELECT * FROM (SELECT {cols} FROM tickets WHERE hall_id = ? AND status = 'waiting' "
+             "AND target_window = 1 ORDER BY queue_key, id LIMIT 1) AS hw")
+
+    def q(self, sql: str, *args: Any) -> Any:
+        return self.conn.execute(sql.replace("?", self.p), args)
+
+    def _lock(self) -> int:
+        return int(self.q("UPDATE hall_counters SET seq = seq WHERE hall_id = ? RETURNING seq", self.hall_id).fetchone()[0])
+
+    def _event(self, seq: int, type_: str, ticket: int, data: str) -> None:
+        self.q("INSERT INTO events (hall_id, seq, type, at, ticket_id, \"window\", user_id, device_id, data) "
+               "VALUES (?, ?, ?, ?, ?, 1, NULL, NULL, ?)", self.hall_id, seq, type_, time.time(), ticket, data)
+        self.q("UPDATE hall_counters SET seq = ? WHERE hall_id = ?", seq, self.hall_id)
+
+    def issue(self) -> None:
+        h = self.hall_id
+        self.begin()
+        seq = self._lock()
+        num = self.q("UPDATE number_counters SET last = last + 1 WHERE hall_id = ? AND day = ? AND prefix = 'B' "
+                     "RETURNING last", h, self.day).fetchone()
         if num is None:
-            q("INSERT INTO number_counters (hall_id, day, prefix, last) VALUES (?, ?, 'B', 1)", hall_id, day)
+            self.q("INSERT INTO number_counters (hall_id, day, prefix, last) VALUES (?, ?, 'B', 1)", h, self.day)
             num = (1,)
         now = time.time()
-        tid = q("INSERT INTO tickets (hall_id, day, number, category, priority, queue_class, channel, status, queue_key, "
-                "target_window, \"window\", issued_at, called_at, finished_at, progress_token, person_hash, person_enc, "
-                "phone_hash, phone_enc, device_id, extra) VALUES (?, ?, ?, 'A', 'normal', 'normal', 'kiosk', 'waiting', ?, "
-                "NULL, NULL, ?, NULL, NULL, ?, NULL, NULL, NULL, NULL, 1, ?) RETURNING id",
-                hall_id, day, f"B{num[0]:03d}", now, now, uuid.uuid4().hex, '{"recalls": 0}').fetchone()[0]
-        q("SELECT count(*) FROM tickets WHERE hall_id = ? AND status = 'waiting' AND category = 'A'", hall_id).fetchone()
-        q("SELECT count(*) FROM tickets WHERE hall_id = ? AND status = 'waiting' AND category IN ('A') AND queue_key < ?", hall_id, now).fetchone()
-        event(seq + 1, "ticket.issued", tid, '{"id": 1, "number": "B001", "category": "A"}')
-        conn.commit()
-        # call
-        begin()
-        seq = lock()
-        win = q("SELECT id, current_ticket_id FROM windows WHERE hall_id = ? AND number = 1", hall_id).fetchone()
-        head = q(heads, hall_id, hall_id, hall_id, hall_id).fetchall()
+        tid = self.q(
+            "INSERT INTO tickets (hall_id, day, number, category, priority, queue_class, channel, status, queue_key, "
+            "target_window, \"window\", issued_at, called_at, finished_at, progress_token, person_hash, person_enc, "
+            "phone_hash, phone_enc, device_id, extra, wait_origin) VALUES (?, ?, ?, 'A', 'normal', 'normal', 'kiosk', "
+            "'waiting', ?, NULL, NULL, ?, NULL, NULL, ?, NULL, NULL, NULL, NULL, 1, ?, ?) RETURNING id",
+            h, self.day, f"B{num[0]:03d}", now, now, uuid.uuid4().hex, '{"wait_started_at": 1}', now).fetchone()[0]
+        self.q("UPDATE waiting_counts SET n = n + 1 WHERE hall_id = ? AND category = 'A' AND queue_class = 'normal'", h)
+        self.q("SELECT coalesce(sum(n), 0) FROM waiting_counts WHERE hall_id = ? AND category = 'A'", h).fetchone()
+        self.q("SELECT (SELECT coalesce(sum(n), 0) FROM waiting_counts WHERE hall_id = ? AND category IN ('A')) - "
+               "(SELECT count(*) FROM tickets WHERE hall_id = ? AND status = 'waiting' AND category IN ('A') AND "
+               "queue_class IN ('normal', 'priority', 'appointment') AND queue_key >= ? AND (queue_key > ? OR id > ?))",
+               h, h, now, now, tid).fetchone()
+        self.q("SELECT number, current_ticket_id FROM windows WHERE hall_id = ? AND active = ? AND paused = ? "
+               "AND staff_user_id IS NOT NULL", h, True, False).fetchall()
+        self._event(seq + 1, "ticket.issued", tid, '{"id": 1, "number": "B001", "category": "A", "waiting": 1}')
+        self.conn.commit()
+
+    def cycle(self) -> None:
+        h = self.hall_id
+        self.issue()
+        self.begin()
+        seq = self._lock()
+        win = self.q("SELECT id, current_ticket_id FROM windows WHERE hall_id = ? AND number = 1", h).fetchone()
+        head = self.q(self.heads, h, h, h, h).fetchall()
         pick = min(head, key=lambda r: (r[4], r[0]))[0]
-        q("SELECT * FROM tickets WHERE id = ? AND status = 'waiting'", pick).fetchone()
-        q("UPDATE tickets SET status = 'called', \"window\" = 1, called_at = ?, extra = ? WHERE id = ? AND status = 'waiting'",
-          time.time(), '{"recalls": 0}', pick)
-        event(seq + 1, "ticket.called", pick, '{"id": 1, "number": "B001", "window": 1, "reason": {"rule": "queue_key"}}')
-        q("UPDATE windows SET current_ticket_id = ?, policy_state = ? WHERE id = ?", pick, '{"priority_streak": 0}', win[0])
-        conn.commit()
-        # start, finish
+        self.q("SELECT * FROM tickets WHERE id = ? AND status = 'waiting'", pick).fetchone()
+        self.q("UPDATE tickets SET status = 'called', \"window\" = 1, called_at = ?, extra = ? WHERE id = ? "
+               "AND status = 'waiting'", time.time(), '{"recalls": 0}', pick)
+        self.q("UPDATE waiting_counts SET n = n - 1 WHERE hall_id = ? AND category = 'A' AND queue_class = 'normal'", h)
+        self.q("UPDATE windows SET current_ticket_id = ?, policy_state = ? WHERE id = ?", pick, '{"priority_streak": 0}', win[0])
+        self._event(seq + 1, "ticket.called", pick, '{"id": 1, "number": "B001", "window": 1, "reason": {"rule": "queue_key"}}')
+        self.conn.commit()
         for status, type_ in (("serving", "ticket.started"), ("finished", "ticket.finished")):
-            begin()
-            seq = lock()
-            q("SELECT id, current_ticket_id FROM windows WHERE hall_id = ? AND number = 1", hall_id).fetchone()
-            q("SELECT * FROM tickets WHERE id = ? AND hall_id = ?", pick, hall_id).fetchone()
-            q("UPDATE tickets SET status = ?, extra = ? WHERE id = ? AND status <> ?", status, '{"recalls": 0}', pick, status)
-            event(seq + 1, type_, pick, '{"id": 1, "number": "B001", "window": 1}')
+            self.begin()
+            seq = self._lock()
+            self.q("SELECT id, current_ticket_id FROM windows WHERE hall_id = ? AND number = 1", h).fetchone()
+            self.q("SELECT * FROM tickets WHERE id = ? AND hall_id = ?", pick, h).fetchone()
+            self.q("UPDATE tickets SET status = ?, extra = ? WHERE id = ? AND status <> ?", status, '{"recalls": 0}', pick, status)
             if status == "finished":
-                q("UPDATE windows SET current_ticket_id = NULL, last_finished_ticket_id = ? WHERE id = ?", pick, win[0])
-            conn.commit()
-        n += 1
-    rate = n / (time.perf_counter() - t0)
-    conn.close()
-    return rate
+                self.q("UPDATE windows SET current_ticket_id = NULL, last_finished_ticket_id = ? WHERE id = ?", pick, win[0])
+                row = self.q("SELECT samples FROM recent_service WHERE hall_id = ? AND category = 'A'", h).fetchone()
+                if row is not None:
+                    self.q("UPDATE recent_service SET samples = ? WHERE hall_id = ? AND category = 'A'",
+                           row[0] if isinstance(row[0], str) else json.dumps(row[0]), h)
+            self._event(seq + 1, type_, pick, '{"id": 1, "number": "B001", "window": 1}')
+            self.conn.commit()
+
+    def run(self, what: Callable[[], None], seconds: float) -> int:
+        n = 0
+        stop_at = time.perf_counter() + seconds
+        while time.perf_counter() < stop_at:
+            what()
+            n += 1
+        return n
+
+    def close(self) -> None:
+        self.conn.close()
 
 
-def hall_id_of(db: Database) -> int:
-    from sqlalchemy import select
+def interleaved(
+    server: Server, blocks: int, seconds: float,
+    through_server: Callable[[float], int], baseline: Callable[[float], int],
+) -> dict[str, Any]:
+    """Alternating blocks (S B B S S B …) of `seconds` each; totals, per-block ratios, CPU."""
+    s_n = b_n = 0
+    s_t = b_t = s_cpu = b_cpu = 0.0
+    ratios = []
+    for i in range(blocks):
+        order = ("s", "b") if i % 2 == 0 else ("b", "s")
+        rate = {}
+        for which in order:
+            t0, c0 = time.perf_counter(), (server.cpu_s() if which == "s" else time.process_time())
+            n = through_server(seconds) if which == "s" else baseline(seconds)
+            dt = time.perf_counter() - t0
+            dc = (server.cpu_s() if which == "s" else time.process_time()) - c0
+            rate[which] = n / dt
+            if which == "s":
+                s_n, s_t, s_cpu = s_n + n, s_t + dt, s_cpu + dc
+            else:
+                b_n, b_t, b_cpu = b_n + n, b_t + dt, b_cpu + dc
+        ratios.append(round(rate["s"] / rate["b"], 3))
+    return {
+        "server_per_s": round(s_n / s_t, 1), "direct_sql_per_s": round(b_n / b_t, 1),
+        "ratio": round((s_n / s_t) / (b_n / b_t), 3), "block_ratios": ratios,
+        "server_cpu_ms_per_op": round(1000 * s_cpu / max(s_n, 1), 2),
+        "direct_sql_cpu_ms_per_op": round(1000 * b_cpu / max(b_n, 1), 2),
+        "blocks": blocks, "block_seconds": seconds,
+    }
 
-    from hall.store.models import Hall
 
-    with db.read() as conn:
-        return int(conn.execute(select(Hall.id).where(Hall.code == HALL)).scalar_one())
-
-
-def measure_cycles(url: str, data: str, seconds: float, driver: str, dsn: str) -> dict[str, Any]:
-    db, token = prepare(url)
+def measure_cycles(url: str, data: str, seconds: float, blocks: int, driver: str, dsn: str, issue_only: bool = False) -> dict[str, Any]:
+    db, tokens = prepare(url)
+    token = tokens[HALL]
     server = Server(server_env(url, data))
+    base = Baseline(driver, dsn, hall_id_of(db))
+    load0 = load()
     try:
-        asyncio.run(cycles_through_server(server.port, token, 1.0))  # warm up
-        through = asyncio.run(cycles_through_server(server.port, token, seconds))
+        asyncio.run(cycles_through_server(server.port, token, 1.0))  # warm up (and the waiting-count rows)
+        base.run(base.cycle, 0.5)
+        if issue_only:
+            out = interleaved(server, blocks, seconds / blocks,
+                              lambda s: asyncio.run(issues_through_server(server.port, token, s)),
+                              lambda s: base.run(base.issue, s))
+        else:
+            out = interleaved(server, blocks, seconds / blocks,
+                              lambda s: asyncio.run(cycles_through_server(server.port, token, s)),
+                              lambda s: base.run(base.cycle, s))
     finally:
         server.stop()
-    base = baseline_cycles(driver, dsn, hall_id_of(db), seconds)
-    db.dispose()
-    return {"server_cycles_per_s": round(through, 1), "direct_sql_cycles_per_s": round(base, 1),
-            "ratio": round(through / base, 3), "goal_ratio": 0.3}
+        base.close()
+        db.dispose()
+    return {**out, "load_avg": [load0, load()]}
 
 
-# --- (b), (c), (d) ---------------------------------------------------------------------------
+# --- under load: screens ---------------------------------------------------------------------
 
 
 class ScreenClient(asyncio.Protocol):
@@ -357,11 +466,40 @@ class ScreenClient(asyncio.Protocol):
             self.transport.close()
 
 
-async def screens(base: str, token: str, clients: int, calls: int, server: Server) -> dict[str, Any]:
-    """(b) and (c): N idle screens on the public stream; then calls, timed to the last screen."""
-    h = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base, headers=h, timeout=30) as c:
-        for _ in range(calls + 5):
+async def _connect_screens(server: Server, n: int, on_call: Any) -> list[ScreenClient]:
+    loop = asyncio.get_running_loop()
+    conns: list[ScreenClient] = []
+    for i in range(n):
+        _, proto = await loop.create_connection(
+            lambda: ScreenClient(f"/ws/halls/{HALL}", server.port, on_call), "127.0.0.1", server.port
+        )
+        await asyncio.wait_for(proto.open, 30)
+        conns.append(proto)
+        if i % 100 == 99:
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(1.5)
+    return conns
+
+
+async def _issuing(port: int, token: str, per_s: float, stop: asyncio.Event) -> int:
+    c = RawHttp(port, token)
+    n = 0
+    t0 = time.perf_counter()
+    try:
+        while not stop.is_set():
+            status, body = await c.post(f"/api/halls/{HALL}/tickets", {"category": "A"})
+            assert status == 201, body
+            n += 1
+            await asyncio.sleep(max(0.0, t0 + n / per_s - time.perf_counter()))
+    finally:
+        await c.close()
+    return n
+
+
+async def screens(server: Server, token: str, clients: int, samples: int, loaded_rate: float, with_load: bool) -> dict[str, Any]:
+    """Idle (and, with `with_load`, loaded) call → last screen latency with `clients` screens."""
+    async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
+        for _ in range(2 * samples + 10):
             assert (await c.post(f"/api/halls/{HALL}/tickets", json={"category": "A"})).status_code == 201
     rss0 = server.rss_kb()
     arrivals: dict[int, list[float]] = {}
@@ -373,104 +511,134 @@ async def screens(base: str, token: str, clients: int, calls: int, server: Serve
         if len(got) == clients:
             complete.setdefault(ticket, asyncio.Event()).set()
 
-    loop = asyncio.get_running_loop()
-    conns: list[ScreenClient] = []
-    for i in range(clients):
-        _, proto = await loop.create_connection(
-            lambda: ScreenClient(f"/ws/halls/{HALL}", server.port, on_call), "127.0.0.1", server.port
-        )
-        await asyncio.wait_for(proto.open, 10)
-        conns.append(proto)
-        if i % 100 == 99:
-            await asyncio.sleep(0.05)
-    await asyncio.sleep(1.5)
-    rss1 = server.rss_kb()
-    per_client_kb = (rss1 - rss0) / clients
-
-    latencies = []
+    conns = await _connect_screens(server, clients, on_call)
+    per_client_kb = (server.rss_kb() - rss0) / clients
+    lat: dict[str, list[float]] = {"idle": [], "loaded": []}
     c = RawHttp(server.port, token)
+    issued = 0
+    i = 0
     try:
-        for i in range(calls):
-            window = 1 + i % WINDOWS
-            t0 = time.perf_counter()
-            status, body = await c.post(f"/api/halls/{HALL}/windows/{window}/call", {})
-            assert status == 200 and body["ticket"], body
-            ticket = body["ticket"]["id"]
-            await asyncio.wait_for(complete.setdefault(ticket, asyncio.Event()).wait(), 30)
-            latencies.append((max(arrivals[ticket]) - t0) * 1000)
-            for step in ("start", "finish"):  # free the window for its next turn (not timed)
-                await c.post(f"/api/halls/{HALL}/windows/{window}/{step}", {})
-            # let those two events reach every screen first, so that each call is timed alone
-            await asyncio.sleep(0.3)
+        modes = ("idle", "loaded") if with_load else ("idle",)
+        while any(len(lat[m]) < samples for m in modes):
+            for mode in modes:  # blocks of 25 calls each, alternating
+                stop = asyncio.Event()
+                feeder = asyncio.ensure_future(_issuing(server.port, token, loaded_rate, stop)) if mode == "loaded" else None
+                await asyncio.sleep(0.2 if feeder else 0)
+                for _ in range(25):
+                    window = 1 + i % WINDOWS
+                    i += 1
+                    t0 = time.perf_counter()
+                    status, body = await c.post(f"/api/halls/{HALL}/windows/{window}/call", {})
+                    assert status == 200 and body["ticket"], body
+                    ticket = body["ticket"]["id"]
+                    await asyncio.wait_for(complete.setdefault(ticket, asyncio.Event()).wait(), 60)
+                    lat[mode].append((max(arrivals[ticket]) - t0) * 1000)
+                    for step in ("start", "finish"):  # free the window for its next turn (not timed)
+                        await c.post(f"/api/halls/{HALL}/windows/{window}/{step}", {})
+                    await asyncio.sleep(0.05 if feeder else 0.15)
+                if feeder is not None:
+                    stop.set()
+                    issued += await feeder
     finally:
         await c.close()
     for proto in conns:
         proto.close()
-    latencies.sort()
+    await asyncio.sleep(1.0)
+
+    def summary(v: list[float]) -> dict[str, Any] | None:
+        return {"p50": round(statistics.median(v), 1), "p99": round(p99(v), 1), "max": round(max(v), 1), "samples": len(v)} if v else None
+
+    return {"clients": clients, "idle_ms": summary(lat["idle"]), "loaded_ms": summary(lat["loaded"]),
+            "issued_while_loaded": issued, "memory_per_idle_client_kb": round(per_client_kb, 1)}
+
+
+def measure_screens(tmp: str, clients: int, many: int, samples: int) -> dict[str, Any]:
+    url = f"sqlite:///{tmp}/screens.db"
+    db, tokens = prepare(url)
+    db.dispose()
+    server = Server(server_env(url, tmp))
+    load0 = load()
+    try:
+        one = asyncio.run(screens(server, tokens[HALL], clients, samples, 20.0, with_load=True))
+        many_out = asyncio.run(screens(server, tokens[HALL], many, samples, 20.0, with_load=False)) if many else None
+    finally:
+        server.stop()
+    idle, loaded = one["idle_ms"], one["loaded_ms"]
     return {
-        "clients": clients,
-        "calls": calls,
-        "call_to_last_screen_ms": {
-            "p50": round(statistics.median(latencies), 1),
-            "p99": round(latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))], 1),
-            "max": round(latencies[-1], 1),
+        f"screens_{clients}": one,
+        f"screens_{many}": many_out,
+        "goals": {
+            "idle_p99_ms<=70": idle["p99"] <= 70,
+            "loaded_20_per_s_p99_ms<=100": loaded["p99"] <= 100,
+            "3000_screens_p99_ms<=250": (many_out["idle_ms"]["p99"] <= 250) if many_out else None,
+            "kb_per_idle_screen<=35": one["memory_per_idle_client_kb"] <= 35,
         },
-        "goal_p99_ms": 100,
-        "memory_per_idle_client_kb": round(per_client_kb, 1),
-        "goal_memory_kb": 40,
+        "load_avg": [load0, load()],
     }
 
 
-def seed_waiting(db: Database, n: int, start: int) -> None:
-    """Add `n` waiting tickets straight into the table (seeding is not what is measured)."""
-    from sqlalchemy import insert
+# --- call cost at 100 and 100,000 waiting, straight after a bulk load ------------------------
+
+
+def seed_waiting(db: Database, code: str, n: int) -> None:
+    """`n` waiting tickets straight into the table, with the waiting count the server keeps."""
+    from sqlalchemy import insert, text
 
     from hall.store.models import TicketRow
 
-    hid = hall_id_of(db)
+    hid = hall_id_of(db, code)
     now = time.time() - 3600
     day = hall_day(time.time(), "Asia/Shanghai").isoformat()  # an earlier day would be closed at start
-    rows = [
-        {"hall_id": hid, "day": day, "number": f"S{start + i:05d}", "category": "A", "priority": "normal",
-         "queue_class": "normal", "channel": "kiosk", "status": "waiting", "queue_key": now + (start + i) * 0.01,
-         "target_window": None, "window": None, "issued_at": now, "called_at": None, "finished_at": None,
-         "progress_token": uuid.uuid4().hex, "extra": {"recalls": 0}}
-        for i in range(n)
-    ]
     with db.write() as conn:
-        for k in range(0, len(rows), 2000):
-            conn.execute(insert(TicketRow), rows[k : k + 2000])
+        for k in range(0, n, 5000):
+            conn.execute(insert(TicketRow), [
+                {"hall_id": hid, "day": day, "number": f"S{i:06d}", "category": "A", "priority": "normal",
+                 "queue_class": "normal", "channel": "kiosk", "status": "waiting", "queue_key": now + i * 0.01,
+                 "target_window": None, "window": None, "issued_at": now, "called_at": None, "finished_at": None,
+                 "wait_origin": now, "progress_token": uuid.uuid4().hex, "extra": {"recalls": 0},
+                 "phone_hash": f"p{i}" if i % 4 == 0 else None}
+                for i in range(k, min(n, k + 5000))
+            ])
+        bumped = conn.execute(text("UPDATE waiting_counts SET n = n + :n WHERE hall_id = :h AND category = 'A' "
+                                   "AND queue_class = 'normal'"), {"n": n, "h": hid})
+        if not bumped.rowcount:
+            conn.execute(text("INSERT INTO waiting_counts (hall_id, category, queue_class, n) VALUES (:h, 'A', 'normal', :n)"),
+                         {"n": n, "h": hid})
 
 
-async def call_times(base: str, token: str, samples: int) -> float:
-    h = {"Authorization": f"Bearer {token}"}
+async def _call_times(base: str, code: str, token: str, samples: int, first_window: int) -> list[float]:
     times = []
-    async with httpx.AsyncClient(base_url=base, headers=h, timeout=30) as c:
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
         for i in range(samples):
-            window = 1 + i % WINDOWS
+            window = first_window + i % 10
             t0 = time.perf_counter()
-            r = await c.post(f"/api/halls/{HALL}/windows/{window}/call", json={})
+            r = await c.post(f"/api/halls/{code}/windows/{window}/call", json={})
             times.append((time.perf_counter() - t0) * 1000)
             assert r.status_code == 200 and r.json()["ticket"], r.text
             for step in ("start", "finish"):
-                await c.post(f"/api/halls/{HALL}/windows/{window}/{step}", json={})
-    return statistics.median(times)
+                await c.post(f"/api/halls/{code}/windows/{window}/{step}", json={})
+    return times
 
 
-def measure_call_scaling(url: str, data: str, samples: int) -> dict[str, Any]:
-    db, token = prepare(url)
-    seed_waiting(db, 100 + samples, 0)
-    server = Server(server_env(url, data))
+def measure_call_cost(url: str, data: str, blocks: int, per_block: int) -> dict[str, Any]:
+    db, tokens = prepare(url, ("small", "big"))
+    server = Server(server_env(url, data))  # starts (and ANALYZEs) with two empty halls
+    load0 = load()
     try:
-        asyncio.run(call_times(server.url, token, 10))  # warm up
-        at_100 = asyncio.run(call_times(server.url, token, samples))
-        seed_waiting(db, 10_000, 100_000)
-        at_10k = asyncio.run(call_times(server.url, token, samples))
+        seed_waiting(db, "small", 100 + blocks * per_block + 20)
+        asyncio.run(_call_times(server.url, "small", tokens["small"], 10, 1))  # warm up
+        seed_waiting(db, "big", 100_000)  # the bulk load; no ANALYZE follows
+        times: dict[str, list[float]] = {"small": [], "big": []}
+        for b in range(blocks):
+            for code in (("small", "big") if b % 2 == 0 else ("big", "small")):
+                times[code] += asyncio.run(_call_times(server.url, code, tokens[code], per_block, 1 + 10 * (b % 2)))
     finally:
         server.stop()
         db.dispose()
-    return {"call_ms_at_100_waiting": round(at_100, 2), "call_ms_at_10000_waiting": round(at_10k, 2),
-            "ratio": round(at_10k / at_100, 2), "goal_ratio_max": 2.0}
+    small, big = statistics.median(times["small"]), statistics.median(times["big"])
+    return {"call_ms_at_100_waiting": round(small, 2), "call_ms_at_100000_waiting": round(big, 2),
+            "ratio": round(big / small, 2), "goal_ratio_max": 2.0, "samples_each": blocks * per_block,
+            "load_avg": [load0, load()]}
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -497,46 +665,71 @@ def drop_schema(base: str, schema: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--postgres", default=os.environ.get("HALL_TEST_POSTGRES_URL", ""))
-    ap.add_argument("--clients", type=int, default=1000)
-    ap.add_argument("--calls", type=int, default=100)
-    ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--samples", type=int, default=40)
-    ap.add_argument("--only-a", action="store_true", help="run part (a) only")
+    ap.add_argument("--seconds", type=float, default=12.0, help="per figure, server and baseline each")
+    ap.add_argument("--blocks", type=int, default=6)
+    ap.add_argument("--screens", type=int, default=1000)
+    ap.add_argument("--many-screens", type=int, default=3000, help="0 to skip")
+    ap.add_argument("--samples", type=int, default=150, help="calls per latency figure (p99 needs >= 150)")
+    ap.add_argument("--only-a", action="store_true", help="cycle_ratio only")
+    ap.add_argument("--parts", default="cycles,issue,screens,cost", help="which figures, comma-separated")
+    ap.add_argument("--issue-cost", action="store_true", help="also run benchmarks/issue_cost.py's measurement")
     args = ap.parse_args()
-    out: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "load_avg": os.getloadavg()},
-    }
+    out: dict[str, Any] = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "load_avg": load()}}
+    pg = args.postgres
+    parts = {"cycles"} if args.only_a else set(args.parts.split(","))
     with tempfile.TemporaryDirectory() as tmp:
-        sqlite_file = f"{tmp}/a.db"
-        out["a_cycles_sqlite"] = measure_cycles(f"sqlite:///{sqlite_file}", tmp, args.seconds, "sqlite", sqlite_file)
-        if args.postgres:
-            url, dsn, schema = pg_schema(args.postgres)
+        if "cycles" in parts:
+            out["cycle_ratio"] = cycle_ratio(tmp, pg, args.seconds, args.blocks)
+        if "issue" in parts and pg:
+            url, dsn, schema = pg_schema(pg)
             try:
-                out["a_cycles_postgres"] = measure_cycles(url, tmp, args.seconds, "postgres", dsn)
+                out["one_hall_issue"] = {**measure_cycles(url, tmp, args.seconds, args.blocks, "postgres", dsn, issue_only=True),
+                                         "goal_min": 0.7}
             finally:
-                drop_schema(args.postgres, schema)
-        else:
-            out["a_cycles_postgres"] = None
-        if args.only_a:
-            print(json.dumps(out, indent=1, ensure_ascii=False))
-            return
-        url = f"sqlite:///{tmp}/b.db"
-        db, token = prepare(url)
-        db.dispose()
-        server = Server(server_env(url, tmp))
-        try:
-            out["b_c_screens_sqlite"] = asyncio.run(screens(server.url, token, args.clients, args.calls, server))
-        finally:
-            server.stop()
-        out["d_call_scaling_sqlite"] = measure_call_scaling(f"sqlite:///{tmp}/d.db", tmp, args.samples)
-        if args.postgres:
-            url, _dsn, schema = pg_schema(args.postgres)
-            try:
-                out["d_call_scaling_postgres"] = measure_call_scaling(url, tmp, args.samples)
-            finally:
-                drop_schema(args.postgres, schema)
-    out["load_avg_after"] = os.getloadavg()
+                drop_schema(pg, schema)
+        if "screens" in parts:
+            out["under_load"] = measure_screens(tmp, args.screens, args.many_screens, args.samples)
+        if "cost" in parts:
+            out["call_cost_ratio_100k_vs_100"] = call_cost(tmp, pg)
+    if args.issue_cost:
+        import issue_cost
+
+        with tempfile.TemporaryDirectory() as tmp:
+            out["issue_cost_ratio_100k_vs_100"] = {
+                "sqlite": issue_cost.run({n: f"sqlite:///{tmp}/cost{n}.db" for n in issue_cost.SIZES}, 4, 30, True),
+                "goal_max": 1.5,
+            }
+    else:
+        out["issue_cost_ratio_100k_vs_100"] = "see benchmarks/issue_cost.py (or --issue-cost)"
+    out["load_avg_after"] = load()
     print(json.dumps(out, indent=1, ensure_ascii=False))
+
+
+def cycle_ratio(tmp: str, pg: str, seconds: float, blocks: int) -> dict[str, Any]:
+    sqlite_file = f"{tmp}/a.db"
+    cyc: dict[str, Any] = {"goal_min": 0.5}
+    cyc["sqlite"] = measure_cycles(f"sqlite:///{sqlite_file}", tmp, seconds, blocks, "sqlite", sqlite_file)
+    cyc["postgres"] = None
+    if pg:
+        url, dsn, schema = pg_schema(pg)
+        try:
+            cyc["postgres"] = measure_cycles(url, tmp, seconds, blocks, "postgres", dsn)
+        finally:
+            drop_schema(pg, schema)
+    return cyc
+
+
+def call_cost(tmp: str, pg: str) -> dict[str, Any]:
+    cost: dict[str, Any] = {"goal_max": 2.0}
+    cost["sqlite"] = measure_call_cost(f"sqlite:///{tmp}/cost.db", tmp, 6, 10)
+    cost["postgres"] = None
+    if pg:
+        url, _dsn, schema = pg_schema(pg)
+        try:
+            cost["postgres"] = measure_call_cost(url, tmp, 6, 10)
+        finally:
+            drop_schema(pg, schema)
+    return cost
 
 
 if __name__ == "__main__":

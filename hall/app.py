@@ -8,8 +8,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import datetime, time, timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import anyio
 from starlette.applications import Starlette
@@ -20,10 +22,11 @@ from hall.core.presence import presence_watch
 from hall.core.registry import HallRegistry
 from hall.http.errors import exception_handlers
 from hall.http.routes import all_routes
-from hall.metrics import Metrics
+from hall.metrics import GcPauses, Metrics
 from hall.operations import start_background
 from hall.realtime.bus import EventBus, make_bus
 from hall.realtime.hub import Hub
+from hall.security import logredact
 from hall.security.auth import TokenCache
 from hall.security.crypto import PersonalData
 from hall.security.ratelimit import MemoryRateLimiter, RedisRateLimiter
@@ -51,6 +54,7 @@ def create_app(
     """Build the app. `settings` default to `load_settings(environ)`; `bus` overrides the one
     HALL_REDIS_URL selects; `migrate=False` skips `alembic upgrade head` at start; `clock`
     (default SystemClock) dates every write, so tests can cross midnight."""
+    logredact.install()  # before the first request: the access log never holds a token
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -58,7 +62,7 @@ def create_app(
         the_clock = clock or SystemClock()
         if s.database_url.startswith("sqlite"):
             s.data_dir.mkdir(parents=True, exist_ok=True)
-        db = Database(s.database_url, synchronous=s.sqlite_synchronous)
+        db = Database(s.database_url, synchronous=s.sqlite_synchronous, pool_size=s.db_pool)
         if migrate:
             await anyio.to_thread.run_sync(upgrade, db)
         if s.layout:
@@ -69,6 +73,7 @@ def create_app(
                     import_layout(conn, layout, now=the_clock.now())
 
             await anyio.to_thread.run_sync(_import)
+        await anyio.to_thread.run_sync(db.analyze)  # after imports; and at each day start below
         registry = HallRegistry(db)
         await anyio.to_thread.run_sync(registry.refresh)
         metrics = Metrics()
@@ -103,10 +108,14 @@ def create_app(
         state.tasks = list(await start_background(state))
         state.tasks.append(asyncio.create_task(nightly(state), name="hall-nightly-close"))
         state.tasks.append(asyncio.create_task(presence_watch(state), name="hall-presence"))
+        state.tasks.append(asyncio.create_task(_analyze_at_day_start(state), name="hall-analyze"))
         app.state.hall = state  # for tests and embedding code; handlers use request.state.hall
+        gc_pauses = GcPauses(metrics.gc_pause)
+        gc_pauses.start()  # last: what start-up built is frozen out of every later collection
         try:
             yield {"hall": state}
         finally:
+            gc_pauses.stop()
             for t in state.tasks:
                 t.cancel()
             for t in state.tasks:
@@ -121,3 +130,23 @@ def create_app(
             await anyio.to_thread.run_sync(lambda: db.dispose(wait=5.0))
 
     return Starlette(routes=all_routes(), lifespan=lifespan, exception_handlers=exception_handlers)
+
+
+# Before the halls open: the night's close has run, the day's queue is empty.
+_ANALYZE_AT = time(6, 0)
+
+
+async def _analyze_at_day_start(state: HallState) -> None:
+    """Refresh the database statistics at _ANALYZE_AT hall-local time, every day."""
+    while True:
+        halls = state.registry.all()
+        tz = halls[0].tz if halls else ZoneInfo("Asia/Shanghai")
+        now = datetime.fromtimestamp(state.clock.now(), tz)
+        at = datetime.combine(now.date(), _ANALYZE_AT, tz)
+        if at <= now:
+            at += timedelta(days=1)
+        await asyncio.sleep((at - now).total_seconds())
+        try:
+            await anyio.to_thread.run_sync(state.db.analyze)
+        except Exception:  # noqa: BLE001 - statistics can wait for tomorrow
+            log.exception("ANALYZE at day start failed")

@@ -16,6 +16,7 @@ from hall.realtime.hub import Hub
 from hall.security.auth import Principal, TokenCache, resolve_token
 from hall.security.crypto import PersonalData
 from hall.security.ratelimit import RateLimiter
+from hall.security.session import check_csrf, request_token
 from hall.settings import Settings
 from hall.store.database import Database
 
@@ -46,19 +47,15 @@ def state_of(conn: HTTPConnection) -> HallState:
     return conn.state.hall
 
 
-def _token(conn: HTTPConnection) -> str | None:
-    auth = conn.headers.get("authorization", "")
-    if auth[:7].lower() == "bearer ":
-        return auth[7:].strip() or None
-    # Browsers cannot set headers on websockets or <audio src>: a token may come in the query.
-    return conn.query_params.get("token") or None
-
-
 async def principal_of(conn: HTTPConnection) -> Principal | None:
-    """The caller, or None without a (valid) token."""
-    token = _token(conn)
+    """The caller, or None without a (valid) token: a bearer header, the pages' session cookie
+    (a write with it needs its CSRF header: ApiError 403 `csrf_failed`), or `?token=` for what
+    cannot send a header (hall.security.session)."""
+    token, source = request_token(conn)
     if not token:
         return None
+    if source == "cookie":
+        check_csrf(conn)
     st = state_of(conn)
     hit, principal = st.tokens.get(token)
     if hit:

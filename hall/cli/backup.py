@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from hall.settings import Settings
+from hall.store.database import private_file
 
 __all__ = ["backup", "BackupError"]
 
@@ -33,6 +34,7 @@ def backup(settings: Settings, target: str | None = None) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.exists():
         raise BackupError(f"{dest} exists; choose another file")
+    private_file(dest)  # a copy of the database: as private as the original
     src = sqlite3.connect(str(source), timeout=30)
     dst = sqlite3.connect(str(dest))
     try:

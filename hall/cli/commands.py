@@ -8,6 +8,8 @@ import sys
 from typing import Any
 
 from displays.messages import say
+from hall.http.wsfanout import PROTOCOL as FANOUT_PROTOCOL
+from hall.store.database import MIN_POOL, PoolTooSmall, connection_limit, pool_per_process
 from queueing.clock import SystemClock
 
 __all__ = ["register"]
@@ -116,11 +118,25 @@ def _serve(args: argparse.Namespace) -> int:
     layout = args.layout or os.environ.get("HALL_LAYOUT", "")
     if layout:
         load_layout(layout)
+    try:
+        pool = _pool_for(_settings().database_url, args.workers)
+    except PoolTooSmall as e:
+        return _fail(say("serve_pool_too_small", max=e.max_connections, reserved=e.reserved, workers=e.workers,
+                         each=e.each, need=MIN_POOL))
+    if pool is not None:
+        os.environ["HALL_DB_POOL"] = str(pool)  # the worker processes read it in hall.settings
     uvicorn.run(
         "hall.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        ws_per_message_deflate=False, log_level="info",
+        ws=FANOUT_PROTOCOL, ws_per_message_deflate=False, log_level="info",
     )
     return 0
+
+
+def _pool_for(database_url: str, workers: int) -> int | None:
+    """Each worker's PostgreSQL pool, sized to the database's max_connections (None: SQLite)."""
+    if not database_url.startswith("postgresql"):
+        return None
+    return pool_per_process(*connection_limit(database_url), workers)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -183,6 +199,7 @@ def _halls_import(args: argparse.Namespace) -> int:
     db = _db()
     with db.write() as conn:
         hall_id = import_layout(conn, layout, now=SystemClock().now())
+    db.analyze()
     print(say("cli.hall_imported", hall_code=layout.code, name=layout.name, id=hall_id, windows=len(layout.windows),
               categories=len(layout.categories)))
     return 0

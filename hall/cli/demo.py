@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from displays.messages import say
 from hall.core.halls import import_layout
+from hall.http.wsfanout import PROTOCOL as FANOUT_PROTOCOL
 from hall.security.accounts import add_device, add_user
 from hall.settings import load_settings
 from hall.store.database import Database
@@ -94,5 +95,6 @@ def run_demo(layout_path: str, host: str = "127.0.0.1", port: int = 8000) -> int
         print(f"    {username:<8} / {password:<16} {say(f'cli.role.{role}', fallback=role)}  {name}")
     print()
     os.environ["HALL_LAYOUT"] = layout_path
-    uvicorn.run("hall.app:create_app", factory=True, host=host, port=port, ws_per_message_deflate=False, log_level="info")
+    uvicorn.run("hall.app:create_app", factory=True, host=host, port=port, ws=FANOUT_PROTOCOL,
+                ws_per_message_deflate=False, log_level="info")
     return 0

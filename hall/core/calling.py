@@ -17,7 +17,7 @@ from sqlalchemy import JSON, bindparam, select, text, update
 from hall.core.events import EventType, iso
 from hall.core.tickets import T, W, emit_transition, illegal, load_ticket, load_window
 from hall.core.tx import HallTx
-from hall.errors import conflict, invalid, not_found
+from hall.errors import ApiError, conflict, invalid, not_found
 from hall.store.fastsql import Fast
 from hall.store.ticketmap import ticket_from_row
 from queueing import lifecycle
@@ -78,6 +78,7 @@ def call_next(tx: HallTx, number: int, ticket_id: int | None = None) -> tuple[in
     is only called (start it or mark a no-show); `ticket_id` calls that ticket out of order."""
     layout_window = tx.hall.window(number)
     win = load_window(tx, number)
+    _check_clerk(tx, win)
     current = load_ticket(tx, win.current_ticket_id) if win.current_ticket_id is not None else None
     refused = refusal(WindowAction.CALL, current.status if current else None, paused=win.paused)
     if refused == "window_paused":
@@ -125,6 +126,7 @@ def call_next(tx: HallTx, number: int, ticket_id: int | None = None) -> tuple[in
 def window_action(tx: HallTx, number: int, action: str) -> tuple[int, dict[str, Any]]:
     """recall | no-show | start | finish on the window's current ticket (what keypads press)."""
     win = load_window(tx, number)
+    _check_clerk(tx, win)
     if win.current_ticket_id is None:
         raise conflict("no_current_ticket", f"window {number} holds no ticket")
     t = load_ticket(tx, win.current_ticket_id)
@@ -154,6 +156,7 @@ def pause(tx: HallTx, number: int, reason: Any) -> tuple[int, dict[str, Any]]:
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 200:
         raise invalid("a pause needs a reason (at most 200 characters)", "reason")
     win = load_window(tx, number)
+    _check_clerk(tx, win)
     if win.paused:
         raise conflict("already_paused", f"window {number} is already paused")
     tx.conn.execute(update(W).where(W.c.id == win.id).values(paused=True, pause_reason=reason.strip()))
@@ -164,6 +167,7 @@ def pause(tx: HallTx, number: int, reason: Any) -> tuple[int, dict[str, Any]]:
 
 def resume_window(tx: HallTx, number: int) -> tuple[int, dict[str, Any]]:
     win = load_window(tx, number)
+    _check_clerk(tx, win)
     if not win.paused:
         raise conflict("not_paused", f"window {number} is not paused")
     tx.conn.execute(update(W).where(W.c.id == win.id).values(paused=False, pause_reason=None))
@@ -172,33 +176,60 @@ def resume_window(tx: HallTx, number: int) -> tuple[int, dict[str, Any]]:
     return 200, {"window": number, "state": "idle"}
 
 
-def sign_in(tx: HallTx, number: int) -> tuple[int, dict[str, Any]]:
+def sign_in(tx: HallTx, number: int, takeover: bool = False) -> tuple[int, dict[str, Any]]:
     """A staff member takes the window (a window has one clerk at a time; signing in elsewhere
-    signs them out there)."""
+    signs them out there). At a window another clerk is signed in to: 409 `window_taken`
+    unless `takeover`, which signs the other out and is audited (`window.takeover`)."""
     p = tx.principal
     if p is None or p.kind != "user":
         raise invalid("sign in with a staff login")
     win = load_window(tx, number)
+    taken_from = win.staff_user_id if win.staff_user_id not in (None, p.id) else None
+    if taken_from is not None and not takeover:
+        raise conflict(
+            "window_taken", f"{win.staff_name or 'another clerk'} is signed in at window {number}: confirm a takeover",
+            staff_name=win.staff_name,
+        )
     others = tx.conn.execute(
         select(W.c.id, W.c.number).where(W.c.hall_id == tx.hall.id, W.c.staff_user_id == p.id, W.c.id != win.id)
     ).all()
     for other in others:
         tx.conn.execute(update(W).where(W.c.id == other.id).values(staff_user_id=None, staff_name=None))
         tx.emit(EventType.WINDOW_SIGNED_OUT, {"window": other.number}, window=other.number)
+    if taken_from is not None:
+        tx.emit(EventType.WINDOW_SIGNED_OUT, {"window": number, "user": taken_from, "takeover": True}, window=number)
+        tx.audit("window.takeover", str(number), {"from_user": taken_from, "from_name": win.staff_name})
     tx.conn.execute(update(W).where(W.c.id == win.id).values(staff_user_id=p.id, staff_name=p.name))
     tx.emit(EventType.WINDOW_SIGNED_IN, {"window": number, "staff_name": p.name, "user": p.id}, window=number)
     tx.audit("window.sign_in", str(number))
-    return 200, {"window": number, "staff_name": p.name}
+    return 200, {"window": number, "staff_name": p.name, "took_over": taken_from is not None}
 
 
 def sign_out(tx: HallTx, number: int) -> tuple[int, dict[str, Any]]:
+    """Sign the window's clerk out: the clerk themselves, a manager, or the window's bridge."""
     win = load_window(tx, number)
     if win.staff_user_id is None:
         raise conflict("not_signed_in", f"nobody is signed in at window {number}")
+    p = tx.principal
+    if p is not None and p.kind == "user" and p.role == "staff":
+        _check_clerk(tx, win)
     tx.conn.execute(update(W).where(W.c.id == win.id).values(staff_user_id=None, staff_name=None))
     tx.emit(EventType.WINDOW_SIGNED_OUT, {"window": number}, window=number)
     tx.audit("window.sign_out", str(number))
     return 200, {"window": number}
+
+
+def _check_clerk(tx: HallTx, win: Any) -> None:
+    """A user acts at a window only as its clerk: where another clerk is signed in, ApiError 403
+    `window_taken` (taking the window over is an explicit sign-in). Keypads, through the
+    bridge, act for whoever is signed in there."""
+    p = tx.principal
+    if p is None or p.kind != "user" or win.staff_user_id is None or win.staff_user_id == p.id:
+        return
+    raise ApiError(
+        403, "window_taken",
+        f"{win.staff_name or 'another clerk'} is signed in at window {win.number}: sign in there (takeover) first",
+    )
 
 
 def _actor(tx: HallTx) -> str:

@@ -14,6 +14,7 @@ from hall.core.queries import estimate, issued_today
 from hall.core.tickets import T, base_data, count_waiting, waiting_count
 from hall.core.tx import HallTx
 from hall.errors import conflict, invalid
+from hall.security.auth import token_hash
 from hall.security.crypto import PersonalData
 from hall.store.fastsql import Fast
 from hall.store.models import Matter, NumberCounter, table
@@ -161,7 +162,7 @@ def issue_ticket(
     ticket_id = _INSERT_TICKET.run(
         conn,
         {
-            "hall_id": hall.id, "day": day, "progress_token": token,
+            "hall_id": hall.id, "day": day, "progress_token": token_hash(token),  # like every token: its hash only
             "person_hash": person_hash, "person_enc": crypto.encrypt(req.id_number, "id") if req.id_number else None,
             "phone_hash": phone_hash, "phone_enc": crypto.encrypt(req.phone, "phone") if req.phone else None,
             "device_id": p.device_id if p else None,

@@ -26,6 +26,7 @@ from hall.core.events import EventType
 from hall.core.queries import SILENT, offline_seconds
 from hall.core.registry import HallInfo
 from hall.core.tx import HallTx, run_write
+from hall.errors import ApiError, forbidden
 from hall.security.auth import Principal
 from hall.store.database import Database
 from hall.store.models import Device, DevicePresence, table
@@ -47,32 +48,31 @@ def _window(value: Any) -> int | None:
 
 def record_heartbeat(tx: HallTx, sender: Principal, devices: Sequence[dict[str, Any]]) -> int:
     """Record one heartbeat (`devices`: [{id, kind, window?, ok, detail?}], already checked to
-    be a list of objects with an id); returns how many devices changed state."""
+    be a list of objects with an id) from a device token; returns how many devices changed
+    state. A bridge names only the devices behind it: ApiError 403 `not_your_device`, and
+    nothing recorded, when it names a registered device (a kiosk, a pad: they report
+    themselves) or one another sender reports."""
     now = tx.now
     reports: list[dict[str, Any]] = []
-    via: str | None = None
-    if sender.kind == "device":
-        via = sender.name
-        if sender.role == "bridge":
-            reports.append({"code": sender.name, "kind": "bridge", "window": sender.window, "online": True, "detail": None})
-            for d in devices:
-                reports.append({
-                    "code": str(d["id"])[:64], "kind": _text(d.get("kind"), 16) or "", "window": _window(d.get("window")),
-                    "online": bool(d.get("ok", True)), "detail": _text(d.get("detail"), 200),
-                })
-        else:
-            # A page reports itself, whatever id it made up: its device is the token's.
-            ok = all(bool(d.get("ok", True)) for d in devices)
-            detail = next((_text(d.get("detail"), 200) for d in devices if d.get("detail") is not None), None)
-            reports.append({"code": sender.name, "kind": sender.role, "window": sender.window, "online": ok, "detail": detail})
-    else:  # an admin reporting by hand
-        for d in devices:
+    if sender.kind != "device":
+        raise forbidden("heartbeats come from devices")
+    via = sender.name
+    if sender.role == "bridge":
+        reports.append({"code": sender.name, "kind": "bridge", "window": sender.window, "online": True, "detail": None})
+        for d in (d for d in devices if str(d["id"]) != sender.name):
             reports.append({
                 "code": str(d["id"])[:64], "kind": _text(d.get("kind"), 16) or "", "window": _window(d.get("window")),
                 "online": bool(d.get("ok", True)), "detail": _text(d.get("detail"), 200),
             })
+    else:
+        # A page reports itself, whatever id it made up: its device is the token's.
+        ok = all(bool(d.get("ok", True)) for d in devices)
+        detail = next((_text(d.get("detail"), 200) for d in devices if d.get("detail") is not None), None)
+        reports.append({"code": sender.name, "kind": sender.role, "window": sender.window, "online": ok, "detail": detail})
     hall_id = tx.hall.id
     known = {r.code: r for r in tx.conn.execute(select(P).where(P.c.hall_id == hall_id))}
+    if sender.role == "bridge":
+        _check_bridge_owns(tx, sender.name, [r["code"] for r in reports[1:]], known)
     names = {}
     if any(r["code"] not in known for r in reports):
         names = dict(tx.conn.execute(select(Device.code, Device.name).where(Device.hall_id == hall_id)).all())
@@ -100,6 +100,17 @@ def record_heartbeat(tx: HallTx, sender: Principal, devices: Sequence[dict[str, 
         if gone:
             tx.conn.execute(delete(P).where(P.c.hall_id == hall_id, P.c.code.in_(gone)))
     return changed
+
+
+def _check_bridge_owns(tx: HallTx, bridge: str, codes: Sequence[str], known: dict[str, Any]) -> None:
+    """A device behind a bridge is registered to it by its first report and stays its own until
+    the bridge stops listing it; registered devices (tokens of their own) report themselves."""
+    named = {c for c in codes if c != bridge}
+    taken = {c for c in named if c in known and known[c].via not in (None, bridge)}
+    registered = set(tx.conn.execute(select(Device.code).where(Device.code.in_(named))).scalars()) if named else set()
+    refused = sorted(taken | registered)
+    if refused:
+        raise ApiError(403, "not_your_device", f"not devices of this bridge: {', '.join(refused[:5])}")
 
 
 def _stale(conn: Any, hall_id: int, cutoff: float) -> list[Any]:

@@ -35,6 +35,10 @@ __all__ = ["HallTx", "WriteResult", "run_write"]
 _LOCK = Fast(text("UPDATE hall_counters SET seq = seq WHERE hall_id = :h RETURNING seq"))
 _STORE = Fast(text("UPDATE hall_counters SET seq = :s WHERE hall_id = :h"))
 _INSERT_EVENT = Fast(table(EventRow).insert())
+# Sent live (the bridge prints the progress link from `ticket.issued`) but never stored: the
+# progress token is a secret kept only as its hash (issue 12). A gap filled from the table
+# carries no link.
+NOT_STORED = frozenset({"progress_url"})
 
 
 @dataclass(slots=True)
@@ -70,7 +74,7 @@ class HallTx:
             {
                 "hall_id": self.hall.id, "seq": self.seq, "type": kind, "at": self.now, "ticket_id": ticket_id,
                 "window": window, "user_id": p.user_id if p else None, "device_id": p.device_id if p else None,
-                "data": data,
+                "data": {k: v for k, v in data.items() if k not in NOT_STORED} if not NOT_STORED.isdisjoint(data) else data,
             }
         )
         env = envelope(self.seq, kind, self.now, self.hall.code, data, self.hall.tz)

@@ -28,7 +28,7 @@ from hall.core.queries import (
 )
 from hall.core.registry import HallInfo
 from hall.errors import not_found
-from hall.security.auth import Principal, require, resolve_token
+from hall.security.auth import Principal, require, resolve_token, token_hash
 from hall.store.models import EventRow, Hall, TicketRow, WindowRow, Zone
 from queueing.layout import HallLayout, parse_layout
 from queueing.numbering import day_start, hall_day
@@ -93,7 +93,7 @@ def progress_hall(conn: Connection, progress_token: str) -> str | None:
     """The code of the hall a progress token's ticket belongs to, or None."""
     return conn.execute(
         select(Hall.code).join(TicketRow, TicketRow.hall_id == Hall.id)
-        .where(TicketRow.progress_token == progress_token)
+        .where(TicketRow.progress_token == token_hash(progress_token))
     ).scalar()
 
 

@@ -30,6 +30,7 @@ from hall.edge.templates import STATIC, Templates
 from hall.errors import ApiError
 from hall.http import pagedata
 from hall.http.reads import screen_access
+from hall.security.session import request_token
 from hall.state import hall_of, state_of
 
 __all__ = ["page_routes", "render_page", "STATIC"]
@@ -95,10 +96,7 @@ def _database(request: Request) -> Any:
 
 
 def _bearer(request: Request) -> str:
-    auth = request.headers.get("authorization", "")
-    if auth[:7].lower() == "bearer ":
-        return auth[7:].strip()
-    return request.query_params.get("token", "")
+    return request_token(request)[0] or ""
 
 
 async def _read(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -19,7 +19,7 @@ from hall.core.registry import HallInfo
 from hall.core.snapshot import read_snapshot
 from hall.errors import invalid, not_found, unauthorized
 from hall.realtime.hub import read_events
-from hall.security.auth import Principal, require
+from hall.security.auth import Principal, require, token_hash
 from hall.state import hall_of, principal_of, state_of
 from hall.store.models import Matter, TicketRow, table
 from hall.store.ticketmap import ticket_from_row
@@ -167,7 +167,7 @@ async def progress(request: Request) -> Response:
 
     def read() -> dict[str, Any]:
         with st.db.read() as conn:
-            row = conn.execute(select(T).where(T.c.progress_token == token)).first()
+            row = conn.execute(select(T).where(T.c.progress_token == token_hash(token))).first()
             if row is None:
                 raise not_found("ticket", "(progress token)")
             hall = st.registry.by_id(row.hall_id) or st.registry.get(_hall_code(conn, row.hall_id))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,9 +22,10 @@ from hall.edge.body import read_json
 from hall.edge.respond import hall_write, json_response
 from hall.errors import ApiError, invalid, not_found, unauthorized
 from hall.operations.appointments.store import issue_by_code
-from hall.security.auth import issue_token, require, verify_password
+from hall.security.auth import issue_token, require, token_hash, verify_password
+from hall.security.session import clear_session, request_token, set_session
 from hall.state import hall_of, principal_of, state_of
-from hall.store.models import AuditEntry, User
+from hall.store.models import AuditEntry, AuthToken, User
 
 __all__ = ["api_routes"]
 
@@ -53,7 +54,30 @@ async def login(request: Request) -> Response:
             )
             return {"token": token, "role": user.role, "name": user.name, "expires_in": int(st.settings.token_hours * 3600)}
 
-    return json_response(await anyio.to_thread.run_sync(work))
+    answer = await anyio.to_thread.run_sync(work)
+    response = json_response(answer)
+    # The pages keep the login as an HttpOnly cookie (no script or URL holds it); machines use
+    # the token in the answer as a bearer header.
+    set_session(request, response, answer["token"], answer["expires_in"])
+    return response
+
+
+async def logout(request: Request) -> Response:
+    """Ends the login the request carries (cookie or bearer): its token stops working."""
+    token, _ = request_token(request)
+    st = state_of(request)
+    if token:
+        await principal_of(request)  # a cookie logout needs its CSRF header like any write
+
+        def work() -> None:
+            with st.db.write() as conn:
+                conn.execute(delete(AuthToken).where(AuthToken.token_hash == token_hash(token), AuthToken.user_id.is_not(None)))
+
+        await anyio.to_thread.run_sync(work)
+        st.tokens.put(token, None)
+    response = json_response({"ok": True})
+    clear_session(response)
+    return response
 
 
 # --- tickets ---------------------------------------------------------------------------------
@@ -121,8 +145,12 @@ async def window_move(request: Request) -> Response:
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
             return resume_window(tx, w)
     elif action == "sign-in":
+        takeover = body.get("takeover", False)
+        if not isinstance(takeover, bool):
+            raise invalid("takeover must be true or false", "takeover")
+
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
-            return sign_in(tx, w)
+            return sign_in(tx, w, takeover)
     elif action == "sign-out":
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
             return sign_out(tx, w)
@@ -156,6 +184,7 @@ def api_routes() -> list[Route]:
     # can be declared elsewhere without an ordering trap.
     return [
         Route("/api/auth/login", login, methods=["POST"]),
+        Route("/api/auth/logout", logout, methods=["POST"]),
         Route("/api/halls/{hall}/tickets", issue, methods=["POST"]),
         Route("/api/halls/{hall}/windows/{w:int}/call", window_call, methods=["POST"]),
         Route("/api/halls/{hall}/windows/{w:int}/{action}", window_move, methods=["POST"]),

@@ -1,11 +1,14 @@
 """`WS /ws/halls/{hall}?since=SEQ&token=T`: the live event stream of one hall.
 
-A hall whose screens need a token (layout `[server] public_snapshot = false`) also takes it as
-the first message, `{"type": "auth", "token": T}`, within 10 seconds.
+The token comes from the pages' session cookie (same-origin handshakes only), or as the first
+message, `{"type": "auth", "token": T}`, within 10 seconds — in a hall whose screens need a
+token (layout `[server] public_snapshot = false`) or when the client connects with
+`auth=message`; `?token=` still works and the access log redacts it.
 On connect the server sends the events after `since` (or a `snapshot` when there is no `since`
 or it is more than HALL_RESUME_LIMIT events back), then live envelopes in seq order. Without a
 token the stream is the public one. Close codes: 4401 token needed, 4403 not allowed, 4404
-unknown hall, 1013 the client fell behind (its queue filled): reconnect with `since`.
+unknown hall, 1013 the client fell behind (its queue filled, or more than HALL_WS_QUEUE KiB
+waited unsent on its connection): reconnect with `since`.
 """
 
 from __future__ import annotations
@@ -20,11 +23,15 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from hall.core.events import public_data
 from hall.core.snapshot import read_snapshot
 from hall.errors import ApiError
+from hall.http.wsfanout import EXTENSION
 from hall.realtime.hub import Client, read_events
 from hall.security.auth import require
 from hall.state import hall_of, principal_of, state_of
 
 __all__ = ["hall_stream"]
+
+# HALL_WS_QUEUE counts messages; a frame sink counts bytes. Live envelopes are ~300–600 bytes.
+_BYTES_PER_MESSAGE = 1024
 
 
 async def hall_stream(websocket: WebSocket) -> None:
@@ -45,9 +52,10 @@ async def hall_stream(websocket: WebSocket) -> None:
     except ValueError:
         since = None
     await websocket.accept()
-    if principal is None and not hall.public_snapshot:
-        # A hall whose screens need a token: it may come as the first message, {"type": "auth",
-        # "token": T}, for clients that keep tokens out of URLs (and so out of access logs).
+    if principal is None and (not hall.public_snapshot or websocket.query_params.get("auth") == "message"):
+        # A hall whose screens need a token, or a client that says `auth=message`: the token
+        # comes as the first message, {"type": "auth", "token": T}, so it stays out of URLs
+        # (and so out of access logs). The pages' login rides in the session cookie instead.
         principal = await _first_message_auth(websocket, hall)
         if principal is None:
             return
@@ -65,6 +73,11 @@ async def hall_stream(websocket: WebSocket) -> None:
     st.hub.add(client)  # first: live events queue up while we catch up below
     try:
         last = await _catch_up(websocket, st, hall, since, audience)
+        fanout = (websocket.scope.get("extensions") or {}).get(EXTENSION)
+        if fanout is not None:
+            # Live frames go straight to the connection from now on (hall.http.wsfanout); the
+            # sender below then only sends what ASGI must (the 1013 close of a dropped client).
+            client.go_direct(fanout["writer"], st.settings.ws_queue * _BYTES_PER_MESSAGE, last)
         sender = asyncio.create_task(_send_loop(websocket, client, last))
         async for text in websocket.iter_text():
             try:

@@ -8,9 +8,10 @@
 /ops/{hall}/live             open alerts, 潮汐窗口 (window categories, spare window)
 /book/{hall}                 public booking page (预约)
 ```
-A manager page needs the login token as `?token=` (links between pages carry it; the page's
-script sends it as a bearer header): without a valid manager token it shows the login form,
-which stores the token under the same key as the live manager view and reloads.
+A manager page needs a manager's login, carried by the HttpOnly session cookie that
+`POST /api/auth/login` sets (hall.security.session): no token in links, forms or scripts, and
+the page's writes send the CSRF header. Without one it shows the login form, which logs in and
+reloads. An old link with `?token=` logs that browser in and is redirected without it.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import anyio
 from sqlalchemy import select
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from displays.messages import say
@@ -35,6 +37,7 @@ from hall.operations.ratings.rules import LEVEL_NAMES
 from hall.operations.routes import config_of, now_of, parse_day
 from hall.operations.stats.exports import readable_rows, stat_labels
 from hall.operations.stats.store import day_cases, day_rows
+from hall.security.session import request_token, set_session
 from hall.state import hall_of, principal_of, state_of
 from hall.store.models import TicketRow
 from hall.store.operation_models import AlertRow, AppealRow
@@ -106,13 +109,20 @@ class _Pages:
         )
 
 
-async def _manager_or_login(request: Request, pages: _Pages, page: str) -> tuple[HallInfo, str | None, HTMLResponse | None]:
+async def _manager_or_login(request: Request, pages: _Pages, page: str) -> tuple[HallInfo, str | None, Response | None]:
     hall = await hall_of(request, request.path_params["hall"])
-    token = request.query_params.get("token") or ""
+    token, source = request_token(request)
     principal = await principal_of(request) if token else None
     ok = principal is not None and principal.kind == "user" and principal.role in ("admin", "manager") and principal.in_hall(hall.id)
+    if ok and source == "query" and token:
+        # A link from before the session cookie: log this browser in and drop the token from
+        # the address (and so from history and the next access log line).
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+        moved = RedirectResponse(request.url.path + ("?" + urlencode(kept) if kept else ""), status_code=303)
+        set_session(request, moved, token, int(state_of(request).settings.token_hours * 3600))
+        return hall, None, moved
     if ok:
-        return hall, token, None
+        return hall, "", None
     return hall, None, pages.render("ops/login.html", hall, page=page, token="", failed=bool(token))
 
 

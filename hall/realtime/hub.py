@@ -6,8 +6,12 @@ into every subscribed client's bounded queue.
   events table (after a short grace period, since the missing one is usually in flight).
 - A poller reads `hall_counters` every `poll_interval` seconds: a lost publish (or a write by
   another process on an in-process bus, like `hall close-day`) is caught up from the table.
-- Each client has a bounded queue; when it is full the client is disconnected (it resumes with
-  `since`), so a slow screen never slows the others.
+- Each event is encoded once per audience (JSON text, and a websocket frame when some client
+  takes frames). A client whose server offers a frame sink (hall.http.wsfanout) gets the frame
+  written straight to its connection, with no task, queue or awaited send per client per event;
+  when more than its `limit` bytes wait unsent there, it is disconnected (it resumes with
+  `since`), so a slow screen never slows the others. Other clients have a bounded queue, drained
+  by their own sender, and are disconnected when it is full.
 - Two audiences: "public" (no personal data, hall.core.events.public_data) and "staff".
 """
 
@@ -19,17 +23,18 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 from sqlalchemy import select
+from websockets.frames import Frame, Opcode
 
 from hall.core.events import envelope, public_data
 from hall.core.registry import HallInfo, HallRegistry
 from hall.store.database import Database
 from hall.store.models import EventRow, HallCounter
 
-__all__ = ["Hub", "Client", "read_events"]
+__all__ = ["Hub", "Client", "FrameSink", "read_events", "text_frame"]
 
 log = logging.getLogger("hall.realtime.hub")
 
@@ -46,24 +51,57 @@ def read_events(db: Database, hall: HallInfo, after: int, upto: int | None = Non
     return [envelope(r.seq, r.type, r.at, hall.code, r.data, hall.tz) for r in rows]
 
 
+def text_frame(text: str) -> bytes:
+    """One unmasked, uncompressed websocket text frame (a server's frames are never masked)."""
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
+
+
+class FrameSink(Protocol):
+    """Writes whole websocket frames to one connection now (hall.http.wsfanout.FrameWriter)."""
+
+    def write(self, frame: bytes) -> bool: ...
+
+    def buffered(self) -> int: ...
+
+
 @dataclass(eq=False)
 class Client:
-    """One websocket subscriber: `queue` holds (seq or None, text) to send."""
+    """One websocket subscriber: `queue` holds (seq or None, text) to send until `go_direct`."""
 
     hall: str
     audience: str  # "public" | "staff"
     queue: asyncio.Queue[tuple[int | None, str]]
     on_overflow: Callable[[], None]
     dropped: bool = False
+    sink: FrameSink | None = None
+    limit: int = 0  # bytes left unsent in the sink before the client is dropped
 
-    def offer(self, seq: int | None, text: str) -> None:
+    def offer(self, seq: int | None, text: str, frame: bytes | None = None) -> None:
         if self.dropped:
+            return
+        sink = self.sink
+        if sink is not None:
+            if sink.buffered() > self.limit:
+                self._drop()
+            else:
+                sink.write(frame if frame is not None else text_frame(text))
             return
         try:
             self.queue.put_nowait((seq, text))
         except asyncio.QueueFull:
-            self.dropped = True
-            self.on_overflow()
+            self._drop()
+
+    def go_direct(self, sink: FrameSink, limit: int, last: int) -> None:
+        """From now on write to `sink`; first what queued up after seq `last` (the catch-up's end)."""
+        while not self.queue.empty():
+            seq, text = self.queue.get_nowait()
+            if seq is None or seq > last:
+                sink.write(text_frame(text))
+        self.sink, self.limit = sink, limit
+
+    def _drop(self) -> None:
+        self.dropped = True
+        self.on_overflow()
 
 
 @dataclass
@@ -136,10 +174,11 @@ class Hub:
     def broadcast_control(self, message: dict[str, Any], hall: str | None = None) -> None:
         """A message outside the seq order (hall.resync) to every client (of one hall)."""
         text = json.dumps(message, ensure_ascii=False)
+        frame = text_frame(text)
         for code, s in self._streams.items():
             if hall is None or code == hall:
                 for c in list(s.clients):
-                    c.offer(None, text)
+                    c.offer(None, text, frame)
 
     # --- events ------------------------------------------------------------------------------
 
@@ -186,19 +225,25 @@ class Hub:
         return s
 
     def _dispatch(self, hall: str, s: _Stream, env: dict[str, Any]) -> None:
-        s.last = env["seq"]
+        s.last = seq = env["seq"]
         if not s.clients:
             return
-        staff_text = public_text = None
+        # Encoded once per audience, not per client; frames only if some client takes them.
+        texts: dict[str, str] = {}
+        frames: dict[str, bytes] = {}
         for c in list(s.clients):
-            if c.audience == "staff":
-                if staff_text is None:
-                    staff_text = json.dumps(env, ensure_ascii=False)
-                c.offer(s.last, staff_text)
-            else:
-                if public_text is None:
-                    public_text = json.dumps(env | {"data": public_data(env["type"], env["data"])}, ensure_ascii=False)
-                c.offer(s.last, public_text)
+            a = c.audience
+            text = texts.get(a)
+            if text is None:
+                body = env if a == "staff" else env | {"data": public_data(env["type"], env["data"])}
+                text = texts[a] = json.dumps(body, ensure_ascii=False)
+            if c.sink is None:
+                c.offer(seq, text)
+                continue
+            frame = frames.get(a)
+            if frame is None:
+                frame = frames[a] = text_frame(text)
+            c.offer(seq, text, frame)
 
     def _drain(self, hall: str, s: _Stream) -> None:
         while s.pending:

@@ -82,11 +82,13 @@ _RULES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "issue": (frozenset({"admin", "manager", "staff"}), frozenset({"kiosk", "bridge"})),
     "window": (frozenset({"admin", "manager", "staff"}), frozenset({"bridge"})),
     "ticket": (frozenset({"admin", "manager", "staff"}), frozenset({"bridge"})),
-    "rate": (frozenset({"admin", "manager"}), frozenset({"pad", "bridge", "kiosk"})),
+    # A kiosk never rates: only the window's own pad, or the bridge for a pad it drives.
+    "rate": (frozenset({"admin", "manager"}), frozenset({"pad", "bridge"})),
     "manage": (frozenset({"admin", "manager"}), frozenset()),
     "read_staff": (frozenset({"admin", "manager", "staff", "planner"}), frozenset({"bridge", "kiosk", "pad", "screen"})),
     "read_screen": (frozenset({"admin", "manager", "staff", "planner"}), frozenset({"bridge", "kiosk", "pad", "screen"})),
-    "heartbeat": (frozenset({"admin"}), frozenset({"bridge", "kiosk", "screen", "pad"})),
+    # Device status comes from the devices: a bridge for itself and what it drives, a page for itself.
+    "heartbeat": (frozenset(), frozenset({"bridge", "kiosk", "screen", "pad"})),
 }
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, update
 
 from hall.core.halls import import_layout
 from hall.security.accounts import add_device, add_user
-from hall.security.auth import issue_token
+from hall.security.auth import issue_token, token_hash
 from hall.store.database import Database
 from hall.store.migrate import upgrade
 from hall.store.models import Device, DevicePresence, EventRow, TicketRow, WaitingCount, WindowRow
@@ -35,7 +35,7 @@ def _ticket(conn: Any, hall_id: int, number: str, status: str, waited: float, no
     values = dict(
         hall_id=hall_id, day="2026-11-21", number=number, category=number[0], priority="normal",
         queue_class="normal", channel="kiosk", status=status, queue_key=now - waited,
-        issued_at=now - waited, progress_token=f"tok-{number}", extra={}, wait_origin=now - waited,
+        issued_at=now - waited, progress_token=token_hash(f"tok-{number}"), extra={}, wait_origin=now - waited,
     )
     values.update(extra)
     return int(conn.execute(insert(TicketRow).values(**values).returning(TicketRow.id)).scalar_one())

@@ -95,6 +95,7 @@ class PageServer:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     tokens: dict[str, str] = field(default_factory=dict)
+    log_level: str = "warning"  # "info" writes uvicorn's access log to server.log
 
     @property
     def base(self) -> str:
@@ -119,7 +120,7 @@ class PageServer:
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "hall.app:create_app",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", self.log_level],
             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2],
         )
         log.close()

@@ -74,7 +74,8 @@ def called(seq: int, number: str, ticket: int) -> dict[str, Any]:
 def test_resume_by_seq_and_reload_on_gap(page: Page) -> None:
     page.wait_for_function("online.length === 1 && online[0] === true")
     first = page.evaluate("sockets[0].url")
-    assert first.endswith("/ws/halls/h?token=tk")  # no since: the server starts with a snapshot
+    assert first.endswith("/ws/halls/h?auth=message")  # no since: the server starts with a snapshot
+    assert page.evaluate("sockets[0].sent[0]") == '{"type":"auth","token":"tk"}'  # the token: not in the URL
     deliver(page, {"type": "snapshot", "seq": 5, "data": SNAPSHOT})
     deliver(page, called(6, "A001", 9))
     deliver(page, called(6, "A001", 9))  # a duplicate (replay overlap) changes nothing
@@ -99,7 +100,7 @@ def test_resume_by_seq_and_reload_on_gap(page: Page) -> None:
     page.evaluate("sockets[0].close()")
     assert page.evaluate("document.getElementById('hall-offline').classList.contains('hidden')") is False
     page.wait_for_function("sockets.length === 2", timeout=3000)
-    assert page.evaluate("sockets[1].url").endswith("/ws/halls/h?since=9&token=tk")
+    assert page.evaluate("sockets[1].url").endswith("/ws/halls/h?since=9&auth=message")
     page.wait_for_function("online.at(-1) === true")
     assert page.evaluate("document.getElementById('hall-offline').classList.contains('hidden')") is True
 

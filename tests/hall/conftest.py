@@ -180,6 +180,7 @@ def hall(database_url: str, tmp_path: Path, layout_file: Path, monkeypatch: pyte
         r = client.post("/api/auth/login", json={"username": "clerk", "password": "clerk-pass-1"})
         assert r.status_code == 200, r.text
         h.tokens["staff"] = r.json()["token"]
+        client.cookies.clear()  # the tests are machines: bearer tokens, not the pages' cookie
         yield h
         db.dispose()
 

@@ -199,4 +199,5 @@ def app(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
             r = client.post("/api/auth/login", json={"username": user, "password": pw})
             assert r.status_code == 200, r.text
             tokens[user] = r.json()["token"]
+        client.cookies.clear()  # the tests are machines: bearer tokens, not the pages' cookie
         yield App(client, db, clock, tokens)

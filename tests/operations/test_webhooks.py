@@ -11,11 +11,14 @@ from sqlalchemy import select
 
 from hall.operations.webhooks.signing import verify
 from hall.operations.webhooks.store import add_endpoint, deliver_due, enqueue
+from hall.operations.webhooks.targets import TargetGuard
 from hall.security.crypto import PersonalData
 from hall.store.operation_models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.operations.conftest import World
 
 SECRET = "a-very-secret-key-0123"
+# The mock receivers are not on the network: the hall allow-lists their name.
+GUARD = TargetGuard(frozenset({"receiver.test"}))
 
 
 class Receiver:
@@ -59,7 +62,7 @@ def test_receiver_failing_three_times_gets_every_event_once_in_order(world: Worl
         async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as client:
             now = 1005.0
             for _ in range(12):
-                sent.append(await deliver_due(world.db, client, now, crypto=crypto))
+                sent.append(await deliver_due(world.db, client, now, crypto=crypto, guard=GUARD))
                 now += 20.0  # past each back-off (2, 4, 8 s)
         return sent
 
@@ -91,7 +94,7 @@ def test_unreachable_receiver_keeps_the_delivery_pending(world: World) -> None:
 
     async def run() -> int:
         async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as client:
-            return await deliver_due(world.db, client, 1003.0)
+            return await deliver_due(world.db, client, 1003.0, guard=GUARD)
 
     assert anyio.run(run) == 0
     with world.db.read() as conn:
@@ -116,7 +119,7 @@ def test_two_deliverers_at_once_post_each_event_once(world: World) -> None:
                     results: list[int] = []
 
                     async def one(now: float = now, results: list[int] = results) -> None:
-                        results.append(await deliver_due(world.db, client, now))
+                        results.append(await deliver_due(world.db, client, now, guard=GUARD))
 
                     tg.start_soon(one)
                     tg.start_soon(one)

@@ -52,10 +52,25 @@
     this.status = status;
     this.code = code;
     this.message = message;
-    this.body = body || {};  // the whole answer: refusals carry fields (next_open_at, …)
+    this.body = body || null;  // the whole error answer: some carry fields (staff_name …)
   }
   ApiError.prototype.toString = function () { return this.message || this.code; };
   Hall.ApiError = ApiError;
+
+  /** A cookie's value, or "" (the session cookie itself is HttpOnly: scripts never see it). */
+  Hall.cookie = function (name) {
+    var parts = document.cookie ? document.cookie.split("; ") : [];
+    for (var i = 0; i < parts.length; i++) {
+      var eq = parts[i].indexOf("=");
+      if (parts[i].slice(0, eq) === name) { return decodeURIComponent(parts[i].slice(eq + 1)); }
+    }
+    return "";
+  };
+
+  /** Ends the page's login: the server forgets the token and clears the cookie. */
+  Hall.logout = function () {
+    return Hall.api("POST", "/api/auth/logout", {}).catch(function () { /* offline: the cookie expires */ });
+  };
 
   Hall.newKey = function () {
     if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
@@ -71,6 +86,12 @@
     var headers = { "Accept": "application/json" };
     if (body !== undefined && body !== null) { headers["Content-Type"] = "application/json"; }
     if (opts.token) { headers["Authorization"] = "Bearer " + opts.token; }
+    else if (method !== "GET" && method !== "HEAD") {
+      // Staff and manager pages are logged in by an HttpOnly session cookie; their writes echo
+      // the CSRF cookie in a header (double submit), which another site cannot read or send.
+      var csrf = Hall.cookie("hall_csrf");
+      if (csrf) { headers["X-CSRF-Token"] = csrf; }
+    }
     if (opts.idempotencyKey) { headers["Idempotency-Key"] = opts.idempotencyKey; }
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, opts.timeoutMs || 10000);
@@ -80,6 +101,7 @@
       body: body === undefined || body === null ? undefined : JSON.stringify(body),
       signal: controller.signal,
       cache: "no-store",
+      credentials: "same-origin",
     }).then(function (resp) {
       clearTimeout(timer);
       return resp.text().then(function (text) {
@@ -248,11 +270,14 @@
       var proto = location.protocol === "https:" ? "wss://" : "ws://";
       var params = new URLSearchParams();
       if (seq !== null) { params.set("since", String(seq)); }
-      if (token) { params.set("token", token); }
+      // A device token goes in the first message, never the URL (URLs reach access logs); a
+      // login rides in the session cookie by itself.
+      if (token) { params.set("auth", "message"); }
       var qs = params.toString();
       var url = proto + location.host + "/ws/halls/" + encodeURIComponent(hall) + (qs ? "?" + qs : "");
       try { ws = new WebSocket(url); } catch (e) { scheduleReconnect(); return; }
       ws.onopen = function () {
+        if (token) { try { ws.send(JSON.stringify({ type: "auth", token: token })); } catch (e) { /* closing */ } }
         lastMessage = Date.now();
         status(true);
       };

@@ -8,7 +8,11 @@
   var cfg = Hall.config();
   var hall = cfg.hall;
   var $ = function (id) { return document.getElementById(id); };
-  var token = Hall.token("staff");
+  // Logged in by the HttpOnly session cookie: the page never holds the token ("" = the cookie).
+  var token = "";
+  Hall.setToken("staff", "");  // a token stored by an older version of this page
+  function remember(on) { try { localStorage.setItem("hall.manage.login", on ? "1" : ""); } catch (e) { /* memory */ } }
+  function remembered() { try { return localStorage.getItem("hall.manage.login") === "1"; } catch (e) { return false; } }
   var state = null;
   var summary = null;
   var summaryAt = 0;
@@ -27,8 +31,8 @@
   $("g-login-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     Hall.api("POST", "/api/auth/login", { username: $("g-user").value, password: $("g-pass").value })
-      .then(function (r) {
-        token = r.token; Hall.setToken("staff", token); $("g-pass").value = "";
+      .then(function () {
+        remember(true); $("g-pass").value = "";
         $("g-login-error").classList.add("hidden"); start();
       }, function (err) {
         Hall.text("g-login-error", err.status === 401 ? Hall.say("staff.login_failed") : Hall.errorText(err));
@@ -36,7 +40,7 @@
       });
   });
   $("g-logout").addEventListener("click", function () {
-    Hall.setToken("staff", ""); token = ""; if (live) { live.close(); live = null; } show("login");
+    Hall.logout(); remember(false); if (live) { live.close(); live = null; } show("login");
   });
 
   function minutes(secs) { return secs === null || secs === undefined ? "-" : Math.floor(secs / 60) + " 分"; }
@@ -137,5 +141,5 @@
 
   setInterval(function () { render(); }, 15000);
   setInterval(loadSummary, 30000);
-  if (token) { start(); } else { show("login"); }
+  if (remembered()) { start(); } else { show("login"); }
 })();

@@ -8,7 +8,11 @@
   "use strict";
   var cfg = Hall.config();
   var $ = function (id) { return document.getElementById(id); };
-  var token = Hall.token("staff");
+  // The login is an HttpOnly session cookie: this page never holds the token (no URL, no
+  // storage). `token` stays "" so every call rides on the cookie; "hall.staff.login" only
+  // remembers that a login was made, to open at the window choice after a reload.
+  var token = "";
+  Hall.setToken("staff", "");  // a token stored by an older version of this page
   var me = null;
   var hall = cfg.hall || localStorageGet("hall.staff.hall") || "";
   var windowNumber = cfg.window ? String(cfg.window) : (localStorageGet("hall.staff.window") || "");
@@ -61,9 +65,8 @@
     ev.preventDefault();
     Hall.api("POST", "/api/auth/login", { username: $("login-user").value, password: $("login-pass").value })
       .then(function (r) {
-        token = r.token;
         me = { name: r.name, role: r.role };
-        Hall.setToken("staff", token);
+        localStorageSet("hall.staff.login", "1");
         localStorageSet("hall.staff.name", r.name || "");
         $("login-pass").value = "";
         formError("login-error", null);
@@ -72,7 +75,8 @@
   });
 
   function logout() {
-    Hall.setToken("staff", "");
+    Hall.logout();
+    localStorageSet("hall.staff.login", "");
     localStorageSet("hall.staff.signed", "");
     token = "";
     if (live) { live.close(); live = null; }
@@ -109,13 +113,30 @@
     hall = $("pick-hall").value.trim();
     windowNumber = $("pick-window").value;
     if (!hall || !windowNumber) { return; }
-    api("POST", windowPath("/sign-in"), {}).then(function () {
+    signIn(false);
+  });
+
+  // A window another clerk holds is taken over only when this clerk confirms it (the server
+  // answers 409 window_taken otherwise, and audits a takeover).
+  function signIn(takeover) {
+    api("POST", windowPath("/sign-in"), { takeover: takeover }).then(function () {
       localStorageSet("hall.staff.hall", hall);
       localStorageSet("hall.staff.window", windowNumber);
       localStorageSet("hall.staff.signed", hall + "/" + windowNumber);
       formError("pick-error", null);
       openConsole();
-    }, function (err) { formError("pick-error", err); });
+    }, function (err) {
+      if (err.code === "window_taken" && !takeover &&
+          window.confirm(windowNumber + "号窗口已由" + ((err.body && err.body.staff_name) || "其他工作人员") +
+                         "签到。确定接管该窗口吗？对方将被签退。")) {
+        signIn(true);
+        return;
+      }
+      formError("pick-error", err);
+    });
+  }
+
+  (function () {
   });
 
   $("s-signout").addEventListener("click", function () {
@@ -377,7 +398,7 @@
 
   // ---- start --------------------------------------------------------------------------------
   // After a reload the console comes back only to the window this browser signed in at.
-  if (!token) { show("login"); }
+  if (localStorageGet("hall.staff.login") !== "1") { show("login"); }
   else if (hall && windowNumber && localStorageGet("hall.staff.signed") === hall + "/" + windowNumber) {
     Hall.text("s-user", localStorageGet("hall.staff.name") || "");
     openConsole();

@@ -12,7 +12,7 @@ from hall.edge.body import read_json
 from hall.edge.respond import hall_write
 from hall.errors import ApiError
 from hall.operations.ratings.store import rate_ticket
-from hall.security.auth import require
+from hall.security.auth import require, token_hash
 from hall.state import hall_of, principal_of, state_of
 from hall.store.models import TicketRow, table
 
@@ -32,7 +32,7 @@ async def rating(request: Request) -> Response:
         # The person rates from the mobile page: the progress token proves it is their ticket.
         def owns() -> bool:
             with st.db.read() as conn:
-                return conn.execute(select(T.c.id).where(T.c.id == tid, T.c.progress_token == token)).first() is not None
+                return conn.execute(select(T.c.id).where(T.c.id == tid, T.c.progress_token == token_hash(token))).first() is not None
 
         if not await anyio.to_thread.run_sync(owns):
             raise ApiError(403, "forbidden", "this progress token is not for this ticket")

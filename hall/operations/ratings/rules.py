@@ -30,6 +30,8 @@ __all__ = [
     "CheckedRating",
     "RatingRefused",
     "check_rating",
+    "RaterFacts",
+    "check_rater",
     "default_rating_due",
     "is_bad",
     "satisfaction_rate",
@@ -186,6 +188,33 @@ def check_rating(
             raise RatingRefused("reason_required", "差评须填写原因")
         pending = True  # the 回访 records it
     return CheckedRating(request.level, channel, reasons, indicators, bad, pending)
+
+
+@dataclass(frozen=True)
+class RaterFacts:
+    """Who sends a rating and what their window last finished.
+
+    `kind` is "person" (the progress token of that ticket), "user" (admin or manager), or a device
+    kind; `window` is the window the device rates for (a pad's own; the one a bridge names);
+    `last_finished` the ticket that window finished last, None when it has none."""
+
+    kind: str
+    window: int | None = None
+    last_finished: int | None = None
+
+
+def check_rater(rater: RaterFacts, ticket_id: int) -> None:
+    """A device rates only the ticket its window finished last (the person standing there now);
+    a kiosk, screen or a device without a window never rates. Raises RatingRefused
+    (`not_your_window`, `not_a_rater`)."""
+    if rater.kind in ("person", "user"):
+        return
+    if rater.kind not in ("pad", "bridge"):
+        raise RatingRefused("not_a_rater", f"a {rater.kind} may not rate")
+    if rater.window is None:
+        raise RatingRefused("not_your_window", "a rating device must name its window")
+    if rater.last_finished != ticket_id:
+        raise RatingRefused("not_your_window", f"ticket {ticket_id} is not the one window {rater.window} finished last")
 
 
 def default_rating_due(

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from hall.errors import invalid
+from hall.errors import ApiError, invalid
 from hall.operations.web import (
     in_thread,
     manager,
@@ -16,6 +16,7 @@ from hall.operations.web import (
     read_json,
 )
 from hall.operations.webhooks.store import add_endpoint
+from hall.operations.webhooks.targets import TargetGuard, UnsafeTarget, allowed_hosts
 from hall.state import state_of
 from hall.store.operation_models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -49,6 +50,12 @@ async def webhooks(request: Request) -> Response:
         raise invalid("url and secret are required", "url")
     if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
         raise invalid("types must be a list of event types", "types")
+
+    try:
+        guard = TargetGuard(allowed_hosts(hall.layout.source))
+        await in_thread(lambda: guard.check(url))
+    except UnsafeTarget as e:
+        raise ApiError(422, "unsafe_webhook_target", str(e), field="url") from None
 
     def work() -> int:
         with st.db.write() as conn:

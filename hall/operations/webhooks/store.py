@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import anyio
 import httpx
 from sqlalchemy import Connection, func, insert, select, update
 
 from hall.core.events import envelope, export_data
 from hall.operations.threads import finish_in_thread
 from hall.operations.webhooks.signing import backoff_seconds, signature_headers
+from hall.operations.webhooks.targets import TargetGuard, UnsafeTarget, allowed_hosts
 from hall.store.database import Database
 from hall.store.models import EventRow, Hall
 from hall.store.operation_models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -123,6 +125,7 @@ class Due:
     type: str
     body: str
     attempts: int
+    allow: frozenset[str] = frozenset()  # hosts the hall's layout allow-lists
 
 
 def due_deliveries(
@@ -134,8 +137,12 @@ def due_deliveries(
     `next_at` forward with a guarded update, so a second server process skips that endpoint
     while this one posts (its `record_attempt` then sets the real next time)."""
     out: list[list[Due]] = []
-    endpoints = conn.execute(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))).all()
+    endpoints = conn.execute(
+        select(WebhookEndpoint, Hall.layout).join(Hall, Hall.id == WebhookEndpoint.hall_id)
+        .where(WebhookEndpoint.active.is_(True))
+    ).all()
     for ep in endpoints:
+        allow = allowed_hosts(ep.layout)
         rows = conn.execute(
             select(WebhookDelivery)
             .where(WebhookDelivery.endpoint_id == ep.id, WebhookDelivery.status == "pending")
@@ -153,7 +160,7 @@ def due_deliveries(
             if claimed != 1:
                 continue
         secret = _open(ep.secret, crypto)
-        out.append([Due(r.id, ep.id, ep.url, secret, r.seq, r.type, r.body, r.attempts) for r in rows])
+        out.append([Due(r.id, ep.id, ep.url, secret, r.seq, r.type, r.body, r.attempts, allow) for r in rows])
     return out
 
 
@@ -175,20 +182,30 @@ def record_attempt(
     conn.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(**values))
 
 
-async def _post(client: httpx.AsyncClient, item: Due, now: float) -> tuple[bool, int | None, str]:
+async def _post(client: httpx.AsyncClient, item: Due, now: float, guard: TargetGuard) -> tuple[bool, int | None, str]:
     body = item.body.encode("utf-8")
     headers = signature_headers(item.secret, int(now), body, item.type, item.delivery_id)
     try:
-        answer = await client.post(item.url, content=body, headers=headers)
+        # Again before every post: the name may resolve elsewhere since it was registered.
+        await anyio.to_thread.run_sync(guard.with_allowed(item.allow).check, item.url)
+    except UnsafeTarget as exc:
+        return False, None, f"unsafe target: {exc}"
+    try:
+        # Never follow a redirect: its target was not checked (a 3xx is a failed attempt).
+        answer = await client.post(item.url, content=body, headers=headers, follow_redirects=False)
     except httpx.HTTPError as exc:
         return False, None, f"{type(exc).__name__}: {exc}"
     ok = 200 <= answer.status_code < 300
     return ok, answer.status_code, "" if ok else answer.text[:200]
 
 
-async def deliver_due(db: Database, client: httpx.AsyncClient, now: float, crypto: Any = None) -> int:
+async def deliver_due(
+    db: Database, client: httpx.AsyncClient, now: float, crypto: Any = None, guard: TargetGuard | None = None
+) -> int:
     """Post what is due at `now` (the server's clock); returns how many deliveries succeeded.
-    Database work runs in threads."""
+    Database work runs in threads. `guard` checks each target (public addresses only, unless
+    the hall allow-lists the host; hall.operations.webhooks.targets)."""
+    guard = guard or TargetGuard()
 
     def _due() -> list[list[Due]]:
         with db.write() as conn:
@@ -203,7 +220,7 @@ async def deliver_due(db: Database, client: httpx.AsyncClient, now: float, crypt
     for queue in await finish_in_thread(_due):
         results: list[tuple[int, bool, int | None, str]] = []
         for item in queue:
-            ok, code, error = await _post(client, item, now)
+            ok, code, error = await _post(client, item, now, guard)
             results.append((item.delivery_id, ok, code, error))
             if not ok:
                 break  # keep this receiver's events in order: the rest wait for the retry
