@@ -22,6 +22,7 @@ from starlette.responses import Response
 from hall.core.registry import HallRegistry
 from hall.edge.templates import Templates
 from hall.http.pages import STATIC, page_routes
+from hall.realtime.bus import MemoryBus
 from hall.security.auth import TokenCache
 from queueing.clock import FixedClock
 from tests.displays.conftest import Hall
@@ -42,7 +43,7 @@ def _app(db: Any, now: float) -> Starlette:
     class WithState(BaseHTTPMiddleware):
         async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
             # The parts of what the real lifespan provides that page routes read.
-            request.state.hall = SimpleNamespace(db=db, registry=registry, tokens=TokenCache(), clock=clock)
+            request.state.hall = SimpleNamespace(db=db, registry=registry, tokens=TokenCache(), clock=clock, bus=MemoryBus())
             return await call_next(request)
 
     return Starlette(routes=page_routes(Templates()), middleware=[Middleware(WithState)])
