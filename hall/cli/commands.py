@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     us = p.add_subparsers(dest="users_command", required=True)
     add = us.add_parser("add", help="add a user; the password is read from stdin")
     add.add_argument("username")
-    add.add_argument("--role", required=True, choices=["admin", "manager", "staff", "planner"])
+    add.add_argument("--role", required=True, choices=["admin", "city", "manager", "staff", "planner"])
     add.add_argument("--name", help="name shown on screens (default: the username)")
     add.add_argument("--hall", action="append", default=[], help="a hall this user acts in (repeat)")
     add.add_argument("--update", action="store_true", help="reset an existing user")

@@ -25,10 +25,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Connection, String, TextClause, bindparam, select, text
+from sqlalchemy import (
+    JSON,
+    Connection,
+    String,
+    TextClause,
+    and_,
+    bindparam,
+    case,
+    func,
+    select,
+    text,
+)
 
 from hall.core.registry import HallInfo
-from hall.store.models import Device, DevicePresence, EventRow, TicketRow
+from hall.store.models import Device, DevicePresence, EventRow, TicketRow, WaitingCount, WindowRow
 from queueing import metrics
 from queueing.estimate import estimate_wait, service_stats
 from queueing.numbering import printed_prefix
@@ -50,6 +61,10 @@ __all__ = [
     "service_level",
     "offline_seconds",
     "device_presence",
+    "devices_by_hall",
+    "waiting_by_hall",
+    "longest_wait_by_hall",
+    "windows_by_hall",
     "RECENT_SERVICE_SECONDS",
     "DEFAULT_OFFLINE_SECONDS",
     "SILENT",
@@ -331,30 +346,81 @@ def device_presence(conn: Connection, hall_id: int, now: float, offline_after: f
     """Every device of the hall, sorted by code: the registered ones (a registered device that
     never reported is offline) and those bridges report. Online means its last report said
     it works and came no more than `offline_after` seconds ago."""
-    rows = {
-        r.code: r for r in conn.execute(
-            select(DevicePresence.code, DevicePresence.kind, DevicePresence.name, DevicePresence.window,
-                   DevicePresence.online, DevicePresence.last_seen, DevicePresence.detail)
-            .where(DevicePresence.hall_id == hall_id)
-        )
-    }
-    registered = {
-        d.code: d for d in conn.execute(
-            select(Device.code, Device.kind, Device.name, Device.window)
-            .where(Device.hall_id == hall_id, Device.active.is_(True))
-        )
-    }
-    out = []
-    for code in sorted(set(rows) | set(registered)):
-        r, d = rows.get(code), registered.get(code)
-        if r is None:
-            assert d is not None
-            out.append(Presence(code, d.kind, d.name or code, d.window, False, None, None, True))
-            continue
-        fresh = now - r.last_seen <= offline_after
-        out.append(Presence(
-            code, r.kind or (d.kind if d else ""), (d.name if d is not None and d.name else r.name) or code,
-            r.window if r.window is not None else (d.window if d else None),
-            bool(r.online) and fresh, r.last_seen, r.detail if fresh else SILENT, d is not None,
-        ))
+    return devices_by_hall(conn, [hall_id], now, {hall_id: offline_after}).get(hall_id, [])
+
+
+def devices_by_hall(
+    conn: Connection, hall_ids: Sequence[int], now: float, offline_after: Mapping[int, float]
+) -> dict[int, list[Presence]]:
+    """`device_presence` for several halls in two statements (the city view), each hall by its
+    own `offline_after`."""
+    ids = list(hall_ids)
+    reports: dict[int, dict[str, Any]] = {}
+    for rep in conn.execute(
+        select(DevicePresence.hall_id, DevicePresence.code, DevicePresence.kind, DevicePresence.name,
+               DevicePresence.window, DevicePresence.online, DevicePresence.last_seen, DevicePresence.detail)
+        .where(DevicePresence.hall_id.in_(ids))
+    ):
+        reports.setdefault(rep.hall_id, {})[rep.code] = rep
+    registered: dict[int, dict[str, Any]] = {}
+    for dev in conn.execute(
+        select(Device.hall_id, Device.code, Device.kind, Device.name, Device.window)
+        .where(Device.hall_id.in_(ids), Device.active.is_(True))
+    ):
+        registered.setdefault(dev.hall_id, {})[dev.code] = dev
+    out: dict[int, list[Presence]] = {}
+    for hid in ids:
+        rows, regs = reports.get(hid, {}), registered.get(hid, {})
+        after = offline_after.get(hid, DEFAULT_OFFLINE_SECONDS)
+        seen = []
+        for code in sorted(set(rows) | set(regs)):
+            r, d = rows.get(code), regs.get(code)
+            if r is None:
+                assert d is not None
+                seen.append(Presence(code, d.kind, d.name or code, d.window, False, None, None, True))
+                continue
+            fresh = now - r.last_seen <= after
+            seen.append(Presence(
+                code, r.kind or (d.kind if d else ""), (d.name if d is not None and d.name else r.name) or code,
+                r.window if r.window is not None else (d.window if d else None),
+                bool(r.online) and fresh, r.last_seen, r.detail if fresh else SILENT, d is not None,
+            ))
+        out[hid] = seen
     return out
+
+
+# --- across halls (the city view) -------------------------------------------------------------
+# The same definitions as the per-hall functions above, grouped by hall in one statement each so
+# that a city of hundreds of halls is read in a handful of statements.
+
+
+def waiting_by_hall(conn: Connection, hall_ids: Sequence[int]) -> dict[int, int]:
+    """`waiting_in(hall)` for several halls: the kept counts, summed."""
+    rows = conn.execute(
+        select(WaitingCount.hall_id, func.sum(WaitingCount.n))
+        .where(WaitingCount.hall_id.in_(list(hall_ids))).group_by(WaitingCount.hall_id)
+    )
+    return {int(h): int(n or 0) for h, n in rows}
+
+
+def longest_wait_by_hall(conn: Connection, hall_ids: Sequence[int], now: float) -> dict[int, float]:
+    """The longest wait so far in each hall: the largest of `longest_waits`' per category (the
+    waiting ticket with the earliest wait origin)."""
+    rows = conn.execute(
+        select(TicketRow.hall_id, func.min(TicketRow.wait_origin))
+        .where(TicketRow.hall_id.in_(list(hall_ids)), TicketRow.status == TicketStatus.WAITING.value,
+               TicketRow.wait_origin.is_not(None))
+        .group_by(TicketRow.hall_id)
+    )
+    return {int(h): max(0.0, now - float(origin)) for h, origin in rows if origin is not None}
+
+
+def windows_by_hall(conn: Connection, hall_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Per hall (open, active) windows, open as in `open_windows`: a clerk signed in, not paused."""
+    is_open = case((and_(WindowRow.staff_user_id.is_not(None), WindowRow.paused.is_(False)), 1), else_=0)
+    rows = conn.execute(
+        select(WindowRow.hall_id, func.sum(is_open), func.count())
+        .where(WindowRow.hall_id.in_(list(hall_ids)), WindowRow.active.is_(True))
+        .group_by(WindowRow.hall_id)
+    )
+    return {int(h): (int(o or 0), int(n)) for h, o, n in rows}

@@ -3,7 +3,8 @@
 Every `interval` seconds, for every hall: open 差评整改 cases from new `ticket.rated` events,
 record default ratings whose period is over (when the hall configures one), mark appointment
 no-shows, raise and clear alerts (and tell the managers through the notifier), notify people
-(N ahead, called), and queue and post webhooks. Each step is its own short transaction in a
+(N ahead, called), keep the hall's service level today for the city view, and queue and post
+webhooks. Each step is its own short transaction in a
 worker thread; one failing step is logged and does not stop the others or the loop.
 
 Person notifications are recorded (one row per ticket and kind) before they are sent, so a
@@ -27,6 +28,7 @@ from hall.core.queries import people_ahead
 from hall.core.registry import HallInfo
 from hall.operations.appointments.store import sweep_no_shows
 from hall.operations.cases.store import overdue_notices, sync_cases
+from hall.operations.city.store import refresh_day_figures
 from hall.operations.config import OpsConfig
 from hall.operations.cursors import advance, read_cursor
 from hall.operations.live.store import check_alerts
@@ -184,6 +186,10 @@ class OperationsLoop:
                 with db.write() as conn:
                     return check_alerts(conn, hall.id, cfg, t, hall.layout)
 
+            def figures(hall: HallInfo = hall, t: float = t) -> Any:
+                with db.write() as conn:
+                    return refresh_day_figures(conn, hall, t)
+
             def notices(hall: HallInfo = hall, cfg: OpsConfig = cfg, t: float = t) -> Any:
                 with db.write() as conn:
                     return person_notices(conn, hall, cfg, st.crypto, t)
@@ -212,6 +218,7 @@ class OperationsLoop:
                         await self._send("manager", str(to), f"【{hall.name}】已恢复：{row.message}", "alert_cleared")
             for phone, text, kind in await self._step("notices", notices) or []:
                 await self._send("sms", phone, text, kind)
+            await self._step("day_figures", figures)
 
         t_hooks = float(st.clock.now()) if now is None else now
 

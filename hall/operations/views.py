@@ -113,7 +113,7 @@ async def _manager_or_login(request: Request, pages: _Pages, page: str) -> tuple
     hall = await hall_of(request, request.path_params["hall"])
     token, source = request_token(request)
     principal = await principal_of(request) if token else None
-    ok = principal is not None and principal.kind == "user" and principal.role in ("admin", "manager") and principal.in_hall(hall.id)
+    ok = principal is not None and principal.kind == "user" and principal.role in ("admin", "city", "manager") and principal.in_hall(hall.id)
     if ok and source == "query" and token:
         # A link from before the session cookie: log this browser in and drop the token from
         # the address (and so from history and the next access log line).

@@ -1,6 +1,6 @@
 """Accounts, bearer tokens and who may do what.
 
-Users have a role (admin, manager, staff, planner) and, unless admin, a list of halls they act
+Users have a role (admin, city, manager, staff, planner) and, unless admin or city, a list of halls they act
 in. Devices (kiosk, screen, pad, bridge) belong to one hall and maybe one window. Both present a
 bearer token; only its SHA-256 is stored. Passwords are hashed with argon2.
 """
@@ -39,6 +39,7 @@ _hasher = PasswordHasher()
 
 class Role(StrEnum):
     ADMIN = "admin"
+    CITY = "city"  # a city manager: every hall and station of the server (the city), as a manager
     MANAGER = "manager"
     STAFF = "staff"
     PLANNER = "planner"
@@ -84,9 +85,9 @@ _RULES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "ticket": (frozenset({"admin", "manager", "staff"}), frozenset({"bridge"})),
     # A kiosk never rates: only the window's own pad, or the bridge for a pad it drives.
     "rate": (frozenset({"admin", "manager"}), frozenset({"pad", "bridge"})),
-    "manage": (frozenset({"admin", "manager"}), frozenset()),
-    "read_staff": (frozenset({"admin", "manager", "staff", "planner"}), frozenset({"bridge", "kiosk", "pad", "screen"})),
-    "read_screen": (frozenset({"admin", "manager", "staff", "planner"}), frozenset({"bridge", "kiosk", "pad", "screen"})),
+    "manage": (frozenset({"admin", "city", "manager"}), frozenset()),
+    "read_staff": (frozenset({"admin", "city", "manager", "staff", "planner"}), frozenset({"bridge", "kiosk", "pad", "screen"})),
+    "read_screen": (frozenset({"admin", "city", "manager", "staff", "planner"}), frozenset({"bridge", "kiosk", "pad", "screen"})),
     # Device status comes from the devices: a bridge for itself and what it drives, a page for itself.
     "heartbeat": (frozenset(), frozenset({"bridge", "kiosk", "screen", "pad"})),
 }
@@ -155,7 +156,7 @@ def resolve_token(conn: Connection, token: str, now: float | None = None) -> Pri
         if user is None or not user.active:
             return None
         halls = None
-        if user.role != Role.ADMIN:
+        if user.role not in (Role.ADMIN, Role.CITY):
             ids = conn.execute(select(UserHall.hall_id).where(UserHall.user_id == user.id)).scalars()
             halls = frozenset(ids)
         return Principal("user", user.id, user.name, user.role, halls)

@@ -38,6 +38,7 @@ __all__ = [
     "WebhookDelivery",
     "WebhookAttempt",
     "PersonNotice",
+    "HallDayFigures",
 ]
 
 
@@ -239,3 +240,20 @@ class PersonNotice(Base):
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
     at: Mapped[float] = mapped_column(Float)
     channel: Mapped[str] = mapped_column(String(16))
+
+
+class HallDayFigures(Base):
+    """A hall's service level today as the background loop last computed it (revision
+    0007_city), so that the city view of hundreds of halls reads one row per hall instead of
+    every hall's day of events. `seq` is the hall's event seq it was computed at: the loop
+    recomputes only halls whose seq moved (or whose day changed)."""
+
+    __tablename__ = "op_hall_day_figures"
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    within_minutes: Mapped[float] = mapped_column(Float)
+    share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    called: Mapped[int] = mapped_column(Integer, default=0)
+    abandoned: Mapped[int] = mapped_column(Integer, default=0)
+    computed_at: Mapped[float] = mapped_column(Float)

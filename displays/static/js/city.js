@@ -1,0 +1,109 @@
+/*
+ * City view (全市政务服务实时总览): every hall and station the manager may see, one row each,
+ * from /api/city (the same figures as each hall's own manager view), refreshed every 10 s and
+ * sortable by any column; a hall's name opens its own live view.
+ */
+(function () {
+  "use strict";
+  var $ = function (id) { return document.getElementById(id); };
+  var token = Hall.token("staff");
+  var sortKey = "name";
+  var descending = false;
+  var timer = null;
+
+  Hall.clock("g-clock");
+
+  function show(view) {
+    $("g-login").classList.toggle("hidden", view !== "login");
+    $("g-live").classList.toggle("hidden", view !== "live");
+    $("g-logout").classList.toggle("hidden", view !== "live");
+    document.body.dataset.view = view;
+  }
+
+  function minutes(secs) { return secs === null || secs === undefined ? "-" : Math.floor(secs / 60) + " 分"; }
+  function pct(share) { return share === null || share === undefined ? "-" : (share * 100).toFixed(1) + "%"; }
+
+  function render(data) {
+    var t = data.totals;
+    Hall.text("c-waiting", t.waiting);
+    Hall.text("c-halls", "共 " + t.halls + " 个大厅和站点，在岗窗口 " + t.windows_open + " / " + t.windows_total);
+    Hall.text("c-longest", minutes(t.longest_wait_seconds));
+    Hall.text("c-sl", pct(t.service_level));
+    Hall.text("c-bad", pct(t.bad_share));
+    Hall.text("c-bad-sub", "评价 " + t.ratings + " 条，差评 " + t.bad_ratings + " 条，整改中 " + t.cases_open +
+      "（逾期 " + t.cases_overdue + "）");
+    var body = $("c-halls-body");
+    body.textContent = "";
+    data.halls.forEach(function (h) {
+      var link = Hall.el("a", { href: "/manage/" + encodeURIComponent(h.code), text: h.name });
+      body.appendChild(Hall.el("tr", { "data-hall": h.code }, [
+        Hall.el("td", {}, [link]),
+        Hall.el("td", { class: "count", text: String(h.waiting) }),
+        Hall.el("td", { text: minutes(h.longest_wait_seconds) }),
+        Hall.el("td", { class: h.service_level !== null && h.service_level < 0.8 ? "bad" : "", text: pct(h.service_level) }),
+        Hall.el("td", { text: h.windows_open + " / " + h.windows_total }),
+        Hall.el("td", { class: h.devices_offline ? "bad" : "", text: String(h.devices_offline) }),
+        Hall.el("td", { text: String(h.ratings) }),
+        Hall.el("td", { text: pct(h.bad_share) }),
+        Hall.el("td", { text: String(h.cases_open) }),
+        Hall.el("td", { class: h.cases_overdue ? "bad" : "", text: String(h.cases_overdue) }),
+      ]));
+    });
+    document.querySelectorAll("#c-table th button").forEach(function (b) {
+      var on = b.dataset.sort === sortKey;
+      b.parentNode.setAttribute("aria-sort", on ? (descending ? "descending" : "ascending") : "none");
+    });
+  }
+
+  function load() {
+    var path = "/api/city?sort=" + encodeURIComponent(sortKey) + (descending ? "&desc=1" : "");
+    return Hall.api("GET", path, null, { token: token }).then(function (data) {
+      $("g-error").classList.add("hidden");
+      render(data);
+    }, function (err) {
+      if (err.status === 401 || err.status === 403) { stop(); show("login"); return; }
+      $("g-error").textContent = "数据暂时无法更新，稍后自动重试";
+      $("g-error").classList.remove("hidden");
+    });
+  }
+
+  function stop() { if (timer) { clearInterval(timer); timer = null; } }
+
+  function start() {
+    show("live");
+    load();
+    stop();
+    timer = setInterval(load, 10000);
+  }
+
+  document.querySelectorAll("#c-table th button").forEach(function (b) {
+    b.addEventListener("click", function () {
+      if (sortKey === b.dataset.sort) { descending = !descending; }
+      else { sortKey = b.dataset.sort; descending = sortKey !== "name"; }
+      load();
+    });
+  });
+
+  $("c-export").addEventListener("click", function (ev) {
+    ev.preventDefault();
+    fetch("/api/city/ratings-export?format=csv", { headers: { "Authorization": "Bearer " + token } })
+      .then(function (r) { return r.blob(); })
+      .then(function (blob) {
+        var a = Hall.el("a", { href: URL.createObjectURL(blob), download: "全市好差评.csv" });
+        document.body.appendChild(a); a.click(); a.remove();
+      });
+  });
+
+  $("g-login-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    Hall.api("POST", "/api/auth/login", { username: $("g-user").value, password: $("g-pass").value })
+      .then(function (r) { token = r.token; Hall.setToken("staff", token); $("g-pass").value = ""; start(); },
+        function () {
+          $("g-login-error").textContent = "用户名或密码错误";
+          $("g-login-error").classList.remove("hidden");
+        });
+  });
+  $("g-logout").addEventListener("click", function () { Hall.setToken("staff", ""); token = ""; stop(); show("login"); });
+
+  if (token) { start(); } else { show("login"); }
+})();
