@@ -350,23 +350,23 @@ def device_presence(conn: Connection, hall_id: int, now: float, offline_after: f
 
 
 def devices_by_hall(
-    conn: Connection, hall_ids: Sequence[int], now: float, offline_after: Mapping[int, float]
+    conn: Connection, hall_ids: Sequence[int], now: float, offline_after: Mapping[int, float], *, every: bool = False
 ) -> dict[int, list[Presence]]:
     """`device_presence` for several halls in two statements (the city view), each hall by its
-    own `offline_after`."""
+    own `offline_after`. `every`: `hall_ids` are all the halls there are (no filter to bind)."""
     ids = list(hall_ids)
     reports: dict[int, dict[str, Any]] = {}
-    for rep in conn.execute(
+    for rep in conn.execute(_of_halls(
         select(DevicePresence.hall_id, DevicePresence.code, DevicePresence.kind, DevicePresence.name,
-               DevicePresence.window, DevicePresence.online, DevicePresence.last_seen, DevicePresence.detail)
-        .where(DevicePresence.hall_id.in_(ids))
-    ):
+               DevicePresence.window, DevicePresence.online, DevicePresence.last_seen, DevicePresence.detail),
+        DevicePresence.hall_id, ids, every,
+    )):
         reports.setdefault(rep.hall_id, {})[rep.code] = rep
     registered: dict[int, dict[str, Any]] = {}
-    for dev in conn.execute(
-        select(Device.hall_id, Device.code, Device.kind, Device.name, Device.window)
-        .where(Device.hall_id.in_(ids), Device.active.is_(True))
-    ):
+    for dev in conn.execute(_of_halls(
+        select(Device.hall_id, Device.code, Device.kind, Device.name, Device.window).where(Device.active.is_(True)),
+        Device.hall_id, ids, every,
+    )):
         registered.setdefault(dev.hall_id, {})[dev.code] = dev
     out: dict[int, list[Presence]] = {}
     for hid in ids:
@@ -391,36 +391,40 @@ def devices_by_hall(
 
 # --- across halls (the city view) -------------------------------------------------------------
 # The same definitions as the per-hall functions above, grouped by hall in one statement each so
-# that a city of hundreds of halls is read in a handful of statements.
+# that a city of hundreds of halls is read in a handful of statements. `every=True` says the ids
+# are every hall there is, so the statement needs no list of hundreds of ids to bind and plan.
 
 
-def waiting_by_hall(conn: Connection, hall_ids: Sequence[int]) -> dict[int, int]:
+def _of_halls(query: Any, column: Any, hall_ids: Sequence[int], every: bool) -> Any:
+    return query if every else query.where(column.in_(list(hall_ids)))
+
+
+def waiting_by_hall(conn: Connection, hall_ids: Sequence[int], *, every: bool = False) -> dict[int, int]:
     """`waiting_in(hall)` for several halls: the kept counts, summed."""
-    rows = conn.execute(
-        select(WaitingCount.hall_id, func.sum(WaitingCount.n))
-        .where(WaitingCount.hall_id.in_(list(hall_ids))).group_by(WaitingCount.hall_id)
-    )
+    rows = conn.execute(_of_halls(
+        select(WaitingCount.hall_id, func.sum(WaitingCount.n)), WaitingCount.hall_id, hall_ids, every,
+    ).group_by(WaitingCount.hall_id))
     return {int(h): int(n or 0) for h, n in rows}
 
 
-def longest_wait_by_hall(conn: Connection, hall_ids: Sequence[int], now: float) -> dict[int, float]:
+def longest_wait_by_hall(
+    conn: Connection, hall_ids: Sequence[int], now: float, *, every: bool = False
+) -> dict[int, float]:
     """The longest wait so far in each hall: the largest of `longest_waits`' per category (the
     waiting ticket with the earliest wait origin)."""
-    rows = conn.execute(
+    rows = conn.execute(_of_halls(
         select(TicketRow.hall_id, func.min(TicketRow.wait_origin))
-        .where(TicketRow.hall_id.in_(list(hall_ids)), TicketRow.status == TicketStatus.WAITING.value,
-               TicketRow.wait_origin.is_not(None))
-        .group_by(TicketRow.hall_id)
-    )
+        .where(TicketRow.status == TicketStatus.WAITING.value, TicketRow.wait_origin.is_not(None)),
+        TicketRow.hall_id, hall_ids, every,
+    ).group_by(TicketRow.hall_id))
     return {int(h): max(0.0, now - float(origin)) for h, origin in rows if origin is not None}
 
 
-def windows_by_hall(conn: Connection, hall_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+def windows_by_hall(conn: Connection, hall_ids: Sequence[int], *, every: bool = False) -> dict[int, tuple[int, int]]:
     """Per hall (open, active) windows, open as in `open_windows`: a clerk signed in, not paused."""
     is_open = case((and_(WindowRow.staff_user_id.is_not(None), WindowRow.paused.is_(False)), 1), else_=0)
-    rows = conn.execute(
-        select(WindowRow.hall_id, func.sum(is_open), func.count())
-        .where(WindowRow.hall_id.in_(list(hall_ids)), WindowRow.active.is_(True))
-        .group_by(WindowRow.hall_id)
-    )
+    rows = conn.execute(_of_halls(
+        select(WindowRow.hall_id, func.sum(is_open), func.count()).where(WindowRow.active.is_(True)),
+        WindowRow.hall_id, hall_ids, every,
+    ).group_by(WindowRow.hall_id))
     return {int(h): (int(o or 0), int(n)) for h, o, n in rows}

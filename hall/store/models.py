@@ -291,6 +291,8 @@ class Rating(Base):
     """好差评: one per ticket; `reason_pending` when a five-key pad gave a bad level without reasons."""
 
     __tablename__ = "ratings"
+    # Today's ratings of every hall (the city view) without reading every day's.
+    __table_args__ = (Index("ix_ratings_at", "at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
     ticket_id: Mapped[int] = mapped_column(BigId, unique=True)

@@ -9,6 +9,7 @@ GET /city                             the page (login, then the table, refreshed
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from starlette.requests import Request
@@ -29,6 +30,8 @@ from hall.state import principal_of, state_of
 __all__ = ["city_routes"]
 
 _VIEWERS = frozenset({"admin", "city", "manager"})
+_REFRESH_SECONDS = 5.0
+_refreshed: dict[int, float] = {}
 CITY_FIELDS = ("hall_code", "hall_name", *PROVINCIAL_FIELDS)
 
 
@@ -42,7 +45,11 @@ async def _viewer(request: Request) -> tuple[Principal, list[HallInfo]]:
     st = state_of(request)
 
     def visible() -> list[HallInfo]:
-        st.registry.refresh()  # halls imported by another process since this one loaded its own
+        # The hub's poller keeps the registry current; a hall imported a moment ago by another
+        # process is picked up here too, at most every few seconds (a refresh reads every hall).
+        if time.monotonic() - _refreshed.get(id(st.registry), -1e9) > _REFRESH_SECONDS:
+            st.registry.refresh()
+            _refreshed[id(st.registry)] = time.monotonic()
         return [h for h in st.registry.all() if p.in_hall(h.id)]
 
     halls = await in_thread(visible)
@@ -50,7 +57,7 @@ async def _viewer(request: Request) -> tuple[Principal, list[HallInfo]]:
 
 
 async def city(request: Request) -> Response:
-    _, halls = await _viewer(request)
+    p, halls = await _viewer(request)
     st = state_of(request)
     now = now_of(st)
     key = request.query_params.get("sort", "code")
@@ -58,7 +65,7 @@ async def city(request: Request) -> Response:
 
     def read() -> list[Any]:
         with st.db.read() as conn:
-            return city_figures(conn, halls, now)
+            return city_figures(conn, halls, now, every=p.halls is None)
 
     rows = await in_thread(read)
     try:

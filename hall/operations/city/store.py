@@ -55,35 +55,34 @@ def refresh_day_figures(conn: Connection, hall: HallInfo, now: float) -> bool:
     return True
 
 
-def city_figures(conn: Connection, halls: Sequence[HallInfo], now: float) -> list[HallFigures]:
-    """Every hall's row of the city view, in the order given."""
+def city_figures(conn: Connection, halls: Sequence[HallInfo], now: float, *, every: bool = False) -> list[HallFigures]:
+    """Every hall's row of the city view, in the order given. `every`: `halls` are all the halls
+    there are (a city manager's view), so no statement binds hundreds of ids."""
     ids = [h.id for h in halls]
     if not ids:
         return []
-    waiting = waiting_by_hall(conn, ids)
-    longest = longest_wait_by_hall(conn, ids, now)
-    windows = windows_by_hall(conn, ids)
+    waiting = waiting_by_hall(conn, ids, every=every)
+    longest = longest_wait_by_hall(conn, ids, now, every=every)
+    windows = windows_by_hall(conn, ids, every=every)
     after: dict[int, float] = {}
     for h in halls:
         try:
             after[h.id] = offline_seconds(h.settings)
         except ValueError:
             after[h.id] = DEFAULT_OFFLINE_SECONDS
-    offline = {hid: sum(1 for d in seen if not d.online) for hid, seen in devices_by_hall(conn, ids, now, after).items()}
+    presence = devices_by_hall(conn, ids, now, after, every=every)
+    offline = {hid: sum(1 for d in seen if not d.online) for hid, seen in presence.items()}
     days = {h.id: hall_day(now, h.layout.timezone) for h in halls}
-    kept = {
-        r.hall_id: r for r in conn.execute(
-            select(HallDayFigures).where(HallDayFigures.hall_id.in_(ids))
-        )
-    }
-    ratings = _ratings_today(conn, halls, days)
-    cases = {
-        int(h): (int(o or 0), int(late or 0)) for h, o, late in conn.execute(
-            select(CaseRow.hall_id, func.count(), func.sum(case((CaseRow.due_at < now, 1), else_=0)))
-            .where(CaseRow.hall_id.in_(ids), CaseRow.status.not_in(_CLOSED))
-            .group_by(CaseRow.hall_id)
-        )
-    }
+    figures = select(HallDayFigures)
+    kept = {r.hall_id: r for r in conn.execute(figures if every else figures.where(HallDayFigures.hall_id.in_(ids)))}
+    ratings = _ratings_today(conn, halls, days, every)
+    cases_q = (
+        select(CaseRow.hall_id, func.count(), func.sum(case((CaseRow.due_at < now, 1), else_=0)))
+        .where(CaseRow.status.not_in(_CLOSED))
+    )
+    if not every:
+        cases_q = cases_q.where(CaseRow.hall_id.in_(ids))
+    cases = {int(h): (int(o or 0), int(late or 0)) for h, o, late in conn.execute(cases_q.group_by(CaseRow.hall_id))}
     out = []
     for h in halls:
         k = kept.get(h.id)
@@ -103,7 +102,9 @@ def city_figures(conn: Connection, halls: Sequence[HallInfo], now: float) -> lis
     return out
 
 
-def _ratings_today(conn: Connection, halls: Sequence[HallInfo], days: dict[int, Any]) -> dict[int, tuple[int, int]]:
+def _ratings_today(
+    conn: Connection, halls: Sequence[HallInfo], days: dict[int, Any], every: bool
+) -> dict[int, tuple[int, int]]:
     """Per hall (ratings, bad ratings) given since its local midnight: one statement per time
     zone (a city's halls share one)."""
     by_start: dict[float, list[int]] = {}
@@ -112,9 +113,9 @@ def _ratings_today(conn: Connection, halls: Sequence[HallInfo], days: dict[int, 
     out: dict[int, tuple[int, int]] = {}
     bad = case((Rating.level <= int(Level.DISSATISFIED), 1), else_=0)
     for start, ids in by_start.items():
-        for hid, n, n_bad in conn.execute(
-            select(Rating.hall_id, func.count(), func.sum(bad))
-            .where(Rating.hall_id.in_(ids), Rating.at >= start).group_by(Rating.hall_id)
-        ):
+        query = select(Rating.hall_id, func.count(), func.sum(bad)).where(Rating.at >= start)
+        if not (every and len(by_start) == 1):
+            query = query.where(Rating.hall_id.in_(ids))
+        for hid, n, n_bad in conn.execute(query.group_by(Rating.hall_id)):
             out[int(hid)] = (int(n), int(n_bad or 0))
     return out

@@ -1,4 +1,4 @@
-"""the city view: each hall's service level today, kept by the background loop
+"""the city view: each hall's service level today, kept by the background loop; ratings by time
 
 Revision ID: 0007_city
 Revises: 0003_live_state
@@ -31,7 +31,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['hall_id'], ['halls.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('hall_id')
     )
+    op.create_index('ix_ratings_at', 'ratings', ['at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_ratings_at', table_name='ratings')
     op.drop_table('op_hall_day_figures')

@@ -1,0 +1,181 @@
+"""The city view with hundreds of halls: `GET /api/city` through a real server process, with a
+day of traffic in the database. Prints JSON.
+
+    .venv/bin/python benchmarks/city.py [--halls 400] [--tickets 20000] [--samples 40] [--postgres URL]
+
+Each hall gets a small layout (3 categories, 6 windows) and its share of the day's tickets:
+finished ones with their issued/called/started/finished events (the service level reads them),
+waiting ones (kept counts and wait origins), ratings (one in eight bad, each with its 整改 case)
+and a few devices that never reported (offline). The background loop's step that keeps each
+hall's service level runs once for every hall first, as the server would between requests.
+The goal (issue 17): the view answers in ≤ 300 ms (p50 and p90 reported; p99 from every sample).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx  # noqa: E402
+from sqlalchemy import insert, text, update  # noqa: E402
+
+from benchmarks.server import Server, server_env  # noqa: E402
+from hall.core.halls import import_layout  # noqa: E402
+from hall.core.registry import HallRegistry  # noqa: E402
+from hall.operations.city.store import refresh_day_figures  # noqa: E402
+from hall.security.accounts import add_device, add_user  # noqa: E402
+from hall.store.database import Database  # noqa: E402
+from hall.store.migrate import upgrade  # noqa: E402
+from hall.store.models import EventRow, HallCounter, Rating, TicketRow, WaitingCount  # noqa: E402
+from hall.store.operation_models import CaseRow  # noqa: E402
+from queueing.layout import parse_layout  # noqa: E402
+
+TZ = "Asia/Shanghai"
+
+
+def layout(code: str) -> dict[str, object]:
+    return {
+        "hall": {"code": code, "name": f"{code}便民服务中心", "timezone": TZ},
+        "zones": [{"code": "z", "name": "综合"}],
+        "categories": [{"code": c, "name": f"业务{c}", "zone": "z", "service_minutes": 8} for c in "ABC"],
+        "windows": [{"number": n, "name": f"{n}号窗口", "serves": list("ABC")} for n in range(1, 7)],
+    }
+
+
+def populate(db: Database, halls: int, tickets: int, now: float) -> None:
+    rng = random.Random(17)
+    day = datetime.fromtimestamp(now, ZoneInfo(TZ)).date().isoformat()
+    start = now - 3 * 3600
+    per_hall = tickets // halls
+    with db.write() as conn:
+        for h in range(halls):
+            code = f"h{h:03d}"
+            hid = import_layout(conn, parse_layout(layout(code)), matters=[], now=time.time())
+            for _ in range(2):
+                add_device(conn, "pad", code, window=1)
+            seq = 0
+            trows, erows, rrows, crows = [], [], [], []
+            waiting: dict[str, int] = {}
+            for i in range(per_hall):
+                cat = "ABC"[i % 3]
+                tid = hid * 1_000_000 + i + 1
+                issued = start + rng.uniform(0, 3 * 3600 - 60)
+                finished = rng.random() < 0.85 and issued + 1200 < now
+                status = "finished" if finished else "waiting"
+                trows.append({
+                    "id": tid, "hall_id": hid, "day": day, "number": f"{cat}{i + 1:03d}", "category": cat,
+                    "priority": "normal", "queue_class": "normal", "channel": "kiosk", "status": status,
+                    "queue_key": issued, "window": 1 if finished else None, "issued_at": issued,
+                    "finished_at": issued + 900 if finished else None, "wait_origin": None if finished else issued,
+                    "progress_token": secrets.token_hex(8), "extra": {},
+                })
+                seq += 1
+                erows.append({"hall_id": hid, "seq": seq, "type": "ticket.issued", "at": issued, "ticket_id": tid,
+                              "window": None, "data": {"id": tid, "category": cat}})
+                if finished:
+                    wait = rng.expovariate(1 / 600)
+                    for kind, at in (("ticket.called", issued + wait), ("ticket.started", issued + wait + 30),
+                                     ("ticket.finished", issued + wait + 500)):
+                        seq += 1
+                        erows.append({"hall_id": hid, "seq": seq, "type": kind, "at": at, "ticket_id": tid,
+                                      "window": 1, "data": {"id": tid}})
+                    if rng.random() < 0.5:
+                        level = 1 if rng.random() < 0.125 else 5
+                        rrows.append({"hall_id": hid, "ticket_id": tid, "level": level, "reasons": [],
+                                      "reason_pending": False, "channel": "pad", "window": 1, "staff_user_id": None,
+                                      "at": issued + wait + 520})
+                        if level == 1:
+                            crows.append({"hall_id": hid, "ticket_id": tid, "number": f"{cat}{i + 1:03d}",
+                                          "category": cat, "window": 1, "level": 1, "status": "open",
+                                          "working_days": 5, "opened_at": now - 600, "due_at": now + 86400 * 3,
+                                          "event_seq": seq})
+                else:
+                    waiting[cat] = waiting.get(cat, 0) + 1
+            conn.execute(insert(TicketRow), trows)
+            conn.execute(insert(EventRow), erows)
+            if rrows:
+                conn.execute(insert(Rating), rrows)
+            if crows:
+                conn.execute(insert(CaseRow), crows)
+            for cat, n in waiting.items():
+                conn.execute(insert(WaitingCount).values(hall_id=hid, category=cat, queue_class="normal", n=n))
+            conn.execute(update(HallCounter).where(HallCounter.hall_id == hid).values(seq=seq))
+        add_user(conn, "city", "city-pass-1", role="city")
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as c:
+            c.execute(text("ANALYZE"))
+            c.commit()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--halls", type=int, default=400)
+    ap.add_argument("--tickets", type=int, default=20_000)
+    ap.add_argument("--samples", type=int, default=40)
+    ap.add_argument("--postgres", default=os.environ.get("HALL_BENCH_POSTGRES", ""))
+    args = ap.parse_args()
+    results: dict[str, object] = {"halls": args.halls, "tickets": args.tickets, "load_before": os.getloadavg()[0]}
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.postgres or f"sqlite:///{tmp}/city.db"
+        db = Database(url)
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as c:
+                c.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+                c.commit()
+        upgrade(db)
+        now = time.time()
+        t0 = time.perf_counter()
+        populate(db, args.halls, args.tickets, now)
+        results["populate_seconds"] = round(time.perf_counter() - t0, 1)
+        registry = HallRegistry(db)
+        registry.refresh()
+        t0 = time.perf_counter()
+        for hall in registry.all():
+            with db.write() as conn:
+                refresh_day_figures(conn, hall, now)
+        results["refresh_all_seconds"] = round(time.perf_counter() - t0, 2)
+        server = Server(server_env(url, tmp))
+        try:
+            token = httpx.post(f"{server.url}/api/auth/login", json={"username": "city", "password": "city-pass-1"}).json()["token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+                first = client.get("/api/city")
+                assert first.status_code == 200, first.text
+                assert len(first.json()["halls"]) == args.halls
+                times = []
+                for i in range(args.samples):
+                    t = time.perf_counter()
+                    r = client.get("/api/city", params={"sort": ("waiting", "service_level", "bad_share")[i % 3], "desc": "1"})
+                    times.append((time.perf_counter() - t) * 1000)
+                    assert r.status_code == 200
+            times.sort()
+            results.update({
+                "database": db.engine.dialect.name,
+                "city_view_ms_p50": round(statistics.median(times), 1),
+                "city_view_ms_p90": round(times[int(len(times) * 0.9) - 1], 1),
+                "city_view_ms_max": round(times[-1], 1),
+                "goal_ms": 300,
+                "goal_met": statistics.median(times) <= 300 and times[int(len(times) * 0.9) - 1] <= 300,
+                "response_bytes": len(first.content),
+            })
+        finally:
+            server.stop()
+            db.dispose()
+    results["load_after"] = os.getloadavg()[0]
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
