@@ -27,6 +27,7 @@ __all__ = [
     "Skill",
     "Window",
     "HallLayout",
+    "HALL_KINDS",
     "load_layout",
     "parse_layout",
 ]
@@ -52,6 +53,9 @@ class WindowKind(StrEnum):
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _CATEGORY_CODE = re.compile(r"^[A-Z]{1,2}$")
+# A city's places: a service hall, a township (乡镇/街道) centre, or a village or community
+# station — one or two windows, no kiosk and no screen: the clerk records each visit.
+HALL_KINDS = ("hall", "township", "station")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +161,7 @@ class HallLayout:
     categories: tuple[Category, ...]
     windows: tuple[Window, ...]
     region_code: str | None = None
+    kind: str = "hall"  # one of HALL_KINDS
     source: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def category(self, code: str) -> Category:
@@ -214,6 +219,10 @@ def parse_layout(raw: Mapping[str, Any]) -> HallLayout:
     region = hall.get("region_code")
     if region is not None and not (isinstance(region, str) and region.isdigit()):
         raise LayoutError("hall.region_code", "must be a string of digits (区划代码)")
+
+    hall_kind = hall.get("kind", "hall")
+    if hall_kind not in HALL_KINDS:
+        raise LayoutError("hall.kind", f"must be one of {', '.join(HALL_KINDS)}")
 
     hours = _hours(raw.get("hours", {"periods": [["08:30", "12:00"], ["14:00", "17:30"]]}), "hours")
     rules = _rules(raw.get("rules", {}))
@@ -290,6 +299,7 @@ def parse_layout(raw: Mapping[str, Any]) -> HallLayout:
         categories=tuple(categories),
         windows=tuple(sorted(windows, key=lambda w: w.number)),
         region_code=region,
+        kind=str(hall_kind),
         source=dict(raw),
     )
 

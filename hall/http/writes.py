@@ -18,6 +18,7 @@ from hall.core.calling import call_next, pause, resume_window, sign_in, sign_out
 from hall.core.issuing import issue_ticket, parse_issue
 from hall.core.presence import record_heartbeat
 from hall.core.tx import HallTx
+from hall.core.visits import record_visit
 from hall.edge.body import read_json
 from hall.edge.respond import hall_write, json_response
 from hall.errors import ApiError, invalid, not_found, unauthorized
@@ -27,7 +28,11 @@ from hall.security.session import clear_session, request_token, set_session
 from hall.state import hall_of, principal_of, state_of
 from hall.store.models import AuditEntry, AuthToken, User
 
-__all__ = ["api_routes"]
+__all__ = ["api_routes", "WINDOW_ACTIONS"]
+
+# One route per window action (like the ticket actions), so that other routes under a window
+# (its rating code, its QR rating) can be declared elsewhere without an ordering trap.
+WINDOW_ACTIONS = ("recall", "no-show", "start", "finish", "pause", "resume", "sign-in", "sign-out", "visit")
 
 
 # --- auth ------------------------------------------------------------------------------------
@@ -132,7 +137,7 @@ async def window_call(request: Request) -> Response:
 async def window_move(request: Request) -> Response:
     hall = await hall_of(request, request.path_params["hall"])
     p = require(await principal_of(request), "window", hall.id)
-    w, action = request.path_params["w"], request.path_params["action"]
+    w, action = request.path_params["w"], request.url.path.rsplit("/", 1)[1]
     body = await read_json(request)
     work: Callable[[HallTx], tuple[int, dict[str, Any]]]
     if action in ("recall", "no-show", "start", "finish"):
@@ -154,6 +159,15 @@ async def window_move(request: Request) -> Response:
     elif action == "sign-out":
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
             return sign_out(tx, w)
+    elif action == "visit":
+        # A station's clerk records the person in front of the window: issued, called, started.
+        req = parse_issue({**body, "channel": "staff"})
+        if req.appointment_code:
+            raise invalid("an appointment is checked in at the kiosk or by …/appointments/check-in", "appointment_code")
+        crypto = state_of(request).crypto
+
+        def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+            return record_visit(tx, w, req, crypto)
     else:
         raise not_found("action", action)
     _, response = await hall_write(request, hall, p, work)
@@ -187,7 +201,7 @@ def api_routes() -> list[Route]:
         Route("/api/auth/logout", logout, methods=["POST"]),
         Route("/api/halls/{hall}/tickets", issue, methods=["POST"]),
         Route("/api/halls/{hall}/windows/{w:int}/call", window_call, methods=["POST"]),
-        Route("/api/halls/{hall}/windows/{w:int}/{action}", window_move, methods=["POST"]),
+        *[Route(f"/api/halls/{{hall}}/windows/{{w:int}}/{a}", window_move, methods=["POST"]) for a in WINDOW_ACTIONS],
         *[Route(f"/api/halls/{{hall}}/tickets/{{id:int}}/{a}", ticket_move, methods=["POST"]) for a in ACTIONS],
         Route("/api/halls/{hall}/devices/heartbeat", heartbeat, methods=["POST"]),
     ]

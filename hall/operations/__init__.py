@@ -21,12 +21,13 @@ from hall.edge.templates import Templates
 from hall.operations import routes, views
 from hall.operations.background import OperationsLoop
 from hall.operations.city.api import city_routes
+from hall.operations.ratings.qr_api import qr_routes
 
 __all__ = ["operation_routes", "start_background"]
 
 
 def operation_routes(templates: Templates) -> list[BaseRoute]:
-    return [*routes.api_routes(), *views.page_routes(templates), *city_routes(templates)]
+    return [*routes.api_routes(), *views.page_routes(templates), *city_routes(templates), *qr_routes(templates)]
 
 
 async def start_background(state: Any) -> list[asyncio.Task[Any]]:

@@ -236,6 +236,8 @@ class TicketRow(Base):
         # The longest wait per category (hall.core.queries.longest_waits): the smallest
         # wait_origin of the waiting tickets, one index seek per category.
         Index("ix_tickets_wait", "hall_id", "status", "category", "wait_origin", "id"),
+        # 一窗口一码: the visits a window finished inside the rating period.
+        Index("ix_tickets_window_finished", "hall_id", "window", "finished_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))

@@ -72,6 +72,7 @@ def test_each_halls_row_is_its_own_manager_view(app: App) -> None:
         assert time.monotonic() < deadline, body
         time.sleep(0.1)
     assert set(rows) == {"township", "county"}
+    assert (rows["township"]["kind"], rows["county"]["kind"]) == ("township", "hall")
     own = app.get(f"{T}/live-summary", "boss").json()
     snap = app.get(f"{T}/snapshot", "boss").json()
     town = rows["township"]

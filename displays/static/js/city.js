@@ -10,6 +10,7 @@
   var sortKey = "name";
   var descending = false;
   var timer = null;
+  var KINDS = { hall: "大厅", township: "乡镇（街道）中心", station: "村（社区）站点" };
 
   Hall.clock("g-clock");
 
@@ -37,7 +38,7 @@
     data.halls.forEach(function (h) {
       var link = Hall.el("a", { href: "/manage/" + encodeURIComponent(h.code), text: h.name });
       body.appendChild(Hall.el("tr", { "data-hall": h.code }, [
-        Hall.el("td", {}, [link]),
+        Hall.el("td", {}, [link, Hall.el("span", { class: "c-kind", text: KINDS[h.kind] || "" })]),
         Hall.el("td", { class: "count", text: String(h.waiting) }),
         Hall.el("td", { text: minutes(h.longest_wait_seconds) }),
         Hall.el("td", { class: h.service_level !== null && h.service_level < 0.8 ? "bad" : "", text: pct(h.service_level) }),

@@ -17,6 +17,7 @@ __all__ = ["HallFigures", "SORT_KEYS", "SortError", "sort_rows", "totals"]
 class HallFigures:
     code: str
     name: str
+    kind: str  # hall | township | station (queueing.layout.HALL_KINDS)
     waiting: int
     longest_wait_seconds: float | None  # None while nobody waits
     service_level: float | None  # today's share called within the hall's limit (None: nobody counted yet)
@@ -47,7 +48,7 @@ class SortError(ValueError):
 
 # Sort keys the page offers; missing figures (None) always sort last, whichever the direction.
 SORT_KEYS: tuple[str, ...] = (
-    "code", "name", "waiting", "longest_wait_seconds", "service_level", "windows_open", "devices_offline",
+    "code", "name", "kind", "waiting", "longest_wait_seconds", "service_level", "windows_open", "devices_offline",
     "ratings", "bad_share", "cases_open", "cases_overdue",
 )
 

@@ -91,7 +91,7 @@ def city_figures(conn: Connection, halls: Sequence[HallInfo], now: float, *, eve
         n_ratings, n_bad = ratings.get(h.id, (0, 0))
         open_cases, overdue = cases.get(h.id, (0, 0))
         out.append(HallFigures(
-            code=h.code, name=h.name, waiting=waiting.get(h.id, 0), longest_wait_seconds=longest.get(h.id),
+            code=h.code, name=h.name, kind=h.layout.kind, waiting=waiting.get(h.id, 0), longest_wait_seconds=longest.get(h.id),
             service_level=k.share if fresh and k is not None else None,
             service_level_called=k.called if fresh and k is not None else 0,
             service_level_abandoned=k.abandoned if fresh and k is not None else 0,

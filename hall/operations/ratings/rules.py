@@ -74,6 +74,7 @@ class RatingChannel(StrEnum):
     SMS = "sms"  # link sent by SMS
     DEFAULT = "default"  # recorded by the system after the rating period
     FOLLOW_UP = "follow_up"  # new rating given at the 回访 of a case
+    PAPER = "paper"  # a paper questionnaire (for the elderly), entered later by staff
 
     @property
     def can_give_reason(self) -> bool:
@@ -88,6 +89,7 @@ class RatingChannel(StrEnum):
             "sms": "短信",
             "default": "默认评价",
             "follow_up": "回访",
+            "paper": "纸质问卷",
         }[self.value]
 
 
@@ -163,6 +165,8 @@ def check_rating(
         raise RatingRefused("bad_channel", f"unknown channel {request.channel!r}") from None
     if channel in (RatingChannel.DEFAULT, RatingChannel.FOLLOW_UP):
         raise RatingRefused("bad_channel", f"channel {channel} is recorded by the system only")
+    if channel is RatingChannel.PAPER and request.rater_staff_id is None:
+        raise RatingRefused("bad_channel", "a paper questionnaire is entered by a member of staff")
     if not isinstance(request.level, int) or request.level not in LEVEL_NAMES:
         raise RatingRefused("bad_level", "level must be 1..5")
     if ticket.status != "finished" or ticket.finished_at is None:

@@ -32,8 +32,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('hall_id')
     )
     op.create_index('ix_ratings_at', 'ratings', ['at'], unique=False)
+    op.create_index('ix_tickets_window_finished', 'tickets', ['hall_id', 'window', 'finished_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_tickets_window_finished', table_name='tickets')
     op.drop_index('ix_ratings_at', table_name='ratings')
     op.drop_table('op_hall_day_figures')
