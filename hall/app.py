@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import anyio
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from hall.core.daily import close_day, nightly
 from hall.core.halls import import_layout
@@ -23,7 +24,7 @@ from hall.core.registry import HallRegistry
 from hall.http.errors import exception_handlers
 from hall.http.routes import all_routes
 from hall.metrics import GcPauses, Metrics
-from hall.operations import start_background
+from hall.operations import ReplicaGuard, start_background
 from hall.realtime.bus import EventBus, make_bus
 from hall.realtime.hub import Hub
 from hall.security import logredact
@@ -105,7 +106,7 @@ def create_app(
             await state.publish(envs)
             if n:
                 log.info("closed %d tickets left open from earlier days in %s", n, h.code)
-        state.tasks = list(await start_background(state))
+        state.tasks = list(await start_background(state, app))
         state.tasks.append(asyncio.create_task(nightly(state), name="hall-nightly-close"))
         state.tasks.append(asyncio.create_task(presence_watch(state), name="hall-presence"))
         state.tasks.append(asyncio.create_task(_analyze_at_day_start(state), name="hall-analyze"))
@@ -129,7 +130,9 @@ def create_app(
                 await redis.aclose()
             await anyio.to_thread.run_sync(lambda: db.dispose(wait=5.0))
 
-    return Starlette(routes=all_routes(), lifespan=lifespan, exception_handlers=exception_handlers)
+    # ReplicaGuard: writes here to a hall run by its own site server travel to it or are refused.
+    return Starlette(routes=all_routes(), lifespan=lifespan, exception_handlers=exception_handlers,
+                     middleware=[Middleware(ReplicaGuard)])
 
 
 # Before the halls open: the night's close has run, the day's queue is empty.

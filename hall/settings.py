@@ -18,6 +18,8 @@ Every setting has a default so that `hall serve` runs with nothing set: a SQLite
 | HALL_CLOSE_DAY_AT | 23:30 | hall-local time of the nightly job closing the day's leftovers ("" = off) |
 | HALL_DB_POOL | (10 + 20 overflow) | PostgreSQL connections of one server process; `hall serve --workers N` sets it to fit max_connections |
 | HALL_SQLITE_SYNCHRONOUS | FULL | SQLite `synchronous` pragma in WAL mode (FULL: a power cut loses no answered write) |
+| HALL_CITY_URL | (empty) | a site server: the city server its halls replicate to (hall.operations.replication) |
+| HALL_CITY_TOKEN | (empty) | a site server: the city's `site` device token for those halls |
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class Settings:
     sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS
     redis_prefix: str = "hall:"
     db_pool: int | None = None
+    city_url: str = ""
+    city_token: str = ""
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -83,6 +87,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sqlite_synchronous=synchronous,
         redis_prefix=config("HALL_REDIS_PREFIX", default="hall:"),
         db_pool=config("HALL_DB_POOL", cast=int, default=0) or None,
+        city_url=config("HALL_CITY_URL", default=""),
+        city_token=config("HALL_CITY_TOKEN", default=""),
     )
 
 

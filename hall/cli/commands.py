@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("devices", help="device tokens")
     ds = p.add_subparsers(dest="devices_command", required=True)
     add = ds.add_parser("add", help="add a device and print its token")
-    add.add_argument("kind", choices=["kiosk", "screen", "pad", "bridge"])
+    add.add_argument("kind", choices=["kiosk", "screen", "pad", "bridge", "site"])
     add.add_argument("--hall", required=True)
     add.add_argument("--window", type=int)
     add.add_argument("--name", default="")

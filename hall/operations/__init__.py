@@ -22,17 +22,28 @@ from hall.operations import routes, views
 from hall.operations.background import OperationsLoop
 from hall.operations.city.api import city_routes
 from hall.operations.ratings.qr_api import qr_routes
+from hall.operations.replication.api import ReplicaGuard, replication_routes
+from hall.operations.replication.ship import Shipper
 
-__all__ = ["operation_routes", "start_background"]
+__all__ = ["operation_routes", "start_background", "ReplicaGuard"]
 
 
 def operation_routes(templates: Templates) -> list[BaseRoute]:
-    return [*routes.api_routes(), *views.page_routes(templates), *city_routes(templates), *qr_routes(templates)]
+    return [*routes.api_routes(), *views.page_routes(templates), *city_routes(templates), *qr_routes(templates),
+            *replication_routes()]
 
 
-async def start_background(state: Any) -> list[asyncio.Task[Any]]:
+async def start_background(state: Any, app: Any = None) -> list[asyncio.Task[Any]]:
     # HALL_OPS_INTERVAL: seconds between rounds of the loop (default 5).
     interval = float(getattr(state, "operations_interval", None) or os.environ.get("HALL_OPS_INTERVAL") or 5.0)
     loop = OperationsLoop(state, getattr(state, "notifier", None), interval=interval)
     state.operations = loop  # tests and the CLI can run `await state.operations.once()`
-    return [asyncio.create_task(loop.run(), name="hall-operations")]
+    tasks = [asyncio.create_task(loop.run(), name="hall-operations")]
+    if state.settings.city_url and app is not None:
+        # A site server: its halls replicate to the city (HALL_REPLICATION_INTERVAL, default 1 s).
+        shipper = Shipper(state, app, state.settings.city_url, state.settings.city_token,
+                          interval=float(os.environ.get("HALL_REPLICATION_INTERVAL") or 1.0),
+                          batch=int(os.environ.get("HALL_REPLICATION_BATCH") or 500))
+        state.shipper = shipper
+        tasks.append(asyncio.create_task(shipper.run(), name="hall-replication"))
+    return tasks

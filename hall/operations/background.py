@@ -33,6 +33,7 @@ from hall.operations.config import OpsConfig
 from hall.operations.cursors import advance, read_cursor
 from hall.operations.live.store import check_alerts
 from hall.operations.notify import LogNotifier, Notifier
+from hall.operations.replication.store import replica_codes
 from hall.operations.threads import finish_in_thread
 from hall.operations.webhooks.store import deliver_due, enqueue
 from hall.store.models import EventRow, Rating, TicketRow
@@ -141,6 +142,16 @@ def person_notices(conn: Connection, hall: HallInfo, cfg: OpsConfig, crypto: Any
     return out
 
 
+def _replica_codes(db: Any) -> set[str]:
+    with db.read() as conn:
+        return replica_codes(conn)
+
+
+def _figures(db: Any, hall: HallInfo, now: float) -> bool:
+    with db.write() as conn:
+        return refresh_day_figures(conn, hall, now)
+
+
 class OperationsLoop:
     """The background loop of one server process."""
 
@@ -164,8 +175,14 @@ class OperationsLoop:
     async def once(self, now: float | None = None) -> None:
         st = self.state
         db = st.db
+        replicas = await self._step("replicas", partial(_replica_codes, db)) or set()
         for hall in list(st.registry.all()):
             t = float(st.clock.now()) if now is None else now
+            if hall.code in replicas:
+                # Its site runs it (cases, ratings, notices, alerts happen there and arrive by
+                # replication); here only the city view's figures are kept.
+                await self._step("day_figures", partial(_figures, db, hall, t))
+                continue
             try:
                 cfg = self.config(hall)
             except ValueError:
@@ -185,10 +202,6 @@ class OperationsLoop:
             def alerts(hall: HallInfo = hall, cfg: OpsConfig = cfg, t: float = t) -> Any:
                 with db.write() as conn:
                     return check_alerts(conn, hall.id, cfg, t, hall.layout)
-
-            def figures(hall: HallInfo = hall, t: float = t) -> Any:
-                with db.write() as conn:
-                    return refresh_day_figures(conn, hall, t)
 
             def notices(hall: HallInfo = hall, cfg: OpsConfig = cfg, t: float = t) -> Any:
                 with db.write() as conn:
@@ -218,7 +231,7 @@ class OperationsLoop:
                         await self._send("manager", str(to), f"【{hall.name}】已恢复：{row.message}", "alert_cleared")
             for phone, text, kind in await self._step("notices", notices) or []:
                 await self._send("sms", phone, text, kind)
-            await self._step("day_figures", figures)
+            await self._step("day_figures", partial(_figures, db, hall, t))
 
         t_hooks = float(st.clock.now()) if now is None else now
 

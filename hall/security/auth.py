@@ -50,6 +50,7 @@ class DeviceKind(StrEnum):
     SCREEN = "screen"
     PAD = "pad"
     BRIDGE = "bridge"
+    SITE = "site"  # a site server (township centre, hall) replicating its halls to the city server
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,7 @@ _RULES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "read_screen": (frozenset({"admin", "city", "manager", "staff", "planner"}), frozenset({"bridge", "kiosk", "pad", "screen"})),
     # Device status comes from the devices: a bridge for itself and what it drives, a page for itself.
     "heartbeat": (frozenset(), frozenset({"bridge", "kiosk", "screen", "pad"})),
+    "replicate": (frozenset({"admin"}), frozenset({"site"})),
 }
 
 

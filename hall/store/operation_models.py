@@ -39,6 +39,8 @@ __all__ = [
     "WebhookAttempt",
     "PersonNotice",
     "HallDayFigures",
+    "ReplicationState",
+    "ReplicationRequest",
 ]
 
 
@@ -257,3 +259,41 @@ class HallDayFigures(Base):
     called: Mapped[int] = mapped_column(Integer, default=0)
     abandoned: Mapped[int] = mapped_column(Integer, default=0)
     computed_at: Mapped[float] = mapped_column(Float)
+
+
+class ReplicationState(Base):
+    """A hall replicated between its own site server and the city server (revision
+    0008_replication). On the city (`role` "city") the row says the site is the hall's authority
+    and how far its log has arrived (`acked_seq` of `site_seq` the site last reported); on the
+    site (`role` "site") it is the shipping cursor: the last seq the city acknowledged and the
+    last request from the city applied here."""
+
+    __tablename__ = "op_replication"
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(8))
+    acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    site_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    applied_request: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_ok_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    changed_at: Mapped[float] = mapped_column(Float)
+
+
+class ReplicationRequest(Base):
+    """A change made at the city for a hall whose authority is its site (潮汐, case steps,
+    settings): kept until the site has applied it in its own transaction and said so."""
+
+    __tablename__ = "op_replication_requests"
+    __table_args__ = (Index("ix_op_repl_req_hall", "hall_id", "status", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(300))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | applied | failed
+    result_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    applied_at: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -72,6 +72,11 @@ class Proxy:
     def cut(self) -> None:
         """Drop every connection and refuse new ones (the port stays reserved for restore)."""
         if self._listener is not None:
+            # shutdown first: close() alone leaves a thread blocked in accept() accepting.
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self._listener.close()
             self._listener = None
         with self._lock:
