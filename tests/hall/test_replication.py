@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from playwright.sync_api import Page, expect, sync_playwright
 from sqlalchemy import select
 
 from hall.core.halls import import_layout
@@ -117,7 +118,39 @@ def _wait(predicate: Any, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def test_site_cut_off_and_killed_converges_with_the_city(pg_database_url: str, tmp_path: Path) -> None:
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _city_page(page: Page, base: str) -> None:
+    page.goto(f"{base}/city")
+    page.fill("#g-user", "cityboss")
+    page.fill("#g-pass", "city-pass-1")
+    page.click("#g-login-form button[type=submit]")
+    expect(page.locator(f"#c-halls-body tr[data-hall={CODE}]")).to_have_count(1)
+
+
+def _rate_by_window_code(page: Page, site: str, clerk: dict[str, str]) -> None:
+    """一窗口一码 in the browser: the visit just finished at window 2 is rated once; the same code
+    again is refused."""
+    visit = httpx.post(f"{site}{API}/windows/2/visit", json={"category": "A"}, headers=clerk, timeout=10)
+    assert visit.status_code == 201, visit.text
+    assert httpx.post(f"{site}{API}/windows/2/finish", headers=clerk, timeout=10).status_code == 200
+    code = httpx.get(f"{site}{API}/windows/2/rating-code", headers=clerk, timeout=10).json()["visit"]["code"]
+    for attempt in range(2):
+        page.goto(f"{site}/r/{CODE}/2")
+        page.fill("#q-code", code)
+        page.click(".m-lv[data-level='4']")
+        page.click("#q-submit")
+        note = page.locator("#q-note")
+        if attempt == 0:
+            expect(note).to_have_text("评价已提交，感谢您的支持！")
+        else:
+            expect(note).to_contain_text("评价码不正确，或该次服务已评价")
+
+
+def test_site_cut_off_and_killed_converges_with_the_city(
+    pg_database_url: str, tmp_path: Path, chromium_path: str, screenshot_dir: str | None,
+) -> None:
     city_db, city_tokens = _prepare(pg_database_url, city=True)
     site_url = f"sqlite:///{tmp_path / 'site.db'}"
     site_db, site_tokens = _prepare(site_url, city=False)
@@ -142,6 +175,9 @@ def test_site_cut_off_and_killed_converges_with_the_city(pg_database_url: str, t
     def converged() -> bool:
         return status().get("acked_seq") == site_seq() and _facts(site_db) == _facts(city_db)
 
+    pw = sync_playwright().start()
+    browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
     try:
         traffic = Traffic(site.url, site_tokens)
         traffic.issue(6)
@@ -149,6 +185,9 @@ def test_site_cut_off_and_killed_converges_with_the_city(pg_database_url: str, t
         traffic.serve(1, rate=1)  # a 差评: the site opens its case
         _wait(converged, 30, "the city catches up with the site")
         assert sum(_facts(city_db)["cases"].values()) == 1
+        _city_page(page, city.url)
+        sync = page.locator(f"#c-halls-body tr[data-hall={CODE}] .c-sync")
+        expect(sync).to_have_attribute("data-sync", "ok")
 
         # The link goes silent (a township line that drops every byte): the site keeps issuing,
         # calling and rating.
@@ -158,6 +197,12 @@ def test_site_cut_off_and_killed_converges_with_the_city(pg_database_url: str, t
         traffic.serve(5, rate=4)
         traffic.serve(1, rate=2)
         assert status()["acked_seq"] == before < site_seq()
+        # The city view says the site is cut off (it refreshes every 10 s; the link counts as
+        # down after 15 s of silence).
+        expect(sync).to_have_attribute("data-sync", "down", timeout=40_000)
+        expect(sync).to_contain_text("站点连接中断")
+        if screenshot_dir:
+            page.screenshot(path=str(Path(screenshot_dir) / "city-view-site-cut-off.png"), full_page=True)
         # The link comes back and the site dies mid-replication (batches of 10 events: some have
         # arrived, not all); restarted, it resumes from what the city acknowledged.
         proxy.restore()
@@ -169,6 +214,7 @@ def test_site_cut_off_and_killed_converges_with_the_city(pg_database_url: str, t
         traffic = Traffic(site.url, site_tokens)
         traffic.issue(3)
         _wait(converged, 40, "the city converges after the cut and the kill")
+        expect(sync).to_have_attribute("data-sync", "ok", timeout=25_000)
         facts = _facts(city_db)
         assert sum(facts["tickets"].values()) == 49 and sum(facts["ratings"].values()) == 9
         assert sum(facts["cases"].values()) == 2
@@ -187,8 +233,11 @@ def test_site_cut_off_and_killed_converges_with_the_city(pg_database_url: str, t
 
         _wait(window3_serves_b, 20, "the site applies the city's 潮汐 change")
         _wait(lambda: status()["pending"] == 0, 20, "the site reports the change applied")
+        _rate_by_window_code(page, site.url, traffic.clerk)
         traffic.c.close()
     finally:
+        browser.close()
+        pw.stop()
         site.stop()
         proxy.close()
         city.stop()

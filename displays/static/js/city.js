@@ -24,6 +24,17 @@
   function minutes(secs) { return secs === null || secs === undefined ? "-" : Math.floor(secs / 60) + " 分"; }
   function pct(share) { return share === null || share === undefined ? "-" : (share * 100).toFixed(1) + "%"; }
 
+  /** A site's replication: nothing for a hall this server runs; its lag while its link is down. */
+  function sync(r) {
+    if (!r) { return Hall.el("span", {}); }
+    if (r.link_down) {
+      var lag = r.lag_seconds;
+      var since = lag === null ? "尚未同步过" : lag < 120 ? "已 " + Math.round(lag) + " 秒未同步" : "已 " + Math.round(lag / 60) + " 分钟未同步";
+      return Hall.el("span", { class: "c-sync bad", "data-sync": "down", text: "站点连接中断 · " + since });
+    }
+    return Hall.el("span", { class: "c-sync", "data-sync": "ok", text: "站点已同步" });
+  }
+
   function render(data) {
     var t = data.totals;
     Hall.text("c-waiting", t.waiting);
@@ -38,7 +49,7 @@
     data.halls.forEach(function (h) {
       var link = Hall.el("a", { href: "/manage/" + encodeURIComponent(h.code), text: h.name });
       body.appendChild(Hall.el("tr", { "data-hall": h.code }, [
-        Hall.el("td", {}, [link, Hall.el("span", { class: "c-kind", text: KINDS[h.kind] || "" })]),
+        Hall.el("td", {}, [link, Hall.el("span", { class: "c-kind", text: KINDS[h.kind] || "" }), sync(h.replication)]),
         Hall.el("td", { class: "count", text: String(h.waiting) }),
         Hall.el("td", { text: minutes(h.longest_wait_seconds) }),
         Hall.el("td", { class: h.service_level !== null && h.service_level < 0.8 ? "bad" : "", text: pct(h.service_level) }),

@@ -10,7 +10,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["HallFigures", "SORT_KEYS", "SortError", "sort_rows", "totals"]
+__all__ = ["HallFigures", "SORT_KEYS", "SortError", "sort_rows", "totals", "replication_view", "LINK_STALE_SECONDS"]
+
+# A site reports every second or so; silent this long, its link counts as down.
+LINK_STALE_SECONDS = 15.0
+
+
+def replication_view(state: dict[str, Any] | None, now: float) -> dict[str, Any] | None:
+    """What the city view says of a site's replication: how long since the site last reported
+    and whether its link counts as down."""
+    if state is None:
+        return None
+    last = state.get("last_batch_at")
+    lag = None if last is None else max(0.0, now - float(last))
+    return {**state, "lag_seconds": lag, "link_down": lag is None or lag > LINK_STALE_SECONDS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +44,9 @@ class HallFigures:
     bad_ratings: int
     cases_open: int
     cases_overdue: int
+    # A hall its own site server runs: how far its log has arrived here ({acked_seq, site_seq,
+    # last_batch_at, lag_seconds}); None for a hall this server runs.
+    replication: dict[str, Any] | None = None
 
     @property
     def bad_share(self) -> float | None:

@@ -23,8 +23,9 @@ from hall.core.queries import (
     windows_by_hall,
 )
 from hall.core.registry import HallInfo
-from hall.operations.city.rules import HallFigures
+from hall.operations.city.rules import HallFigures, replication_view
 from hall.operations.ratings.rules import Level
+from hall.operations.replication.store import replication_lag
 from hall.store.models import HallCounter, Rating
 from hall.store.operation_models import CaseRow, HallDayFigures
 from queueing.numbering import day_start, hall_day
@@ -83,6 +84,7 @@ def city_figures(conn: Connection, halls: Sequence[HallInfo], now: float, *, eve
     if not every:
         cases_q = cases_q.where(CaseRow.hall_id.in_(ids))
     cases = {int(h): (int(o or 0), int(late or 0)) for h, o, late in conn.execute(cases_q.group_by(CaseRow.hall_id))}
+    replicated = replication_lag(conn)
     out = []
     for h in halls:
         k = kept.get(h.id)
@@ -98,6 +100,7 @@ def city_figures(conn: Connection, halls: Sequence[HallInfo], now: float, *, eve
             service_level_at=k.computed_at if fresh and k is not None else None,
             windows_open=open_, windows_total=total, devices_offline=offline.get(h.id, 0),
             ratings=n_ratings, bad_ratings=n_bad, cases_open=open_cases, cases_overdue=overdue,
+            replication=replication_view(replicated.get(h.id), now),
         ))
     return out
 
