@@ -1,7 +1,13 @@
-"""The city view with hundreds of halls: `GET /api/city` through a real server process, with a
-day of traffic in the database. Prints JSON.
+"""The city at scale (issue 17). Prints JSON.
 
-    .venv/bin/python benchmarks/city.py [--halls 400] [--tickets 20000] [--samples 40] [--postgres URL]
+    .venv/bin/python benchmarks/city.py view [--halls 400] [--tickets 20000] [--samples 40] [--postgres URL]
+    .venv/bin/python benchmarks/city.py catchup [--tickets 200] [--postgres URL]
+
+`view`: `GET /api/city` through a real server process, with a day of traffic in the database.
+`catchup`: a site server works with its link to the city down through the traffic of ten busy
+minutes of a 40-window hall (200 tickets issued, 150 served, 75 rated), then the city comes up;
+the figure is the time from the city answering to the city holding the site's whole log
+(goal ≤ 30 s), the site's retry backoff included.
 
 Each hall gets a small layout (3 categories, 6 windows) and its share of the day's tickets:
 finished ones with their issued/called/started/finished events (the service level reads them),
@@ -19,6 +25,7 @@ import os
 import random
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,10 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 from sqlalchemy import insert, text, update  # noqa: E402
 
-from benchmarks.server import Server, server_env  # noqa: E402
+from benchmarks.server import Server, free_port, server_env  # noqa: E402
 from hall.core.halls import import_layout  # noqa: E402
 from hall.core.registry import HallRegistry  # noqa: E402
 from hall.operations.city.store import refresh_day_figures  # noqa: E402
+from hall.operations.replication.store import set_authority  # noqa: E402
 from hall.security.accounts import add_device, add_user  # noqa: E402
 from hall.store.database import Database  # noqa: E402
 from hall.store.migrate import upgrade  # noqa: E402
@@ -43,6 +51,7 @@ from hall.store.operation_models import CaseRow  # noqa: E402
 from queueing.layout import parse_layout  # noqa: E402
 
 TZ = "Asia/Shanghai"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def layout(code: str) -> dict[str, object]:
@@ -119,13 +128,115 @@ def populate(db: Database, halls: int, tickets: int, now: float) -> None:
             c.commit()
 
 
+def _fresh(url: str) -> Database:
+    db = Database(url)
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as c:
+            c.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            c.commit()
+    upgrade(db)
+    return db
+
+
+class Proc:
+    """A server process on a given port."""
+
+    def __init__(self, env: dict[str, str], port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        cmd = [sys.executable, "-m", "uvicorn", "hall.app:create_app", "--factory", "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "warning", "--no-access-log"]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(20)
+
+
+def catchup(args: argparse.Namespace) -> dict[str, object]:
+    code = "site"
+    big = {**layout(code), "hours": {"periods": [["00:00", "23:59"]]},
+           "windows": [{"number": n, "name": f"{n}号窗口", "serves": list("ABC")} for n in range(1, 41)]}
+    with tempfile.TemporaryDirectory() as tmp:
+        city_url = args.postgres or f"sqlite:///{tmp}/city.db"
+        site_url = f"sqlite:///{tmp}/site.db"
+        city_db, site_db = _fresh(city_url), _fresh(site_url)
+        with city_db.write() as conn:
+            hid = import_layout(conn, parse_layout(big), matters=[], now=time.time())
+            _, site_token = add_device(conn, "site", code)
+            add_user(conn, "city", "city-pass-1", role="city")
+            set_authority(conn, hid, "site", "benchmark", time.time())
+        with site_db.write() as conn:
+            import_layout(conn, parse_layout(big), matters=[], now=time.time())
+            _, kiosk = add_device(conn, "kiosk", code)
+            _, pad = add_device(conn, "pad", code, window=1)
+            add_user(conn, "clerk", "clerk-pass-1", role="staff", halls=[code])
+        city_port = free_port()
+        env = {"HALL_SECRET_KEY": "bench", "HALL_CLOSE_DAY_AT": "", "HALL_ISSUE_RATE": "100000000",
+               "HALL_REDIS_URL": "", "HALL_OPS_INTERVAL": "3600"}
+        site = Proc({**env, "HALL_DATABASE_URL": site_url, "HALL_DATA_DIR": f"{tmp}/site",
+                     "HALL_CITY_URL": f"http://127.0.0.1:{city_port}", "HALL_CITY_TOKEN": site_token}, free_port())
+        try:
+            with httpx.Client(base_url=site.url, timeout=30) as c:
+                clerk = {"Authorization": "Bearer " + c.post("/api/auth/login", json={
+                    "username": "clerk", "password": "clerk-pass-1"}).json()["token"]}
+                t0 = time.perf_counter()
+                for i in range(args.tickets):
+                    r = c.post(f"/api/halls/{code}/tickets", json={"category": "ABC"[i % 3]},
+                               headers={"Authorization": f"Bearer {kiosk}"})
+                    assert r.status_code == 201, r.text
+                for i in range(args.tickets * 3 // 4):
+                    w = 1 + i % 40
+                    t = c.post(f"/api/halls/{code}/windows/{w}/call", headers=clerk).json()["ticket"]
+                    c.post(f"/api/halls/{code}/windows/{w}/start", headers=clerk)
+                    c.post(f"/api/halls/{code}/windows/{w}/finish", headers=clerk)
+                    if i % 2 == 0 and w == 1:
+                        c.post(f"/api/halls/{code}/tickets/{t['id']}/rating", json={"level": 5, "channel": "pad"},
+                               headers={"Authorization": f"Bearer {pad}"})
+                traffic_seconds = time.perf_counter() - t0
+            with site_db.read() as conn:
+                site_seq = int(conn.execute(text("SELECT seq FROM hall_counters")).scalar() or 0)
+            city = Proc({**env, "HALL_DATABASE_URL": city_url, "HALL_DATA_DIR": f"{tmp}/city"}, city_port)
+            up = time.perf_counter()
+            try:
+                token = httpx.post(f"{city.url}/api/auth/login", json={"username": "city", "password": "city-pass-1"}).json()["token"]
+                acked = 0
+                while acked < site_seq and time.perf_counter() - up < 120:
+                    acked = httpx.get(f"{city.url}/api/replication/{code}", headers={"Authorization": f"Bearer {token}"}).json()["acked_seq"]
+                    time.sleep(0.05)
+                seconds = time.perf_counter() - up
+            finally:
+                city.stop()
+        finally:
+            site.stop()
+            city_db.dispose()
+            site_db.dispose()
+    return {"mode": "catchup", "database": city_db.engine.dialect.name, "events": site_seq, "acked": acked,
+            "traffic_seconds": round(traffic_seconds, 1), "catchup_seconds": round(seconds, 2), "goal_seconds": 30,
+            "goal_met": acked >= site_seq and seconds <= 30}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("mode", nargs="?", choices=["view", "catchup"], default="view")
     ap.add_argument("--halls", type=int, default=400)
-    ap.add_argument("--tickets", type=int, default=20_000)
+    ap.add_argument("--tickets", type=int, default=None)
     ap.add_argument("--samples", type=int, default=40)
     ap.add_argument("--postgres", default=os.environ.get("HALL_BENCH_POSTGRES", ""))
     args = ap.parse_args()
+    if args.mode == "catchup":
+        args.tickets = args.tickets or 200
+        out = {"load_before": os.getloadavg()[0], **catchup(args), "load_after": os.getloadavg()[0]}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+    args.tickets = args.tickets or 20_000
     results: dict[str, object] = {"halls": args.halls, "tickets": args.tickets, "load_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory() as tmp:
         url = args.postgres or f"sqlite:///{tmp}/city.db"
