@@ -2,8 +2,14 @@
 
     .venv/bin/python benchmarks/city.py view [--halls 400] [--tickets 20000] [--samples 40] [--postgres URL]
     .venv/bin/python benchmarks/city.py catchup [--tickets 200] [--postgres URL]
+    .venv/bin/python benchmarks/city.py throughput [--halls 400] [--seconds 8] [--workers 16] --postgres URL
 
 `view`: `GET /api/city` through a real server process, with a day of traffic in the database.
+`throughput`: two server processes on one PostgreSQL, `--workers` clients each running full ticket
+cycles (issue, call, start, finish) in interleaved blocks: all on one hall, then each cycle on a
+random one of the halls; the figure is the ratio of the two (goal ≥ 2, or — when the servers run
+out of CPU first — the many-hall rate within 80% of the CPU-bound limit: cycles per server
+CPU-second measured alike, times the cores the servers could use).
 `catchup`: a site server works with its link to the city down through the traffic of ten busy
 minutes of a 40-window hall (200 tickets issued, 150 served, 75 rated), then the city comes up;
 the figure is the time from the city answering to the city holding the site's whole log
@@ -223,14 +229,105 @@ def catchup(args: argparse.Namespace) -> dict[str, object]:
             "goal_met": acked >= site_seq and seconds <= 30}
 
 
+def _cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def throughput(args: argparse.Namespace) -> dict[str, object]:
+    import asyncio
+
+    halls = args.halls
+    url = args.postgres
+    if not url:
+        raise SystemExit("throughput needs --postgres (one hall's writes take turns on its row; SQLite has one writer)")
+    db = _fresh(url)
+    wide = lambda code: {**layout(code), "hours": {"periods": [["00:00", "23:59"]]},  # noqa: E731
+                         "windows": [{"number": n, "name": f"{n}号窗口", "serves": list("ABC")} for n in range(1, 21)]}
+    t0 = time.perf_counter()
+    with db.write() as conn:
+        for h in range(halls):
+            import_layout(conn, parse_layout(wide(f"h{h:03d}")), matters=[], now=time.time())
+        add_user(conn, "admin", "admin-pass-1", role="admin")
+    db.dispose()
+    print(f"{halls} halls imported in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    env = {"HALL_SECRET_KEY": "bench", "HALL_CLOSE_DAY_AT": "", "HALL_ISSUE_RATE": "100000000",
+           "HALL_REDIS_URL": "", "HALL_OPS_INTERVAL": "3600", "HALL_DATABASE_URL": url}
+    with tempfile.TemporaryDirectory() as tmp:
+        procs = [Proc({**env, "HALL_DATA_DIR": f"{tmp}/{i}"}, free_port()) for i in range(2)]
+        try:
+            token = httpx.post(f"{procs[0].url}/api/auth/login",
+                               json={"username": "admin", "password": "admin-pass-1"}).json()["token"]
+            headers = {"Authorization": f"Bearer {token}"}
+
+            async def phase(spread: bool, seconds: float) -> tuple[int, float]:
+                done = 0
+                stop = time.monotonic() + seconds
+                rng = random.Random(5)
+
+                async def worker(i: int) -> None:
+                    nonlocal done
+                    async with httpx.AsyncClient(base_url=procs[i % 2].url, headers=headers, timeout=30) as c:
+                        window = 1 + i % 20
+                        while time.monotonic() < stop:
+                            code = f"h{rng.randrange(halls):03d}" if spread else "h000"
+                            base = f"/api/halls/{code}"
+                            r = await c.post(f"{base}/tickets", json={"category": "A"})
+                            assert r.status_code == 201, r.text
+                            r = await c.post(f"{base}/windows/{window}/call")
+                            if r.status_code != 200 or r.json()["ticket"] is None:
+                                continue
+                            await c.post(f"{base}/windows/{window}/start")
+                            await c.post(f"{base}/windows/{window}/finish")
+                            done += 1
+
+                cpu0 = sum(_cpu(p.proc.pid) for p in procs)
+                await asyncio.gather(*(worker(i) for i in range(args.workers)))
+                return done, sum(_cpu(p.proc.pid) for p in procs) - cpu0
+
+            rates: dict[str, list[float]] = {"one": [], "many": []}
+            cpu_per: dict[str, list[float]] = {"one": [], "many": []}
+            asyncio.run(phase(False, 2.0))  # warm-up
+            for _ in range(2):
+                for name, spread in (("one", False), ("many", True)):
+                    n, cpu = asyncio.run(phase(spread, args.seconds))
+                    print(f"{name}: {n} cycles in {args.seconds} s", file=sys.stderr)
+                    rates[name].append(n / args.seconds)
+                    cpu_per[name].append(cpu / max(n, 1))
+        finally:
+            for p in procs:
+                p.stop()
+    one, many = statistics.mean(rates["one"]), statistics.mean(rates["many"])
+    cpu_many = statistics.mean(cpu_per["many"])
+    cores = os.cpu_count() or 1
+    cpu_bound_limit = cores / cpu_many  # cycles/s if the servers had every core to themselves
+    return {
+        "mode": "throughput", "halls": halls, "workers": args.workers, "seconds_per_block": args.seconds,
+        "one_hall_cycles_per_s": round(one, 1), "many_halls_cycles_per_s": round(many, 1),
+        "ratio": round(many / one, 2) if one else None,
+        "server_cpu_ms_per_cycle": {"one": round(1000 * statistics.mean(cpu_per["one"]), 2),
+                                    "many": round(1000 * cpu_many, 2)},
+        "cpu_bound_limit_cycles_per_s": round(cpu_bound_limit, 1),
+        "share_of_cpu_bound_limit": round(many / cpu_bound_limit, 2),
+        "goal": "ratio >= 2, or many-hall rate >= 0.8 of the CPU-bound limit",
+        "goal_met": (one > 0 and many / one >= 2) or many >= 0.8 * cpu_bound_limit,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", nargs="?", choices=["view", "catchup"], default="view")
+    ap.add_argument("mode", nargs="?", choices=["view", "catchup", "throughput"], default="view")
+    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--workers", type=int, default=16)
     ap.add_argument("--halls", type=int, default=400)
     ap.add_argument("--tickets", type=int, default=None)
     ap.add_argument("--samples", type=int, default=40)
     ap.add_argument("--postgres", default=os.environ.get("HALL_BENCH_POSTGRES", ""))
     args = ap.parse_args()
+    if args.mode == "throughput":
+        out = {"load_before": os.getloadavg()[0], **throughput(args), "load_after": os.getloadavg()[0]}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return
     if args.mode == "catchup":
         args.tickets = args.tickets or 200
         out = {"load_before": os.getloadavg()[0], **catchup(args), "load_after": os.getloadavg()[0]}
