@@ -1,7 +1,7 @@
 """the city view: each hall's service level today, kept by the background loop; ratings by time
 
 Revision ID: 0007_city
-Revises: 0003_live_state
+Revises: 0006_partial_indexes
 Create Date: 2026-12-02 16:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0007_city'
-down_revision: str | None = '0003_live_state'
+down_revision: str | None = '0006_partial_indexes'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
