@@ -30,6 +30,7 @@ def _station(app: App) -> dict[str, str]:
     tokens = {"pad2": pad}
     for user, pw in (("cun", "cun-pass-1"), ("cun2", "cun-pass-2")):
         tokens[user] = app.client.post("/api/auth/login", json={"username": user, "password": pw}).json()["token"]
+    app.client.cookies.clear()  # the tests act as machines with bearer tokens, not as a browser
     return tokens
 
 
@@ -115,6 +116,7 @@ def test_paper_questionnaire_entered_by_staff(app: App) -> None:
     with app.db.write() as conn:
         add_user(conn, "city1", "city-pass-1", role="city")
     city = app.client.post("/api/auth/login", json={"username": "city1", "password": "city-pass-1"}).json()["token"]
+    app.client.cookies.clear()
     export = app.client.get("/api/city/ratings-export", params={"from": "2026-03-03"},
                             headers={"Authorization": f"Bearer {city}"}).json()
     assert [(r["hall_code"], r["channel"]) for r in export["records"]] == [("village", "纸质问卷")]
