@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [
     "hall/core/calling.py", "hall/core/actions.py", "hall/core/tickets.py", "hall/http/writes.py",
     "hall/security/auth.py", "hall/operations/web.py", "hall/operations/cases", "hall/operations/live",
-    "hall/operations/stats",
+    "hall/operations/stats", "hall/operations/city", "hall/operations/ratings/qr_api.py",
+    "hall/operations/replication", "hall/core/visits.py",
 ]
 _RAISED = re.compile(r'(?:conflict\(|ApiError\(\d+, |CaseError\(|AppealError\()\s*"([a-z_]+)"')
 

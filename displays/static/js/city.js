@@ -6,11 +6,11 @@
 (function () {
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
-  var token = Hall.token("staff");
+  // Logged in by the HttpOnly session cookie, like the manager view: the page never holds a token.
+  var token = "";
   var sortKey = "name";
   var descending = false;
   var timer = null;
-  var KINDS = { hall: "大厅", township: "乡镇（街道）中心", station: "村（社区）站点" };
 
   Hall.clock("g-clock");
 
@@ -21,7 +21,7 @@
     document.body.dataset.view = view;
   }
 
-  function minutes(secs) { return secs === null || secs === undefined ? "-" : Math.floor(secs / 60) + " 分"; }
+  function minutes(secs) { return secs === null || secs === undefined ? "-" : Hall.say("city.minutes", { n: Math.floor(secs / 60) }); }
   function pct(share) { return share === null || share === undefined ? "-" : (share * 100).toFixed(1) + "%"; }
 
   /** A site's replication: nothing for a hall this server runs; its lag while its link is down. */
@@ -29,27 +29,29 @@
     if (!r) { return Hall.el("span", {}); }
     if (r.link_down) {
       var lag = r.lag_seconds;
-      var since = lag === null ? "尚未同步过" : lag < 120 ? "已 " + Math.round(lag) + " 秒未同步" : "已 " + Math.round(lag / 60) + " 分钟未同步";
-      return Hall.el("span", { class: "c-sync bad", "data-sync": "down", text: "站点连接中断 · " + since });
+      var text = lag === null ? Hall.say("city.sync.never")
+        : lag < 120 ? Hall.say("city.sync.seconds", { n: Math.round(lag) })
+        : Hall.say("city.sync.minutes", { n: Math.round(lag / 60) });
+      return Hall.el("span", { class: "c-sync bad", "data-sync": "down", text: text });
     }
-    return Hall.el("span", { class: "c-sync", "data-sync": "ok", text: "站点已同步" });
+    return Hall.el("span", { class: "c-sync", "data-sync": "ok", text: Hall.say("city.sync.ok") });
   }
 
   function render(data) {
     var t = data.totals;
     Hall.text("c-waiting", t.waiting);
-    Hall.text("c-halls", "共 " + t.halls + " 个大厅和站点，在岗窗口 " + t.windows_open + " / " + t.windows_total);
+    Hall.text("c-halls", Hall.say("city.halls", { halls: t.halls, open: t.windows_open, total: t.windows_total }));
     Hall.text("c-longest", minutes(t.longest_wait_seconds));
     Hall.text("c-sl", pct(t.service_level));
     Hall.text("c-bad", pct(t.bad_share));
-    Hall.text("c-bad-sub", "评价 " + t.ratings + " 条，差评 " + t.bad_ratings + " 条，整改中 " + t.cases_open +
-      "（逾期 " + t.cases_overdue + "）");
+    Hall.text("c-bad-sub", Hall.say("city.ratings", { ratings: t.ratings, bad: t.bad_ratings, cases: t.cases_open,
+      overdue: t.cases_overdue }));
     var body = $("c-halls-body");
     body.textContent = "";
     data.halls.forEach(function (h) {
       var link = Hall.el("a", { href: "/manage/" + encodeURIComponent(h.code), text: h.name });
       body.appendChild(Hall.el("tr", { "data-hall": h.code }, [
-        Hall.el("td", {}, [link, Hall.el("span", { class: "c-kind", text: KINDS[h.kind] || "" }), sync(h.replication)]),
+        Hall.el("td", {}, [link, Hall.el("span", { class: "c-kind", text: Hall.say("city.kind." + h.kind, null, "") }), sync(h.replication)]),
         Hall.el("td", { class: "count", text: String(h.waiting) }),
         Hall.el("td", { text: minutes(h.longest_wait_seconds) }),
         Hall.el("td", { class: h.service_level !== null && h.service_level < 0.8 ? "bad" : "", text: pct(h.service_level) }),
@@ -71,10 +73,11 @@
     var path = "/api/city?sort=" + encodeURIComponent(sortKey) + (descending ? "&desc=1" : "");
     return Hall.api("GET", path, null, { token: token }).then(function (data) {
       $("g-error").classList.add("hidden");
+      show("live");
       render(data);
     }, function (err) {
       if (err.status === 401 || err.status === 403) { stop(); show("login"); return; }
-      $("g-error").textContent = "数据暂时无法更新，稍后自动重试";
+      $("g-error").textContent = Hall.say("city.stale");
       $("g-error").classList.remove("hidden");
     });
   }
@@ -82,7 +85,6 @@
   function stop() { if (timer) { clearInterval(timer); timer = null; } }
 
   function start() {
-    show("live");
     load();
     stop();
     timer = setInterval(load, 10000);
@@ -98,7 +100,7 @@
 
   $("c-export").addEventListener("click", function (ev) {
     ev.preventDefault();
-    fetch("/api/city/ratings-export?format=csv", { headers: { "Authorization": "Bearer " + token } })
+    fetch("/api/city/ratings-export?format=csv", { credentials: "same-origin" })
       .then(function (r) { return r.blob(); })
       .then(function (blob) {
         var a = Hall.el("a", { href: URL.createObjectURL(blob), download: "全市好差评.csv" });
@@ -109,13 +111,14 @@
   $("g-login-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     Hall.api("POST", "/api/auth/login", { username: $("g-user").value, password: $("g-pass").value })
-      .then(function (r) { token = r.token; Hall.setToken("staff", token); $("g-pass").value = ""; start(); },
+      .then(function () { $("g-pass").value = ""; $("g-login-error").classList.add("hidden"); start(); },
         function () {
-          $("g-login-error").textContent = "用户名或密码错误";
+          $("g-login-error").textContent = Hall.say("staff.login_failed");
           $("g-login-error").classList.remove("hidden");
         });
   });
-  $("g-logout").addEventListener("click", function () { Hall.setToken("staff", ""); token = ""; stop(); show("login"); });
+  $("g-logout").addEventListener("click", function () { Hall.logout(); stop(); show("login"); });
 
-  if (token) { start(); } else { show("login"); }
+  // A session cookie may already be there: try the data, which shows the login form on 401.
+  start();
 })();

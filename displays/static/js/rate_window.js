@@ -7,13 +7,6 @@
   var cfg = Hall.config();
   var $ = function (id) { return document.getElementById(id); };
   var level = null;
-  var WORDS = {
-    visit_code_wrong: "评价码不正确，或该次服务已评价。请核对窗口告知的评价码。",
-    visit_code_tries: "输入错误次数过多，请稍后再试或咨询窗口工作人员。",
-    already_rated: "该次服务已评价（一次一评），感谢您的参与。",
-    period_over: "已超过评价期限。",
-    reason_required: "请选择不满意的原因。",
-  };
 
   function bad() { return level !== null && level <= 2; }
   function reasons() {
@@ -38,10 +31,10 @@
     Hall.api("POST", "/api/halls/" + encodeURIComponent(cfg.hall) + "/windows/" + cfg.window + "/qr-rating",
       { code: $("q-code").value, level: level, reasons: bad() ? reasons() : [] })
       .then(function () {
-        $("q-note").textContent = "评价已提交，感谢您的支持！";
+        $("q-note").textContent = Hall.say("rate.thanks");
         document.querySelectorAll(".m-lv, #q-code").forEach(function (n) { n.disabled = true; });
       }, function (err) {
-        $("q-note").textContent = WORDS[err.code] || "提交失败，请稍后再试。";
+        $("q-note").textContent = err && err.code ? Hall.errorText(err) : Hall.say("rate.failed");
         update();
       });
   });

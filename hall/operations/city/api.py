@@ -111,7 +111,7 @@ async def city_ratings_export(request: Request) -> Response:
 
 def city_routes(templates: Templates) -> list[BaseRoute]:
     async def page(request: Request) -> Response:
-        html = templates.html("city.html", page="city", config={})
+        html = templates.html("city.html", page="city", config={"messages": templates.messages})
         return HTMLResponse(html, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
     return [

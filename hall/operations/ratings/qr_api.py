@@ -110,7 +110,7 @@ def qr_routes(templates: Templates) -> list[BaseRoute]:
         w = request.path_params["w"]
         _window(hall, w)
         name = hall.layout.window(w).name
-        html = templates.html("rate_window.html", page="rate", config={"hall": hall.code, "window": w},
+        html = templates.html("rate_window.html", page="rate", config={"hall": hall.code, "window": w, "messages": templates.messages},
                               hall=hall, window=w, window_name=name, digits=CODE_DIGITS)
         return HTMLResponse(html, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
