@@ -19,7 +19,7 @@ from hall.core.halls import import_layout
 from hall.core.presence import presence_watch
 from hall.core.registry import HallRegistry
 from hall.http.errors import exception_handlers
-from hall.http.routes import all_routes
+from hall.http.routes import all_routes, edge_middleware
 from hall.metrics import Metrics
 from hall.operations import start_background
 from hall.realtime.bus import EventBus, make_bus
@@ -120,4 +120,5 @@ def create_app(
                 await redis.aclose()
             await anyio.to_thread.run_sync(lambda: db.dispose(wait=5.0))
 
-    return Starlette(routes=all_routes(), lifespan=lifespan, exception_handlers=exception_handlers)
+    return Starlette(routes=all_routes(), lifespan=lifespan, exception_handlers=exception_handlers,
+                     middleware=edge_middleware())

@@ -16,6 +16,7 @@ Every setting has a default so that `hall serve` runs with nothing set: a SQLite
 | HALL_WS_QUEUE | 256 | outgoing messages buffered per websocket client before it is dropped |
 | HALL_RESUME_LIMIT | 1000 | events a reconnecting client may catch up; further back gets a snapshot |
 | HALL_CLOSE_DAY_AT | 23:30 | hall-local time of the nightly job closing the day's leftovers ("" = off) |
+| HALL_MAX_BODY | 65536 | bytes a request body may have (read incrementally; larger is refused with 413) |
 | HALL_SQLITE_SYNCHRONOUS | FULL | SQLite `synchronous` pragma in WAL mode (FULL: a power cut loses no answered write) |
 """
 
@@ -52,6 +53,7 @@ class Settings:
     close_day_at: str = "23:30"
     sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS
     redis_prefix: str = "hall:"
+    max_body: int = 65536
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +82,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         close_day_at=config("HALL_CLOSE_DAY_AT", default="23:30"),
         sqlite_synchronous=synchronous,
         redis_prefix=config("HALL_REDIS_PREFIX", default="hall:"),
+        max_body=config("HALL_MAX_BODY", cast=int, default=65536),
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+import msgspec
 from sqlalchemy import insert, select
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,9 +19,17 @@ from hall.core.calling import call_next, pause, resume_window, sign_in, sign_out
 from hall.core.issuing import issue_ticket, parse_issue
 from hall.core.presence import record_heartbeat
 from hall.core.tx import HallTx
-from hall.edge.body import read_json
+from hall.edge.body import read_model
 from hall.edge.respond import hall_write, json_response
-from hall.errors import ApiError, invalid, not_found, unauthorized
+from hall.errors import ApiError, not_found, unauthorized
+from hall.http.models import (
+    CallBody,
+    HeartbeatBody,
+    IssueBody,
+    LoginBody,
+    PauseBody,
+    TicketActionBody,
+)
 from hall.operations.appointments.store import issue_by_code
 from hall.security.auth import issue_token, require, verify_password
 from hall.state import hall_of, principal_of, state_of
@@ -33,10 +42,8 @@ __all__ = ["api_routes"]
 
 
 async def login(request: Request) -> Response:
-    body = await read_json(request)
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        raise invalid("username and password are needed")
+    creds = await read_model(request, LoginBody)
+    username, password = creds.username, creds.password
     st = state_of(request)
 
     def work() -> dict[str, Any]:
@@ -63,9 +70,9 @@ async def issue(request: Request) -> Response:
     st = state_of(request)
     hall = await hall_of(request, request.path_params["hall"])
     p = require(await principal_of(request), "issue", hall.id)
-    body = await read_json(request)
-    req = parse_issue(body)
-    key = body.get("idempotency_key")
+    parsed = await read_model(request, IssueBody)
+    req = parse_issue(msgspec.to_builtins(parsed))
+    key = parsed.idempotency_key
     if p.kind == "device" and not await st.limiter.hit(f"issue:{p.id}", st.settings.issue_rate_per_minute, st.clock.now()):
         raise ApiError(429, "rate_limited", f"at most {st.settings.issue_rate_per_minute} tickets a minute from one device")
     work: Callable[[HallTx], tuple[int, dict[str, Any]]]
@@ -85,7 +92,7 @@ async def ticket_move(request: Request) -> Response:
     p = require(await principal_of(request), "ticket", hall.id)
     tid = request.path_params["id"]
     action = request.url.path.rsplit("/", 1)[1]
-    body = await read_json(request)
+    body = msgspec.to_builtins(await read_model(request, TicketActionBody))
     _, response = await hall_write(request, hall, p, lambda tx: ticket_action(tx, tid, action, body))
     return response
 
@@ -97,10 +104,7 @@ async def window_call(request: Request) -> Response:
     hall = await hall_of(request, request.path_params["hall"])
     p = require(await principal_of(request), "window", hall.id)
     w = request.path_params["w"]
-    body = await read_json(request)
-    ticket = body.get("ticket")
-    if ticket is not None and (not isinstance(ticket, int) or isinstance(ticket, bool)):
-        raise invalid("ticket must be a ticket id", "ticket")
+    ticket = (await read_model(request, CallBody)).ticket
     _, response = await hall_write(request, hall, p, lambda tx: call_next(tx, w, ticket))
     return response
 
@@ -109,14 +113,14 @@ async def window_move(request: Request) -> Response:
     hall = await hall_of(request, request.path_params["hall"])
     p = require(await principal_of(request), "window", hall.id)
     w, action = request.path_params["w"], request.path_params["action"]
-    body = await read_json(request)
+    body = await read_model(request, PauseBody)
     work: Callable[[HallTx], tuple[int, dict[str, Any]]]
     if action in ("recall", "no-show", "start", "finish"):
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
             return window_action(tx, w, action)
     elif action == "pause":
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
-            return pause(tx, w, body.get("reason"))
+            return pause(tx, w, body.reason)
     elif action == "resume":
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
             return resume_window(tx, w)
@@ -137,10 +141,7 @@ async def heartbeat(request: Request) -> Response:
     `device.status` events when a device goes on- or offline."""
     hall = await hall_of(request, request.path_params["hall"])
     p = require(await principal_of(request), "heartbeat", hall.id)
-    body = await read_json(request)
-    devices = body.get("devices")
-    if not isinstance(devices, list) or not all(isinstance(d, dict) and isinstance(d.get("id"), str | int) for d in devices):
-        raise invalid("devices must be a list of {id, kind, window?, ok}", "devices")
+    devices = msgspec.to_builtins((await read_model(request, HeartbeatBody)).devices)
 
     def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
         return 200, {"ok": True, "changed": record_heartbeat(tx, p, devices)}
