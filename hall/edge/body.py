@@ -2,7 +2,7 @@
 its text and numbers checked (hall.fields) before any handler sees it.
 
 `read_json` gives the checked object to handlers that take a free-form body; `read_model`
-decodes into a request model (hall.http.models) and so validates every field in one step."""
+converts it into a request model (hall.http.models), which validates every field."""
 
 from __future__ import annotations
 
@@ -79,14 +79,11 @@ async def read_json(request: Request) -> dict[str, Any]:
 
 
 async def read_model(request: Request, model: type[M]) -> M:
-    """The body decoded into `model` (an empty body is `{}`); 422 names the first bad field."""
-    raw = await read_body(request)
-    if not raw.strip():
-        raw = b"{}"
-    value = _decode(raw, model)
-    # Free-form parts of a model (dict[str, Any] fields) get the same text and number checks.
+    """The body decoded into `model` (an empty body is `{}`); 422 names the first bad field.
+    The whole body is checked first (read_json), fields the model ignores included: a body
+    with bad text anywhere is refused, not half-accepted."""
+    body = await read_json(request)
     try:
-        check_tree(msgspec.to_builtins(value))
-    except BadField as e:
-        raise invalid(str(e), _field(e.where)) from None
-    return value
+        return msgspec.convert(body, model)
+    except msgspec.ValidationError as e:
+        raise invalid(str(e), _field_of(str(e))) from None
