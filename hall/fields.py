@@ -66,9 +66,48 @@ def clean_text(value: str, where: str, *, newlines: bool = True) -> None:
         raise BadField(f"text may not contain U+{ord(bad.group()):04X}", where)
 
 
-def check_tree(value: Any, where: str = "$", depth: int = 0) -> None:
+def check_tree(value: Any, where: str = "$") -> None:
     """Every string (keys too) clean, every integer within 64 bits, every number finite, nesting
-    at most MAX_DEPTH: what any stored event and any database column can hold."""
+    at most MAX_DEPTH: what any stored event and any database column can hold. Raises BadField
+    naming the first bad place."""
+    if not _fine(value, 0):
+        _locate(value, where, 0)
+
+
+def _fine(value: Any, depth: int) -> bool:
+    # The fast walk: no paths built (this runs on every body and every event); _locate finds
+    # the place only once something is wrong.
+    if depth > MAX_DEPTH:
+        return False
+    t = type(value)
+    if t is str:
+        return _BAD_ANY.search(value) is None
+    if t is dict:
+        for k, v in value.items():
+            if type(k) is not str or _BAD_LINE.search(k) is not None or not _fine(v, depth + 1):
+                return False
+        return True
+    if t is list or t is tuple:
+        return all(_fine(v, depth + 1) for v in value)
+    if t is int:
+        return -INT64_MAX - 1 <= value <= INT64_MAX
+    if t is float:
+        return math.isfinite(value)
+    if value is None or t is bool:
+        return True
+    return _fine_subclass(value, depth)
+
+
+def _fine_subclass(value: Any, depth: int) -> bool:
+    # str/int/float subclasses (StrEnum values in event data) take the slow, exact path.
+    try:
+        _locate(value, "$", depth)
+    except BadField:
+        return False
+    return True
+
+
+def _locate(value: Any, where: str, depth: int) -> None:
     if depth > MAX_DEPTH:
         raise BadField(f"JSON nested deeper than {MAX_DEPTH}", where)
     if isinstance(value, str):
@@ -86,7 +125,7 @@ def check_tree(value: Any, where: str = "$", depth: int = 0) -> None:
             if not isinstance(k, str):
                 raise BadField("object keys must be text", where)
             clean_text(k, where, newlines=False)
-            check_tree(v, f"{where}.{k}", depth + 1)
+            _locate(v, f"{where}.{k}", depth + 1)
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
-            check_tree(v, f"{where}[{i}]", depth + 1)
+            _locate(v, f"{where}[{i}]", depth + 1)
