@@ -22,7 +22,7 @@ from hall.core.halls import import_layout
 from hall.core.presence import presence_watch
 from hall.core.registry import HallRegistry
 from hall.http.errors import exception_handlers
-from hall.http.routes import all_routes
+from hall.http.routes import all_routes, edge_middleware
 from hall.metrics import GcPauses, Metrics
 from hall.operations import ReplicaGuard, start_background
 from hall.realtime.bus import EventBus, make_bus
@@ -132,7 +132,7 @@ def create_app(
 
     # ReplicaGuard: writes here to a hall run by its own site server travel to it or are refused.
     return Starlette(routes=all_routes(), lifespan=lifespan, exception_handlers=exception_handlers,
-                     middleware=[Middleware(ReplicaGuard)])
+                     middleware=[*edge_middleware(), Middleware(ReplicaGuard)])
 
 
 # Before the halls open: the night's close has run, the day's queue is empty.

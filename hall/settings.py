@@ -17,6 +17,7 @@ Every setting has a default so that `hall serve` runs with nothing set: a SQLite
 | HALL_RESUME_LIMIT | 1000 | events a reconnecting client may catch up; further back gets a snapshot |
 | HALL_CLOSE_DAY_AT | 23:30 | hall-local time of the nightly job closing the day's leftovers ("" = off) |
 | HALL_DB_POOL | (10 + 20 overflow) | PostgreSQL connections of one server process; `hall serve --workers N` sets it to fit max_connections |
+| HALL_MAX_BODY | 65536 | bytes a request body may have (read incrementally; larger is refused with 413) |
 | HALL_SQLITE_SYNCHRONOUS | FULL | SQLite `synchronous` pragma in WAL mode (FULL: a power cut loses no answered write) |
 | HALL_CITY_URL | (empty) | a site server: the city server its halls replicate to (hall.operations.replication) |
 | HALL_CITY_TOKEN | (empty) | a site server: the city's `site` device token for those halls |
@@ -58,6 +59,7 @@ class Settings:
     db_pool: int | None = None
     city_url: str = ""
     city_token: str = ""
+    max_body: int = 65536
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +91,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         db_pool=config("HALL_DB_POOL", cast=int, default=0) or None,
         city_url=config("HALL_CITY_URL", default=""),
         city_token=config("HALL_CITY_TOKEN", default=""),
+        max_body=config("HALL_MAX_BODY", cast=int, default=65536),
     )
 
 

@@ -204,6 +204,9 @@ class Bridge:
                 ):
                     try:
                         async for message in ws:
+                            if isinstance(message, bytes):
+                                # The server sends text; bad bytes become U+FFFD, never a stuck stream.
+                                message = message.decode("utf-8", errors="replace")
                             try:
                                 parsed = json.loads(message)
                                 if not isinstance(parsed, dict):

@@ -75,7 +75,7 @@ def wrap_cells(text: str, columns: int) -> list[str]:
 def _text(p: Dummy, text: str) -> None:
     # python-escpos' own encoder picks code pages per character and has none for Chinese;
     # the printer is in Chinese mode, so GB18030 bytes go out raw.
-    p._raw(text.encode("gb18030") + b"\n")
+    p._raw(text.encode("gb18030", errors="replace") + b"\n")  # a lone surrogate prints "?"
 
 
 def render_ticket(job: TicketJob, paper_mm: int = 80) -> bytes:

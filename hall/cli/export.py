@@ -8,13 +8,12 @@ carries `channel`, `queue_class`, `priority` and `appointment_start`; every tick
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from typing import TextIO
 
 from sqlalchemy import select
 
-from hall.core.events import envelope, export_data
+from hall.core.events import envelope, export_data, wire_json
 from hall.core.registry import HallRegistry
 from hall.store.database import Database
 from hall.store.models import EventRow
@@ -53,6 +52,6 @@ def export_events(db: Database, hall_code: str, out: TextIO, *, since: str | Non
     with db.read() as conn:
         for row in conn.execute(q.order_by(EventRow.seq)).yield_per(2000):
             env = envelope(row.seq, row.type, row.at, info.code, export_data(row.data), info.tz)
-            out.write(json.dumps(env, ensure_ascii=False) + "\n")
+            out.write(wire_json(env) + "\n")
             n += 1
     return n

@@ -7,12 +7,19 @@ progress tokens or URLs, no issuing device, no policy reasons. Exports get `expo
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-__all__ = ["EventType", "envelope", "public_data", "export_data", "iso", "PRIVATE_KEYS"]
+from hall.errors import invalid
+from hall.fields import BadField, check_tree
+
+__all__ = [
+    "EventType", "envelope", "public_data", "export_data", "iso", "PRIVATE_KEYS", "check_storable", "wire_json",
+]
 
 
 class EventType(StrEnum):
@@ -87,3 +94,29 @@ def iso(instant: float, tz: ZoneInfo) -> str:
 def envelope(seq: int, type_: str, at: float, hall: str, data: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
     """The wire form `{seq, type, at, hall, data}` of a stored event."""
     return {"seq": seq, "type": type_, "at": iso(at, tz), "hall": hall, "data": data}
+
+
+def check_storable(type_: str, data: dict[str, Any]) -> None:
+    """Refuse (ApiError 422, before the commit) an event whose data could not be sent: every
+    string clean Unicode text, every integer within 64 bits (hall.fields.check_tree). The edge
+    already refuses such input; this is the last line, so that no stored event can ever stop a
+    stream, an export or a bridge."""
+    try:
+        check_tree(data)
+    except BadField as e:
+        raise invalid(f"{type_}: {e}", e.where) from None
+
+
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def wire_json(value: Any) -> str:
+    """JSON text of `value` (UTF-8 clean): the one encoder of stored events for streams, reads
+    and exports. Events stored before check_storable existed may hold lone surrogates; they are
+    sent as U+FFFD rather than failing the whole stream."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _LONE_SURROGATE.sub("\ufffd", text)
+    return text

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, text
 
-from hall.core.events import EventType, envelope
+from hall.core.events import EventType, check_storable, envelope
 from hall.core.registry import HallInfo
 from hall.errors import ApiError
 from hall.security.auth import Principal
@@ -68,6 +68,7 @@ class HallTx:
         """Append an event (staff-audience `data`) with the next seq; returns the seq. Raises
         ValueError for a type that is not an EventType."""
         kind = EventType(type_).value  # stored and sent as the plain text it is
+        check_storable(kind, data)
         self.seq += 1
         p = self.principal
         self._rows.append(

@@ -1,26 +1,89 @@
-"""The one body parser of the HTTP API: a JSON object or nothing."""
+"""The one body parser of the HTTP API: a JSON object or nothing, bounded in size and depth,
+its text and numbers checked (hall.fields) before any handler sees it.
+
+`read_json` gives the checked object to handlers that take a free-form body; `read_model`
+converts it into a request model (hall.http.models), which validates every field."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from starlette.requests import Request
 
-from hall.errors import invalid
+from hall.errors import ApiError, invalid
+from hall.fields import BadField, check_tree
+from hall.state import state_of
 
-__all__ = ["read_json"]
+__all__ = ["read_body", "read_json", "read_model", "too_large"]
+
+M = TypeVar("M")
+
+
+def too_large(limit: int) -> ApiError:
+    return ApiError(413, "body_too_large", f"the body is larger than {limit} bytes", limit=limit)
+
+
+async def read_body(request: Request, limit: int | None = None) -> bytes:
+    """The body, refused with 413 as soon as it passes `limit` bytes (default HALL_MAX_BODY):
+    read chunk by chunk, so a huge body is never held in memory. An upload that needs more
+    passes its own limit."""
+    limit = state_of(request).settings.max_body if limit is None else limit
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(raw: bytes, type_: Any) -> Any:
+    try:
+        return msgspec.json.decode(raw, type=type_)
+    except msgspec.ValidationError as e:
+        raise invalid(str(e), _field_of(str(e))) from None
+    except msgspec.DecodeError as e:
+        raise invalid(f"body is not valid JSON (UTF-8, no lone surrogates): {e}") from None
+    except RecursionError:
+        raise invalid("body is nested too deeply") from None
+
+
+def _field_of(message: str) -> str | None:
+    # msgspec names the place as "at `$.devices[0].id`"; the API names it "devices[0].id".
+    start = message.rfind("`$")
+    return _field(message[start + 1:message.rfind("`")]) if start >= 0 else None
+
+
+def _field(where: str) -> str | None:
+    return where.removeprefix("$").removeprefix(".") or None
 
 
 async def read_json(request: Request) -> dict[str, Any]:
-    """The request's JSON object (an empty body is `{}`); ApiError 422 otherwise."""
-    raw = await request.body()
+    """The request's JSON object (an empty body is `{}`); ApiError 4xx otherwise."""
+    raw = await read_body(request)
     if not raw.strip():
         return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as e:
-        raise invalid(f"body is not valid JSON: {e}") from None
+    body = _decode(raw, Any)
     if not isinstance(body, dict):
         raise invalid("body must be a JSON object")
+    try:
+        check_tree(body)
+    except BadField as e:
+        raise invalid(str(e), _field(e.where)) from None
     return body
+
+
+async def read_model(request: Request, model: type[M]) -> M:
+    """The body decoded into `model` (an empty body is `{}`); 422 names the first bad field.
+    The whole body is checked first (read_json), fields the model ignores included: a body
+    with bad text anywhere is refused, not half-accepted."""
+    body = await read_json(request)
+    try:
+        return msgspec.convert(body, model)
+    except msgspec.ValidationError as e:
+        raise invalid(str(e), _field_of(str(e))) from None

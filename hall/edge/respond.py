@@ -7,22 +7,31 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from hall.core.events import EventType
+from hall.core.events import EventType, wire_json
 from hall.core.registry import HallInfo
 from hall.core.tx import HallTx, WriteResult, run_write
 from hall.errors import invalid
 from hall.security.auth import Principal
 from hall.state import HallState, state_of
 
-__all__ = ["json_response", "hall_write"]
+__all__ = ["json_response", "hall_write", "JsonAnswer"]
 
 Work = Callable[[HallTx], tuple[int, dict[str, Any]]]
 
 
-def json_response(body: Any, status: int = 200, **headers: str) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=headers or None)
+class JsonAnswer(Response):
+    """A JSON answer that any stored text can be sent in (hall.core.events.wire_json)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return wire_json(content).encode("utf-8")
+
+
+def json_response(body: Any, status: int = 200, **headers: str) -> JsonAnswer:
+    return JsonAnswer(body, status_code=status, headers=headers or None)
 
 
 async def hall_write(
@@ -33,8 +42,8 @@ async def hall_write(
     The idempotency key is the `Idempotency-Key` header, else `key` (a body field)."""
     st = state_of(request)
     key = request.headers.get("idempotency-key") or key
-    if key is not None and (not isinstance(key, str) or len(key) > 150):
-        raise invalid("an idempotency key is text of at most 150 characters", "idempotency_key")
+    if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 150 or not key.isprintable()):
+        raise invalid("an idempotency key is one line of text of 1 to 150 characters", "idempotency_key")
     sig = f"{request.method} {request.url.path}"
     result = await st.db.run_write(
         lambda: run_write(st.db, hall, principal, work, idempotency_key=key, request=sig, now=st.clock.now())

@@ -22,7 +22,8 @@ async def _api_error(_request: Request, exc: Exception) -> Response:
 async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return JSONResponse({"error": code, "message": str(exc.detail)}, status_code=exc.status_code)
+    # The exception's headers carry `Allow` on a 405 (RFC 9110 requires it).
+    return JSONResponse({"error": code, "message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def _bad_json(_request: Request, exc: Exception) -> Response:

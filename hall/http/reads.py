@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 from sqlalchemy import func, or_, select
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from hall.core.events import iso
@@ -17,6 +17,8 @@ from hall.core.issuing import progress_path
 from hall.core.queries import estimate
 from hall.core.registry import HallInfo
 from hall.core.snapshot import read_snapshot
+from hall.edge.params import query_int
+from hall.edge.respond import json_response
 from hall.errors import invalid, not_found, unauthorized
 from hall.realtime.hub import read_events
 from hall.security.auth import Principal, require, token_hash
@@ -30,8 +32,8 @@ T = table(TicketRow)
 MAX_EVENTS = 1000
 
 
-def _json(body: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status)
+def _json(body: Any, status: int = 200) -> Response:
+    return json_response(body, status)
 
 
 async def get_ticket(request: Request) -> Response:
@@ -122,11 +124,8 @@ async def events(request: Request) -> Response:
     st = state_of(request)
     hall = await hall_of(request, request.path_params["hall"])
     principal = await screen_access(request, hall)
-    try:
-        since = int(request.query_params.get("since", "0"))
-        limit = min(int(request.query_params.get("limit", str(MAX_EVENTS))), MAX_EVENTS)
-    except ValueError:
-        raise invalid("since and limit must be whole numbers", "since") from None
+    since = query_int(request, "since", 0)
+    limit = min(query_int(request, "limit", MAX_EVENTS, lo=1), MAX_EVENTS)
     rows = await anyio.to_thread.run_sync(lambda: read_events(st.db, hall, since, None, limit))
     if principal is None:
         from hall.core.events import public_data

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+import msgspec
 from sqlalchemy import delete, insert, select
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,9 +20,17 @@ from hall.core.issuing import issue_ticket, parse_issue
 from hall.core.presence import record_heartbeat
 from hall.core.tx import HallTx
 from hall.core.visits import record_visit
-from hall.edge.body import read_json
+from hall.edge.body import read_model
 from hall.edge.respond import hall_write, json_response
 from hall.errors import ApiError, invalid, not_found, unauthorized
+from hall.http.models import (
+    CallBody,
+    HeartbeatBody,
+    IssueBody,
+    LoginBody,
+    TicketActionBody,
+    WindowMoveBody,
+)
 from hall.operations.appointments.store import issue_by_code
 from hall.security.auth import issue_token, require, token_hash, verify_password
 from hall.security.session import clear_session, request_token, set_session
@@ -39,10 +48,8 @@ WINDOW_ACTIONS = ("recall", "no-show", "start", "finish", "pause", "resume", "si
 
 
 async def login(request: Request) -> Response:
-    body = await read_json(request)
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        raise invalid("username and password are needed")
+    creds = await read_model(request, LoginBody)
+    username, password = creds.username, creds.password
     st = state_of(request)
 
     def work() -> dict[str, Any]:
@@ -92,9 +99,9 @@ async def issue(request: Request) -> Response:
     st = state_of(request)
     hall = await hall_of(request, request.path_params["hall"])
     p = require(await principal_of(request), "issue", hall.id)
-    body = await read_json(request)
-    req = parse_issue(body)
-    key = body.get("idempotency_key")
+    parsed = await read_model(request, IssueBody)
+    req = parse_issue(msgspec.to_builtins(parsed))
+    key = parsed.idempotency_key
     if p.kind == "device" and not await st.limiter.hit(f"issue:{p.id}", st.settings.issue_rate_per_minute, st.clock.now()):
         raise ApiError(429, "rate_limited", f"at most {st.settings.issue_rate_per_minute} tickets a minute from one device")
     work: Callable[[HallTx], tuple[int, dict[str, Any]]]
@@ -114,7 +121,7 @@ async def ticket_move(request: Request) -> Response:
     p = require(await principal_of(request), "ticket", hall.id)
     tid = request.path_params["id"]
     action = request.url.path.rsplit("/", 1)[1]
-    body = await read_json(request)
+    body = msgspec.to_builtins(await read_model(request, TicketActionBody))
     _, response = await hall_write(request, hall, p, lambda tx: ticket_action(tx, tid, action, body))
     return response
 
@@ -126,10 +133,7 @@ async def window_call(request: Request) -> Response:
     hall = await hall_of(request, request.path_params["hall"])
     p = require(await principal_of(request), "window", hall.id)
     w = request.path_params["w"]
-    body = await read_json(request)
-    ticket = body.get("ticket")
-    if ticket is not None and (not isinstance(ticket, int) or isinstance(ticket, bool)):
-        raise invalid("ticket must be a ticket id", "ticket")
+    ticket = (await read_model(request, CallBody)).ticket
     _, response = await hall_write(request, hall, p, lambda tx: call_next(tx, w, ticket))
     return response
 
@@ -138,21 +142,20 @@ async def window_move(request: Request) -> Response:
     hall = await hall_of(request, request.path_params["hall"])
     p = require(await principal_of(request), "window", hall.id)
     w, action = request.path_params["w"], request.url.path.rsplit("/", 1)[1]
-    body = await read_json(request)
+    visit = await read_model(request, IssueBody) if action == "visit" else None
+    body = WindowMoveBody() if visit is not None else await read_model(request, WindowMoveBody)
     work: Callable[[HallTx], tuple[int, dict[str, Any]]]
     if action in ("recall", "no-show", "start", "finish"):
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
             return window_action(tx, w, action)
     elif action == "pause":
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
-            return pause(tx, w, body.get("reason"))
+            return pause(tx, w, body.reason)
     elif action == "resume":
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
             return resume_window(tx, w)
     elif action == "sign-in":
-        takeover = body.get("takeover", False)
-        if not isinstance(takeover, bool):
-            raise invalid("takeover must be true or false", "takeover")
+        takeover = body.takeover
 
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
             return sign_in(tx, w, takeover)
@@ -161,7 +164,8 @@ async def window_move(request: Request) -> Response:
             return sign_out(tx, w)
     elif action == "visit":
         # A station's clerk records the person in front of the window: issued, called, started.
-        req = parse_issue({**body, "channel": "staff"})
+        assert visit is not None
+        req = parse_issue({**msgspec.to_builtins(visit), "channel": "staff"})
         if req.appointment_code:
             raise invalid("an appointment is checked in at the kiosk or by …/appointments/check-in", "appointment_code")
         crypto = state_of(request).crypto
@@ -179,10 +183,7 @@ async def heartbeat(request: Request) -> Response:
     `device.status` events when a device goes on- or offline."""
     hall = await hall_of(request, request.path_params["hall"])
     p = require(await principal_of(request), "heartbeat", hall.id)
-    body = await read_json(request)
-    devices = body.get("devices")
-    if not isinstance(devices, list) or not all(isinstance(d, dict) and isinstance(d.get("id"), str | int) for d in devices):
-        raise invalid("devices must be a list of {id, kind, window?, ok}", "devices")
+    devices = msgspec.to_builtins((await read_model(request, HeartbeatBody)).devices)
 
     def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
         return 200, {"ok": True, "changed": record_heartbeat(tx, p, devices)}

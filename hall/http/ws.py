@@ -7,28 +7,40 @@ token (layout `[server] public_snapshot = false`) or when the client connects wi
 On connect the server sends the events after `since` (or a `snapshot` when there is no `since`
 or it is more than HALL_RESUME_LIMIT events back), then live envelopes in seq order. Without a
 token the stream is the public one. Close codes: 4401 token needed, 4403 not allowed, 4404
-unknown hall, 1013 the client fell behind (its queue filled, or more than HALL_WS_QUEUE KiB
-waited unsent on its connection): reconnect with `since`.
+unknown hall, 4422 `since` is not a seq (a whole number within 64 bits), 1013 the client fell
+behind (its queue filled, or more than HALL_WS_QUEUE KiB waited unsent on its connection):
+reconnect with `since`; 1003 a binary frame (messages are JSON text), 1007 a message that is not
+a small JSON object, 1009 a message over 4 KB, 1011 the server could not send (logged):
+reconnect with `since`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 from typing import Any
 
 import anyio
+import msgspec
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from hall.core.events import public_data
+from hall.core.events import public_data, wire_json
 from hall.core.snapshot import read_snapshot
+from hall.edge.params import query_int
 from hall.errors import ApiError
+from hall.fields import MAX_DEPTH
 from hall.http.wsfanout import EXTENSION
 from hall.realtime.hub import Client, read_events
 from hall.security.auth import require
 from hall.state import hall_of, principal_of, state_of
 
-__all__ = ["hall_stream"]
+__all__ = ["hall_stream", "MAX_MESSAGE"]
+
+log = logging.getLogger(__name__)
+MAX_MESSAGE = 4096  # a client only ever sends ping and auth
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # HALL_WS_QUEUE counts messages; a frame sink counts bytes. Live envelopes are ~300–600 bytes.
 _BYTES_PER_MESSAGE = 1024
@@ -48,8 +60,11 @@ async def hall_stream(websocket: WebSocket) -> None:
         await websocket.close(code=4000 + e.status, reason=e.code)
         return
     try:
-        since: int | None = int(websocket.query_params["since"]) if "since" in websocket.query_params else None
-    except ValueError:
+        since: int | None = query_int(websocket, "since", -1)
+    except ApiError as e:
+        await websocket.close(code=4000 + e.status, reason="since must be a seq")
+        return
+    if since == -1:
         since = None
     await websocket.accept()
     if principal is None and (not hall.public_snapshot or websocket.query_params.get("auth") == "message"):
@@ -79,11 +94,11 @@ async def hall_stream(websocket: WebSocket) -> None:
             # sender below then only sends what ASGI must (the 1013 close of a dropped client).
             client.go_direct(fanout["writer"], st.settings.ws_queue * _BYTES_PER_MESSAGE, last)
         sender = asyncio.create_task(_send_loop(websocket, client, last))
-        async for text in websocket.iter_text():
-            try:
-                msg = json.loads(text)
-            except ValueError:
-                continue
+        while True:
+            msg, close = _intake(await websocket.receive())
+            if close is not None:
+                await websocket.close(code=close[0], reason=close[1])
+                break
             if isinstance(msg, dict) and msg.get("type") == "ping":
                 client.offer(None, '{"type": "pong"}')
             if sender.done():
@@ -94,6 +109,32 @@ async def hall_stream(websocket: WebSocket) -> None:
         st.hub.remove(client)
         if sender is not None and not sender.done():
             sender.cancel()
+
+
+def _intake(message: Any) -> tuple[Any, tuple[int, str] | None]:
+    """A received frame: its JSON message, or the close code and reason it earns."""
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    if text is None:
+        return None, (1003, "binary frames are not accepted; send JSON text")
+    if len(text) > MAX_MESSAGE:
+        return None, (1009, f"a message is at most {MAX_MESSAGE} characters")
+    try:
+        msg = msgspec.json.decode(text)
+    except (msgspec.DecodeError, RecursionError):
+        return None, (1007, "a message is a JSON object")
+    if not isinstance(msg, dict) or _depth(msg) > MAX_DEPTH:
+        return None, (1007, "a message is a small JSON object")
+    return msg, None
+
+
+def _depth(value: Any, depth: int = 0) -> int:
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list) and value:
+        return max(_depth(v, depth + 1) for v in value)
+    return depth
 
 
 async def _first_message_auth(websocket: WebSocket, hall: Any) -> Any:
@@ -132,7 +173,7 @@ async def _catch_up(websocket: WebSocket, st: Any, hall: Any, since: int | None,
         if len(events) <= limit and not ahead_of_table:
             for env in events:
                 data = env["data"] if audience == "staff" else public_data(env["type"], env["data"])
-                await websocket.send_text(json.dumps(env | {"data": data}, ensure_ascii=False))
+                await websocket.send_text(wire_json(env | {"data": data}))
             return events[-1]["seq"] if events else since
 
     def snap() -> dict[str, Any]:
@@ -140,7 +181,7 @@ async def _catch_up(websocket: WebSocket, st: Any, hall: Any, since: int | None,
             return read_snapshot(conn, hall)
 
     data = await anyio.to_thread.run_sync(snap)
-    await websocket.send_text(json.dumps({"type": "snapshot", "seq": data["seq"], "data": data}, ensure_ascii=False))
+    await websocket.send_text(wire_json({"type": "snapshot", "seq": data["seq"], "data": data}))
     return int(data["seq"])
 
 
@@ -152,7 +193,7 @@ async def _send_loop(websocket: WebSocket, client: Client, last: int) -> None:
                 if seq <= last:
                     continue
                 last = seq
-            await websocket.send_text(text)
+            await websocket.send_text(_sendable(text))
     except asyncio.CancelledError:
         if client.dropped:
             # Dropped for falling behind: close so that the client reconnects and resumes.
@@ -161,5 +202,21 @@ async def _send_loop(websocket: WebSocket, client: Client, last: int) -> None:
             except Exception:  # noqa: BLE001 - already gone
                 pass
         raise
-    except Exception:  # noqa: BLE001 - the connection is gone; the receive loop ends the session
-        return
+    except Exception:  # noqa: BLE001 - logged, and the client told to resume
+        # Never silent: the client gets a close code it acts on (reconnect with since) and the
+        # receive loop ends the session.
+        log.exception("websocket send to a %s client of %s failed", client.audience, client.hall)
+        try:
+            await websocket.close(code=1011, reason="send failed; resume with since")
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
+def _sendable(text: str) -> str:
+    # Text from the hub is wire_json's; a lone surrogate from anywhere else becomes U+FFFD
+    # instead of an exception that would end this client's stream.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", text)
+    return text

@@ -72,3 +72,12 @@ def test_send_to_file_target(tmp_path) -> None:  # type: ignore[no-untyped-def]
     send_to_target(f"file:{target}", b"abc")
     send_to_target(str(target), b"def")
     assert target.read_bytes() == b"abcdef"
+
+
+def test_a_lone_surrogate_from_the_stream_prints_as_a_replacement_not_a_crash() -> None:
+    # Text from the server is untrusted: a lone surrogate (no GB18030 form) must not stop
+    # the printer's job (issue 12 item 1).
+    from dataclasses import replace
+
+    data = render_ticket(replace(JOB, hall_name="某某\ud800中心"), 80)
+    assert "某某?中心".encode("gb18030") in data
