@@ -20,7 +20,7 @@ from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
-__all__ = ["WorkingCalendar", "YearPlan", "china_calendar", "CalendarError"]
+__all__ = ["WorkingCalendar", "YearPlan", "china_calendar", "hall_calendar", "CalendarError", "parse_years"]
 
 
 class CalendarError(ValueError):
@@ -148,7 +148,7 @@ def parse_years(data: Mapping[str, Any]) -> dict[int, YearPlan]:
 
 @lru_cache(maxsize=1)
 def _shipped_years() -> dict[int, YearPlan]:
-    raw = resources.files("hall.operations").joinpath("calendar_cn.json").read_text("utf-8")
+    raw = resources.files("hall.core").joinpath("calendar_cn.json").read_text("utf-8")
     return parse_years(json.loads(raw)["years"])
 
 
@@ -158,3 +158,20 @@ def china_calendar(overrides: Mapping[str, Any] | None = None, strict: bool = Fa
     if overrides:
         years.update(parse_years(overrides))
     return WorkingCalendar(years=years, strict=strict)
+
+
+def hall_calendar(settings: Mapping[str, Any] | None) -> WorkingCalendar:
+    """A hall's calendar: the shipped one with the hall's `operations.calendar` overrides (a
+    malformed override is ignored here: the settings API refuses it before it is stored)."""
+    overrides = ((settings or {}).get("operations") or {}).get("calendar")
+    if not overrides:
+        return _shipped_calendar()
+    try:
+        return china_calendar(overrides)
+    except (CalendarError, AttributeError, TypeError):
+        return _shipped_calendar()
+
+
+@lru_cache(maxsize=1)
+def _shipped_calendar() -> WorkingCalendar:
+    return china_calendar()
