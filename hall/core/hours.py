@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from hall.core.calendar import WorkingCalendar
 from queueing.layout import HallLayout, Hours
 
-__all__ = ["OpenState", "Opening", "hours_for", "opening"]
+__all__ = ["OpenState", "Opening", "hours_for", "open_day", "opening"]
 
 _LOOK_AHEAD_DAYS = 31  # the longest run of closed days a calendar gives (Spring Festival + weekends)
 
@@ -53,7 +53,8 @@ def hours_for(layout: HallLayout, category: str | None) -> Hours | None:
     return layout.hours if "hours" in layout.source else None
 
 
-def _working(hours: Hours, day: date, calendar: WorkingCalendar) -> bool:
+def open_day(hours: Hours, day: date, calendar: WorkingCalendar) -> bool:
+    """Whether `hours` open at all on `day`: its weekdays less holidays, plus make-up working days."""
     plan = calendar.plan(day.year)
     if plan is not None:
         if day in plan.workdays:
@@ -76,7 +77,7 @@ def opening(layout: HallLayout, category: str | None, now: float, calendar: Work
     local = datetime.fromtimestamp(now, tz)
     today = local.date()
     minute = local.hour * 60 + local.minute + local.second / 60
-    if _working(hours, today, calendar):
+    if open_day(hours, today, calendar):
         if hours.is_open(minute):
             return Opening(OpenState.OPEN, None)
         later = [p.start for p in hours.periods if p.start > minute]
@@ -88,6 +89,6 @@ def opening(layout: HallLayout, category: str | None, now: float, calendar: Work
         state = OpenState.NOT_WORKING_DAY
     for n in range(1, _LOOK_AHEAD_DAYS + 1):
         day = today + timedelta(days=n)
-        if _working(hours, day, calendar):
+        if open_day(hours, day, calendar):
             return Opening(state, _at(day, hours.opens, tz))
     return Opening(state, None)

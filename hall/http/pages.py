@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from displays.messages import say
+from displays.messages import catalogue, say
 from displays.voice import ClipPack, ClipPackError
 from hall.edge.templates import STATIC, Templates
 from hall.errors import ApiError
@@ -70,7 +70,8 @@ def error_page(exc: ApiError, hall_code: str | None) -> HTMLResponse:
 
 
 def _render(templates: Templates, template: str, page: str, config: dict[str, Any], **extra: Any) -> HTMLResponse:
-    return templates.response(template, page=page, config=config, **extra)
+    # Every page reads its words from the one catalogue (Hall.say in live.js).
+    return templates.response(template, page=page, config={**config, "messages": dict(catalogue())}, **extra)
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
