@@ -42,7 +42,7 @@ _QR_MAX = 512  # characters: progress URLs are ~60; more is someone abusing the 
 
 def render_page(template: str, page: str, config: dict[str, Any], **extra: Any) -> str:
     """Render one page to HTML (for tests and tools); ``config`` becomes the page's JSON config."""
-    return Templates().html(template, page=page, config=config, **extra)
+    return Templates().html(template, page=page, config=_with_messages(config), **extra)
 
 
 @lru_cache(maxsize=1)
@@ -70,8 +70,12 @@ def error_page(exc: ApiError, hall_code: str | None) -> HTMLResponse:
 
 
 def _render(templates: Templates, template: str, page: str, config: dict[str, Any], **extra: Any) -> HTMLResponse:
+    return templates.response(template, page=page, config=_with_messages(config), **extra)
+
+
+def _with_messages(config: dict[str, Any]) -> dict[str, Any]:
     # Every page reads its words from the one catalogue (Hall.say in live.js).
-    return templates.response(template, page=page, config={**config, "messages": dict(catalogue())}, **extra)
+    return {**config, "messages": dict(catalogue())}
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:

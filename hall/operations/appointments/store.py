@@ -106,17 +106,20 @@ def spans_from_hours(hours: Any, every_minutes: int) -> list[tuple[str, str]]:
     return out
 
 
+def _days_with_slots(conn: Connection, hall_id: int, days: list[date]) -> set[tuple[str, str]]:
+    """(day, category) pairs among `days` that have at least one slot (closed ones count)."""
+    rows = conn.execute(
+        select(SlotRow.day, SlotRow.category)
+        .where(SlotRow.hall_id == hall_id, SlotRow.day.in_([d.isoformat() for d in days])).distinct()
+    )
+    return {(d, c) for d, c in rows}
+
+
 def ensure_slots(conn: Connection, hall: HallInfo, cfg: OpsConfig, days: list[date]) -> int:
     """Give every category the slots of its opening hours on each of `days` that has none of
     that category yet (a fresh hall books out of the box; a manager's changes are kept).
     Returns how many slots were added."""
-    have = {
-        (d, c) for d, c in conn.execute(
-            select(SlotRow.day, SlotRow.category).where(
-                SlotRow.hall_id == hall.id, SlotRow.day.in_([d.isoformat() for d in days])
-            ).distinct()
-        )
-    }
+    have = _days_with_slots(conn, hall.id, days)
     added = 0
     for category in hall.layout.categories:
         hours = category.hours or hall.layout.hours
@@ -132,13 +135,7 @@ def ensure_slots(conn: Connection, hall: HallInfo, cfg: OpsConfig, days: list[da
 
 def missing_slot_days(conn: Connection, hall: HallInfo, days: list[date]) -> bool:
     """Whether some category has no slots on one of `days` (then `ensure_slots` has work)."""
-    have = {
-        (d, c) for d, c in conn.execute(
-            select(SlotRow.day, SlotRow.category).where(
-                SlotRow.hall_id == hall.id, SlotRow.day.in_([d.isoformat() for d in days])
-            ).distinct()
-        )
-    }
+    have = _days_with_slots(conn, hall.id, days)
     return any((d.isoformat(), c.code) not in have for d in days for c in hall.layout.categories)
 
 
