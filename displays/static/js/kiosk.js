@@ -359,6 +359,8 @@
 
   function showClosed(err) {
     var extra = err.body || {};
+    var cat = ((state && state.categories) || []).filter(function (c) { return c.code === extra.category; })[0];
+    Hall.text("closed-category", cat ? cat.name : "");
     Hall.text("closed-title", Hall.say("kiosk_" + err.code));
     Hall.text("closed-next", extra.next_open_at ? Hall.say("kiosk_next_open", { when: Hall.when(extra.next_open_at) }) : "");
     var url = extra.booking_url ? new URL(extra.booking_url, location.origin).href : "";
