@@ -167,6 +167,12 @@ def test_progress_page_for_a_bad_token_and_a_rated_ticket(browser: Browser, serv
         expect(page.locator("#m-rated")).to_be_visible(timeout=LIVE)
         expect(page.locator("#m-rate")).to_be_hidden()
         audit(page, "phone-progress-rated")
+        # Waiting with every window signed out: the estimate says nobody serves it, not a number.
+        waiting = server.api("POST", f"/api/halls/{HALL}/tickets", server.tokens["kiosk"],
+                             {"category": "B", "channel": "kiosk"}).json()
+        page.goto(f"{server.base}{waiting['progress_url']}")
+        expect(page.locator("#m-eta")).to_have_text("暂无窗口办理", timeout=LIVE)
+        audit(page, "phone-progress-waiting")
     finally:
         page.context.close()
 
