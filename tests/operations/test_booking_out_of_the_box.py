@@ -43,6 +43,7 @@ def test_the_manager_slot_page_lists_the_generated_slots(app: App) -> None:
     page = app.client.get(f"/ops/township/slots?category=A&token={app.tokens['boss']}")
     assert page.status_code == 200 and "预约时段" in page.text
     assert page.text.count('class="slot-edit ') == 5 * 13  # five working days of 13
+    app.client.cookies.clear()  # the link logged this client in (the session cookie): forget it
     assert "管理人员登录" in app.client.get("/ops/township/slots").text
 
 
