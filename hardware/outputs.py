@@ -62,6 +62,8 @@ async def print_issued(
         issued_at=people_time(str(msg.get("at", ""))),
         # The server may give a path; phones need the address they can reach.
         qr_payload=urljoin(config.public_url or config.server, str(data.get("progress_url") or "")),
+        no_window=given is not None and given.get("state") == "no_window",
+        opens_at=people_time(str(given["next_open_at"])) if given and given.get("next_open_at") else None,
     )
     payload = render_ticket(job, printer.paper)
     if bus is not None:

@@ -50,6 +50,10 @@ class TicketJob:
     issued_at: str  # already formatted for people, e.g. "2026-11-21 09:03"
     qr_payload: str
     notice: str = _DEFAULT_NOTICE
+    # The server's estimate said no open window serves this ticket now (state "no_window"):
+    # printed as such, with when windows open again when the hall's hours say.
+    no_window: bool = False
+    opens_at: str | None = None
 
 
 def _cols(ch: str) -> int:
@@ -95,7 +99,11 @@ def render_ticket(job: TicketJob, paper_mm: int = 80) -> bytes:
     p.set(align="center", custom_size=True, width=1, height=1)
     if job.ahead is not None:
         _text(p, f"前面还有 {job.ahead} 人")
-    if job.eta_minutes is not None:
+    if job.no_window:
+        _text(p, "预计等候 暂无窗口办理")
+        if job.opens_at:
+            _text(p, f"{job.opens_at} 起办理")
+    elif job.eta_minutes is not None:
         _text(p, f"预计等候约 {max(1, round(job.eta_minutes))} 分钟")
     _text(p, f"取号时间 {job.issued_at}")
     p.qr(job.qr_payload, native=True, size=paper.qr_size)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from hall.core.queries import estimate
 from hall.core.tickets import T, W, emit_transition, illegal, load_ticket
 from hall.core.tx import HallTx
 from hall.errors import invalid, not_found
@@ -55,7 +56,15 @@ def ticket_action(tx: HallTx, ticket_id: int, action: str, body: dict[str, Any])
     emit_transition(tx, t, tr)
     tx.audit(f"ticket.{action}", t.number, {k: v for k, v in body.items() if k in ("category", "window", "kind", "reason")})
     new = tr.ticket
-    return 200, {"id": new.id, "number": new.number, "category": new.category, "status": new.status.value, "window": new.window}
+    out = {"id": new.id, "number": new.number, "category": new.category, "status": new.status.value, "window": new.window}
+    if action == "transfer":
+        # The clerk hears at once when the ticket lands where nobody serves it now.
+        est = estimate(tx.conn, tx.hall, new, now)
+        if est is not None:
+            out["estimate"] = est.to_dict()
+            if est.state == "no_window":
+                out["warning"] = "no_window"
+    return 200, out
 
 
 def _queue_keys(tx: HallTx, t: Ticket, n: int) -> list[float]:

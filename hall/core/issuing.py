@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, replace
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 
-from hall.core.events import EventType
+from hall.core.calendar import hall_calendar
+from hall.core.events import EventType, iso
+from hall.core.hours import opening
 from hall.core.queries import estimate, issued_today
 from hall.core.tickets import T, base_data, count_waiting, waiting_count
 from hall.core.tx import HallTx
@@ -23,7 +26,7 @@ from queueing import lifecycle
 from queueing.numbering import format_number, hall_day, printed_prefix
 from queueing.tickets import Channel, PriorityClass, queue_class
 
-__all__ = ["CheckedIn", "IssueRequest", "parse_issue", "issue_ticket", "progress_path"]
+__all__ = ["CheckedIn", "IssueRequest", "parse_issue", "issue_ticket", "progress_path", "booking_path"]
 
 # Prebuilt statements (see hall.core.tickets for why).
 _NC = table(NumberCounter)
@@ -129,6 +132,7 @@ def issue_ticket(
     if not hall.has_category(category):
         raise invalid(f"unknown category {category!r}", "category")
     cat = hall.layout.category(category)
+    _check_open(tx, category)
 
     person_hash = crypto.lookup_hash(req.id_number, "id") if req.id_number else None
     phone_hash = crypto.lookup_hash(req.phone, "phone") if req.phone else None
@@ -147,7 +151,8 @@ def issue_ticket(
     day = hall_day(now, hall.timezone).isoformat()
     if cat.daily_cap is not None:
         if issued_today(conn, hall, day, category) >= cat.daily_cap:
-            raise conflict("daily_cap", f"{cat.name}今日号源已满 ({cat.daily_cap})")
+            raise conflict("daily_cap", f"{cat.name}今日号已取完 ({cat.daily_cap})", category=category,
+                           next_open_at=_next_day_open(tx, category), booking_url=booking_path(hall.code))
 
     klass = queue_class(req.priority, appointment_start)
     prefix = printed_prefix(category, klass, hall.layout.rules)
@@ -196,9 +201,35 @@ def issue_ticket(
 
 
 def _iso(tx: HallTx, instant: float) -> str:
-    from hall.core.events import iso
-
     return iso(instant, tx.hall.tz)
+
+
+def booking_path(hall_code: str) -> str:
+    """The public booking page (served by hall.operations.views)."""
+    return f"/book/{hall_code}"
+
+
+def _check_open(tx: HallTx, category: str) -> None:
+    """Refuse (409, the closed state as code) outside the hours that bind `category`."""
+    hall = tx.hall
+    state = opening(hall.layout, category, tx.now, hall_calendar(hall.settings))
+    if state.is_open:
+        return
+    raise conflict(
+        state.state.value, f"{category} gives no numbers now ({state.state.value})", category=category,
+        next_open_at=_iso(tx, state.next_open) if state.next_open is not None else None,
+        booking_url=booking_path(hall.code),
+    )
+
+
+def _next_day_open(tx: HallTx, category: str) -> str | None:
+    """When numbers are given again after today's are all taken: the next working day's opening."""
+    hall = tx.hall
+    cal = hall_calendar(hall.settings)
+    local = datetime.fromtimestamp(tx.now, hall.tz)
+    night = datetime.combine(local.date(), time(23, 59, 59), hall.tz).timestamp()
+    state = opening(hall.layout, category, night, cal)
+    return _iso(tx, state.next_open) if state.next_open is not None else None
 
 
 def _next_number(tx: HallTx, day: str, prefix: str) -> int:

@@ -38,6 +38,9 @@ from sqlalchemy import (
     text,
 )
 
+from hall.core.calendar import hall_calendar
+from hall.core.events import iso
+from hall.core.hours import opening
 from hall.core.registry import HallInfo
 from hall.store.models import Device, DevicePresence, EventRow, TicketRow, WaitingCount, WindowRow
 from queueing import metrics
@@ -219,11 +222,18 @@ def estimate(conn: Connection, hall: HallInfo, ticket: Ticket, now: float) -> Wa
     numbers = [ticket.target_window] if ticket.target_window is not None else hall.windows_serving(ticket.category)
     n_open, idle = open_windows(conn, hall.id, numbers)
     if n_open == 0:
-        return WaitEstimate(ahead, None, None, "no_window")
+        return WaitEstimate(ahead, None, None, "no_window", _next_open_at(hall, ticket.category, now))
     samples = recent_service_minutes(conn, hall.id, hall.competing_categories(ticket.category), now)
     mean, cv = service_stats(samples, hall.layout.category(ticket.category).service_minutes)
     est = estimate_wait(ahead, float(n_open), mean, cv=cv, idle_windows=idle)
     return WaitEstimate(ahead, est.p50_minutes, est.p90_minutes, "ok")
+
+
+def _next_open_at(hall: HallInfo, category: str, now: float) -> str | None:
+    # Only the hours know when windows open again (a lunch break, tomorrow morning); while the
+    # hall is open and nobody is signed in, nothing says when someone will be.
+    state = opening(hall.layout, category, now, hall_calendar(hall.settings))
+    return None if state.next_open is None else iso(state.next_open, hall.tz)
 
 
 # --- longest wait and service level -----------------------------------------------------------

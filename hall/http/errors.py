@@ -10,12 +10,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hall.errors import ApiError
+from hall.http.pages import error_page, is_page_path
 
 __all__ = ["exception_handlers"]
 
 
-async def _api_error(_request: Request, exc: Exception) -> Response:
+async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    if request.method == "GET" and is_page_path(request.url.path):
+        # A person's browser asked for a page: words, not JSON (a mistyped hall reads 未找到该大厅).
+        return error_page(exc, request.path_params.get("hall"))
     return JSONResponse(exc.body(), status_code=exc.status)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import lru_cache
 from threading import Lock
 from typing import Any
 
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from displays.messages import catalogue, say
 from displays.voice import ClipPack, ClipPackError
 from hall.edge.templates import STATIC, Templates
 from hall.errors import ApiError
@@ -33,18 +35,47 @@ from hall.http.reads import screen_access
 from hall.security.session import request_token
 from hall.state import hall_of, state_of
 
-__all__ = ["page_routes", "render_page", "STATIC"]
+__all__ = ["page_routes", "render_page", "error_page", "is_page_path", "STATIC"]
 
 _QR_MAX = 512  # characters: progress URLs are ~60; more is someone abusing the endpoint
 
 
 def render_page(template: str, page: str, config: dict[str, Any], **extra: Any) -> str:
     """Render one page to HTML (for tests and tools); ``config`` becomes the page's JSON config."""
-    return Templates().html(template, page=page, config=config, **extra)
+    return Templates().html(template, page=page, config=_with_messages(config), **extra)
+
+
+@lru_cache(maxsize=1)
+def _error_templates() -> Templates:
+    return Templates()
+
+
+def is_page_path(path: str) -> bool:
+    """A page a person opens in a browser (not the API, websocket, static files or images)."""
+    return not path.startswith(("/api/", "/ws/", "/static/", "/healthz", "/metrics", "/qr.svg"))
+
+
+def error_page(exc: ApiError, hall_code: str | None) -> HTMLResponse:
+    """A clear page in Chinese for a page route that cannot be shown (a mistyped hall: 404
+    未找到该大厅) — a shell that would only retry forever is never rendered for it."""
+    if exc.code == "unknown_hall":
+        title, detail = say("unknown_hall"), say("page_unknown_hall_detail")
+    else:
+        title = say(exc.code, fallback=say("page_error"))
+        detail, hall_code = say("page_error_detail"), None
+    return _error_templates().response(
+        "notfound.html", status=exc.status, headers={"Cache-Control": "no-store"},
+        page="error", config={"error": exc.code}, title=title, detail=detail, code=hall_code,
+    )
 
 
 def _render(templates: Templates, template: str, page: str, config: dict[str, Any], **extra: Any) -> HTMLResponse:
-    return templates.response(template, page=page, config=config, **extra)
+    return templates.response(template, page=page, config=_with_messages(config), **extra)
+
+
+def _with_messages(config: dict[str, Any]) -> dict[str, Any]:
+    # Every page reads its words from the one catalogue (Hall.say in live.js).
+    return {**config, "messages": dict(catalogue())}
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -124,7 +155,7 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
     layouts: dict[Any, Any] = {}
 
     async def kiosk(request: Request) -> Response:
-        hall = request.path_params["hall"]
+        hall = (await hall_of(request, request.path_params["hall"])).code
         printer = request.query_params.get("printer", "")
         config = {
             "hall": hall,
@@ -136,7 +167,7 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
         return _render(templates, "kiosk.html", "kiosk", config)
 
     async def hall_screen(request: Request) -> Response:
-        hall = request.path_params["hall"]
+        hall = (await hall_of(request, request.path_params["hall"])).code
         zone = request.query_params.get("zone", "")[:64]
         zones = await _optional(request, pagedata.zone_names, hall, default={})
         zone_name = zones.get(zone, zone)
@@ -144,7 +175,7 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
                             zone=zone_name)
 
     async def window_screen(request: Request) -> Response:
-        hall = request.path_params["hall"]
+        hall = (await hall_of(request, request.path_params["hall"])).code
         window = request.path_params["window"]
         return _render(templates, "window_screen.html", "window", {"hall": hall, "window": window},
                             window=window)
@@ -156,7 +187,7 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
         return _render(templates, "staff.html", "staff", config)
 
     async def pad(request: Request) -> Response:
-        hall = request.path_params["hall"]
+        hall = (await hall_of(request, request.path_params["hall"])).code
         window = request.path_params["window"]
         config = {"hall": hall, "window": window,
                   "rate_seconds": _int_param(request, "rate_idle", 90, 10, 3600)}
@@ -168,7 +199,7 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
         return _render(templates, "progress.html", "progress", {"token": token, "hall": hall})
 
     async def manage(request: Request) -> Response:
-        hall = request.path_params["hall"]
+        hall = (await hall_of(request, request.path_params["hall"])).code
         return _render(templates, "manage.html", "manage", {"hall": hall, "messages": templates.messages})
 
     async def qr_svg(request: Request) -> Response:

@@ -23,7 +23,7 @@ from hall.errors import invalid, not_found, unauthorized
 from hall.realtime.hub import read_events
 from hall.security.auth import Principal, require, token_hash
 from hall.state import hall_of, principal_of, state_of
-from hall.store.models import Matter, TicketRow, table
+from hall.store.models import Matter, Rating, TicketRow, table
 from hall.store.ticketmap import ticket_from_row
 
 __all__ = ["read_routes"]
@@ -171,7 +171,10 @@ async def progress(request: Request) -> Response:
                 raise not_found("ticket", "(progress token)")
             hall = st.registry.by_id(row.hall_id) or st.registry.get(_hall_code(conn, row.hall_id))
             est = estimate(conn, hall, ticket_from_row(row), st.clock.now())
+            # 一次一评: the page shows the form only while no rating of this ticket exists.
+            rated = conn.execute(select(Rating.id).where(Rating.ticket_id == row.id)).first() is not None
         return {
+            "rated": rated,
             "hall": {"code": hall.code, "name": hall.name}, "id": row.id, "number": row.number, "category": row.category,
             "status": row.status, "window": row.window, "ahead": est.ahead if est is not None else 0,
             "eta": {"p50_minutes": est.p50_minutes, "p90_minutes": est.p90_minutes} if est is not None else None,

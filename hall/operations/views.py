@@ -27,11 +27,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from displays.messages import say
+from displays.messages import catalogue, say
 from hall.core.queries import device_presence, offline_seconds
 from hall.core.registry import HallInfo
 from hall.edge.templates import Templates
 from hall.errors import ApiError
+from hall.operations.appointments.rules import bookable_days
+from hall.operations.appointments.store import ensure_slots, open_slots
 from hall.operations.cases.store import case_dict, list_cases
 from hall.operations.ratings.rules import LEVEL_NAMES
 from hall.operations.routes import config_of, now_of, parse_day
@@ -124,6 +126,10 @@ async def _manager_or_login(request: Request, pages: _Pages, page: str) -> tuple
     if ok:
         return hall, "", None
     return hall, None, pages.render("ops/login.html", hall, page=page, token="", failed=bool(token))
+
+
+def _booking_messages() -> dict[str, str]:
+    return {k: v for k, v in catalogue().items() if k.startswith(("book_", "slots_"))}
 
 
 def _groups(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -237,7 +243,34 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
     async def book(request: Request) -> Response:
         hall = await hall_of(request, request.path_params["hall"])
         return pages.render("ops/book.html", hall, page="book", token="", cfg=config_of(hall),
-                            categories=hall.layout.categories)
+                            categories=hall.layout.categories, messages=_booking_messages())
+
+    async def slots(request: Request) -> Response:
+        hall, token, login = await _manager_or_login(request, pages, "slots")
+        if login is not None:
+            return login
+        st = state_of(request)
+        cfg = config_of(hall)
+        codes = [c.code for c in hall.layout.categories]
+        category = request.query_params.get("category") or codes[0]
+        if category not in codes:
+            category = codes[0]
+        days = bookable_days(cfg.booking, cfg.calendar, now_of(st), cfg.tz)
+
+        def work() -> list[dict[str, Any]]:
+            with st.db.write() as conn:
+                ensure_slots(conn, hall, cfg, days)
+                return open_slots(conn, hall.id, [d.isoformat() for d in days], category)
+
+        rows = await anyio.to_thread.run_sync(work)
+
+        def hhmm(t: float) -> str:
+            return datetime.fromtimestamp(t, hall.tz).strftime("%H:%M")
+
+        by_day = [(d.isoformat(), [{**r, "start": hhmm(r["start_at"]), "end": hhmm(r["end_at"])}
+                                   for r in rows if r["day"] == d.isoformat()]) for d in days]
+        return pages.render("ops/slots.html", hall, page="slots", token=token, cfg=cfg, days=by_day,
+                            category=category, categories=hall.layout.categories, messages=_booking_messages())
 
     return [
         Route("/ops/{hall}/cases", cases, methods=["GET"]),
@@ -246,4 +279,5 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
         Route("/ops/{hall}/report", report, methods=["GET"]),
         Route("/ops/{hall}/live", live, methods=["GET"]),
         Route("/book/{hall}", book, methods=["GET"]),
+        Route("/ops/{hall}/slots", slots, methods=["GET"]),
     ]

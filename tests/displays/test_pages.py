@@ -59,7 +59,10 @@ async def client(hall: Hall) -> AsyncIterator[httpx.AsyncClient]:
 def _config(html: str) -> dict[str, Any]:
     m = re.search(r'<script id="page-config" type="application/json">(.*?)</script>', html, re.S)
     assert m, "page has no config"
-    return json.loads(m.group(1))  # type: ignore[no-any-return]
+    config = json.loads(m.group(1))
+    # Every page carries the message catalogue for Hall.say; the rest is the page's own.
+    assert config.pop("messages")["estimate_no_window"] == "暂无窗口办理"
+    return config  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(

@@ -96,6 +96,7 @@ class PageServer:
     proc: subprocess.Popen[bytes] | None = None
     tokens: dict[str, str] = field(default_factory=dict)
     log_level: str = "warning"  # "info" writes uvicorn's access log to server.log
+    layout: str = LAYOUT  # the hall's layout TOML (a test may give its own)
 
     @property
     def base(self) -> str:
@@ -105,9 +106,9 @@ class PageServer:
     def database_url(self) -> str:
         return f"sqlite:///{self.data_dir / 'hall.db'}"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 90.0) -> None:  # a loaded CI machine migrates slowly
         layout = self.data_dir / "layout.toml"
-        layout.write_text(LAYOUT, encoding="utf-8")
+        layout.write_text(self.layout, encoding="utf-8")
         env = dict(os.environ)
         env.update(
             HALL_DATA_DIR=str(self.data_dir),

@@ -73,5 +73,6 @@ def test_unknown_token_says_so(browser: Browser) -> None:
     page.add_init_script(FAKES)
     page.route(f"{ORIGIN}/**", scripted.serve)
     page.goto(f"{ORIGIN}/t/nope")
-    expect(page.locator("#m-status")).to_have_text("没有找到这个号码，请核对二维码")
+    expect(page.locator("#m-status")).to_have_text("未找到该号，请核对二维码或重新取号")
+    expect(page.locator("#m-lines")).to_be_hidden()  # no "前面还有 - 人" for a ticket that is not there
     page.context.close()

@@ -8,6 +8,7 @@ them; the background loop opens the case; everything after is clicks and typing 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -40,9 +41,13 @@ class Server:
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     monkeypatch.setenv("HALL_OPS_INTERVAL", "0.2")
     url = f"sqlite:///{tmp_path / 'hall.db'}"
+    # The server runs on the real clock: without its [hours] the township gives numbers whenever
+    # the test runs (a layout that states hours is closed at night).
+    layout = tmp_path / "township.toml"
+    layout.write_text(re.sub(r"(?ms)^\[hours\]\n.*?\n\n", "", LAYOUT.read_text(encoding="utf-8"), count=1), encoding="utf-8")
     settings = load_settings({
         "HALL_DATABASE_URL": url, "HALL_DATA_DIR": str(tmp_path / "data"), "HALL_SECRET_KEY": "browser-secret",
-        "HALL_LAYOUT": str(LAYOUT), "HALL_CLOSE_DAY_AT": "",
+        "HALL_LAYOUT": str(layout), "HALL_CLOSE_DAY_AT": "",
     })
     config = uvicorn.Config(create_app(settings, poll_interval=0.2), host="127.0.0.1", port=0,
                             log_level="warning", lifespan="on")

@@ -25,7 +25,7 @@
 
   // ---- views, errors, idle ------------------------------------------------------------------
   function show(view) {
-    ["home", "appointment", "busy", "ticket"].forEach(function (v) {
+    ["home", "appointment", "closed", "busy", "ticket"].forEach(function (v) {
       $("view-" + v).classList.toggle("hidden", v !== view);
     });
     document.body.dataset.view = view;
@@ -68,6 +68,8 @@
   function setElder(on) {
     document.body.classList.toggle("elder", on);
     $("elder-toggle").setAttribute("aria-pressed", on ? "true" : "false");
+    $("elder-toggle").classList.toggle("on", on);
+    Hall.text("elder-label", Hall.say(on ? "kiosk_elder_on" : "kiosk_elder_off"));
   }
   $("elder-toggle").addEventListener("click", function () {
     setElder(!document.body.classList.contains("elder"));
@@ -87,24 +89,37 @@
     });
   });
 
+  /** 110101********123X: enough to check on a public screen, never the whole number. */
+  function maskId(value) {
+    if (value.length <= 10) { return value.slice(0, 6) + value.slice(6).replace(/./g, "*"); }
+    return value.slice(0, 6) + value.slice(6, -4).replace(/./g, "*") + value.slice(-4);
+  }
+
+  function idNote(text, kind) {
+    Hall.text("id-note", text);
+    $("id-note").classList.toggle("bad", kind === "bad");
+    $("id-note").classList.toggle("good", kind === "good");
+  }
+
   function checkId() {
     var value = $("id-number").value.trim().toUpperCase();
     $("id-number").value = value;
     if (!value) {
-      Hall.text("id-note", "");
+      idNote("", "");
       if (priorityAuto) { setPriority("normal", false); }
       return true;
     }
-    if (value.length < 18) { Hall.text("id-note", "已输入 " + value.length + " 位"); return false; }
+    var shown = Hall.say("kiosk_id_masked", { masked: maskId(value) });
+    if (value.length < 18) { idNote(shown + "（已输入 " + value.length + " 位）", ""); return false; }
     var parsed = HallIdCard.parse(value);
-    if (!parsed.ok) { Hall.text("id-note", parsed.reason); return false; }
+    if (!parsed.ok) { idNote(shown + "：" + parsed.reason, "bad"); return false; }
     var years = HallIdCard.age(parsed.birth, new Date());
     if (years >= HallIdCard.ELDERLY_AGE) {
       setPriority("elderly", true);
-      Hall.text("id-note", "您已年满" + HallIdCard.ELDERLY_AGE + "周岁，已为您选择老年人优先");
+      idNote(shown + "：您已年满" + HallIdCard.ELDERLY_AGE + "周岁，已为您选择老年人优先", "good");
     } else {
       if (priorityAuto) { setPriority("normal", false); }
-      Hall.text("id-note", "身份证号有效");
+      idNote(shown + "：身份证号有效", "good");
     }
     return true;
   }
@@ -167,7 +182,15 @@
     keypadTarget = null;
     $("keypad").classList.add("hidden");
     $("keypad-code").classList.add("hidden");
+    $("keypad-search").classList.add("hidden");
   }
+  function openSearchKeypad() { showKeypad($("search"), "keypad-search"); }
+  $("search").addEventListener("click", openSearchKeypad);
+  $("search").addEventListener("focus", openSearchKeypad);
+  $("search-clear").addEventListener("click", function () {
+    $("search").value = "";
+    $("search").dispatchEvent(new Event("input", { bubbles: true }));
+  });
   $("id-keypad-open").addEventListener("click", function () { showKeypad($("id-number")); });
   // A touch screen has no keyboard: tapping a field brings its keypad back.
   $("id-number").addEventListener("click", function () { showKeypad($("id-number")); });
@@ -185,7 +208,7 @@
       if (key === "完成") { hideKeypad(); return; }
       if (key === "删除") { keypadTarget.value = keypadTarget.value.slice(0, -1); }
       else if (keypadTarget.value.length < (Number(keypadTarget.getAttribute("maxlength")) || 32)) {
-        keypadTarget.value += key;
+        keypadTarget.value += keypadTarget.id === "search" ? key.toLowerCase() : key;
       }
       keypadTarget.dispatchEvent(new Event("input", { bubbles: true }));
     });
@@ -264,6 +287,7 @@
   function search() {
     var q = $("search").value.trim();
     var list = $("search-results");
+    $("popular-row").classList.toggle("hidden", !!q);
     if (!q) { list.textContent = ""; return; }
     Hall.api("GET", "/api/halls/" + encodeURIComponent(hall) + "/matters?q=" + encodeURIComponent(q),
       null, { token: token }).then(function (data) {
@@ -277,7 +301,21 @@
             onclick: function () { issue({ category: m.category, matters: m.code ? [m.code] : [] }); } },
             [m.name + (m.department ? "（" + m.department + "）" : "")])]));
         });
-      }, function (err) { showError(String(err)); });
+      }, function (err) { showError(kioskMessage(err)); });
+  }
+
+  /** 常办事项: big buttons for the matters people come for most, one tap to a ticket. */
+  function loadPopular() {
+    Hall.api("GET", "/api/halls/" + encodeURIComponent(hall) + "/matters", null, { token: token }).then(function (data) {
+      var matters = (data && data.matters) || [];
+      var box = $("popular");
+      box.textContent = "";
+      matters.slice(0, 9).forEach(function (m) {
+        box.appendChild(Hall.el("button", { type: "button", class: "secondary matter popular", "data-category": m.category,
+          onclick: function () { issue({ category: m.category, matters: m.code ? [m.code] : [] }); } }, [m.name]));
+      });
+      $("popular-row").classList.toggle("hidden", matters.length === 0);
+    }, function () { $("popular-row").classList.add("hidden"); });
   }
 
   // ---- issuing ------------------------------------------------------------------------------
@@ -288,6 +326,7 @@
     if (what.category) { body.category = what.category; }
     if (what.matters && what.matters.length) { body.matters = what.matters; }
     if (what.appointment_code) { body.appointment_code = what.appointment_code; }
+
     if (idNumber) { body.id_number = idNumber; }
     // The same key on every retry: a kiosk that lost the answer gets the same ticket, not two.
     var key = Hall.newKey();
@@ -296,7 +335,10 @@
     show("busy");
     var attempt = 0;
     function send() {
-      return Hall.api("POST", "/api/halls/" + encodeURIComponent(hall) + "/tickets", body,
+      // 预约签到 by ID card: the appointments API finds today's booking of this person.
+      var path = what.by_id ? "/appointments/check-in" : "/tickets";
+      var sent = what.by_id ? { id_number: idNumber } : body;
+      return Hall.api("POST", "/api/halls/" + encodeURIComponent(hall) + path, sent,
         { token: token, idempotencyKey: key }).catch(function (err) {
           if (err.status === 0 && attempt < ISSUE_RETRIES) {
             attempt += 1;
@@ -306,10 +348,30 @@
         });
     }
     send().then(showTicket, function (err) {
-      show(what.appointment_code ? "appointment" : "home");
+      if (CLOSED[err.code]) { showClosed(err); return; }
+      show(what.appointment_code || what.by_id ? "appointment" : "home");
       showError(kioskMessage(err));
     });
   }
+
+  // Refusals that mean "not now": a page of their own with when to come back and the booking link.
+  var CLOSED = { not_open_yet: 1, lunch_break: 1, closed_for_today: 1, not_working_day: 1, daily_cap: 1 };
+
+  function showClosed(err) {
+    var extra = err.body || {};
+    var cat = ((state && state.categories) || []).filter(function (c) { return c.code === extra.category; })[0];
+    Hall.text("closed-category", cat ? cat.name : "");
+    Hall.text("closed-title", Hall.say("kiosk_" + err.code));
+    Hall.text("closed-next", extra.next_open_at ? Hall.say("kiosk_next_open", { when: Hall.when(extra.next_open_at) }) : "");
+    var url = extra.booking_url ? new URL(extra.booking_url, location.origin).href : "";
+    $("closed-book").classList.toggle("hidden", !url);
+    if (url) {
+      $("closed-qr").src = "/qr.svg?data=" + encodeURIComponent(url);
+      Hall.text("closed-book-text", Hall.say("kiosk_booking_hint"));
+    }
+    show("closed");
+  }
+  $("closed-back").addEventListener("click", function () { show("home"); });
 
   /** What to tell a person at the kiosk: the server's Chinese message, or one of ours. */
   function kioskMessage(err) {
@@ -322,16 +384,9 @@
       forbidden: "本机不能取号，请联系工作人员",
     }[err.code];
     if (ours) { return ours; }
+    if (Hall.say("kiosk_" + err.code, null, "") !== "") { return Hall.say("kiosk_" + err.code); }
     if (/[\u4e00-\u9fff]/.test(err.message || "")) { return err.message; }
     return "取号没有成功，请联系工作人员（" + (err.code || err.status) + "）";
-  }
-
-  function etaText(eta) {
-    if (!eta) { return "—"; }
-    var lo = Math.round(eta.p50_minutes), hi = Math.round(eta.p90_minutes);
-    if (hi <= 0) { return "马上就到"; }
-    if (lo >= hi) { return "约 " + hi + " 分钟"; }
-    return lo + "–" + hi + " 分钟";
   }
 
   function showTicket(t) {
@@ -341,7 +396,7 @@
     Hall.text("t-category", cat ? cat.name : t.category);
     Hall.text("t-number", t.number);
     Hall.text("t-ahead", t.ahead);
-    Hall.text("t-eta", etaText(t.eta));
+    Hall.text("t-eta", Hall.estimateText(t.estimate || t.eta));
     Hall.text("t-time", "取号时间 " + Hall.hhmm(t.issued_at));
     var url = t.progress_url ? new URL(t.progress_url, location.origin).href : "";
     $("t-qr").classList.toggle("hidden", !url);
@@ -375,6 +430,12 @@
     if (!code) { showError("请输入预约码"); return; }
     issue({ appointment_code: code });
   });
+  // Check-in by ID card: the booking page promises it; the number read on the first page is used.
+  $("appointment-by-id").addEventListener("click", function () {
+    var idNumber = $("id-number").value.trim();
+    if (!idNumber) { showError("请先返回上一页刷身份证或输入身份证号"); return; }
+    issue({ by_id: true });
+  });
 
   // ---- live hall state ------------------------------------------------------------------------
   function onState(s) {
@@ -386,5 +447,6 @@
 
   Hall.live({ hall: hall, token: token, onSnapshot: onState, heartbeat: { kind: "kiosk" },
     onEvent: function (_env, s) { onState(s); } });
+  loadPopular();
   show("home");
 })();

@@ -161,6 +161,46 @@
     return node;
   };
 
+  /**
+   * The words for `code` from the message catalogue the server put in the page's config
+   * (displays/messages), `{name}` placeholders filled from `params`; `fallback` (else the code)
+   * when the catalogue has no such code.
+   */
+  Hall.say = function (code, params, fallback) {
+    var table = (Hall.config().messages) || {};
+    var text = table[code];
+    if (text === undefined) { return fallback !== undefined ? fallback : code; }
+    return text.replace(/\{(\w+)\}/g, function (all, name) {
+      return params && params[name] !== undefined && params[name] !== null ? String(params[name]) : all;
+    });
+  };
+
+  /** "今天 14:00" / "明天 08:30" / "12月1日 08:30" for an ISO instant, as people say it. */
+  Hall.when = function (at) {
+    var d = new Date(at);
+    if (isNaN(d.getTime())) { return ""; }
+    var today = new Date();
+    var days = Math.round((new Date(d.getFullYear(), d.getMonth(), d.getDate()) -
+      new Date(today.getFullYear(), today.getMonth(), today.getDate())) / 86400000);
+    var day = days === 0 ? Hall.say("kiosk_today", null, "今天") : days === 1 ? Hall.say("kiosk_tomorrow", null, "明天")
+      : (d.getMonth() + 1) + "月" + d.getDate() + "日";
+    return day + " " + Hall.hhmm(at);
+  };
+
+  /** The one way a wait estimate ({ahead, p50_minutes, p90_minutes, state, next_open_at}) reads. */
+  Hall.estimateText = function (est) {
+    if (!est) { return Hall.say("estimate_unknown", null, "暂无法估计"); }
+    if (est.state === "no_window") {
+      return est.next_open_at ? Hall.say("estimate_no_window_until", { when: Hall.when(est.next_open_at) }, "暂无窗口办理")
+        : Hall.say("estimate_no_window", null, "暂无窗口办理");
+    }
+    if (est.p50_minutes === null || est.p50_minutes === undefined) { return Hall.say("estimate_unknown", null, "暂无法估计"); }
+    var lo = Math.round(est.p50_minutes), hi = Math.round(est.p90_minutes);
+    if (hi <= 0) { return Hall.say("estimate_soon", null, "马上就到"); }
+    if (lo >= hi) { return Hall.say("estimate_about", { minutes: hi }); }
+    return Hall.say("estimate_range", { low: lo, high: hi });
+  };
+
   /** Shows the connection banner while `online` is false. */
   Hall.showOnline = function (online) {
     var banner = document.getElementById("hall-offline");

@@ -19,13 +19,6 @@
     closed: "号码已作废",
   };
 
-  function etaText(eta) {
-    if (!eta) { return "—"; }
-    var lo = Math.round(eta.p50_minutes), hi = Math.round(eta.p90_minutes);
-    if (hi <= 0) { return "马上就到"; }
-    return lo >= hi ? "约 " + hi + " 分钟" : lo + "–" + hi + " 分钟";
-  }
-
   function render(p) {
     Hall.text("m-number", p.number);
     var hallName = p.hall && typeof p.hall === "object" ? p.hall.name : p.hall_name;
@@ -44,7 +37,7 @@
     var waiting = p.status === "waiting";
     document.getElementById("m-lines").classList.toggle("hidden", !waiting);
     Hall.text("m-ahead", p.ahead);
-    Hall.text("m-eta", etaText(p.eta));
+    Hall.text("m-eta", Hall.estimateText(p.estimate || p.eta));
     document.getElementById("m-noshow").classList.toggle("hidden", p.status !== "no_show");
     renderRating(p);
     Hall.text("m-updated", "更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false }));
@@ -60,7 +53,10 @@
 
   function renderRating(p) {
     ticket = p;
-    document.getElementById("m-rate").classList.toggle("hidden", p.status !== "finished");
+    // 一次一评: once rated (here, at the pad or by staff) the form gives way to a thank-you.
+    var done = !!p.rated;
+    document.getElementById("m-rate").classList.toggle("hidden", p.status !== "finished" || done);
+    document.getElementById("m-rated").classList.toggle("hidden", p.status !== "finished" || !done);
   }
 
   Array.prototype.forEach.call(document.querySelectorAll(".m-lv"), function (b) {
@@ -85,6 +81,8 @@
       { idempotencyKey: "qr-rating-" + ticket.id }).then(function () {
         Hall.text("m-rate-note", "感谢您的评价！");
         document.getElementById("m-rate").querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+        ticket.rated = true;
+        setTimeout(function () { renderRating(ticket); }, 1500);
       }, function (err) {
         if (err.status === 409) {
           Hall.text("m-rate-note", "本次服务已经评价过，感谢！");
@@ -98,7 +96,12 @@
   function refresh() {
     Hall.api("GET", "/api/progress/" + encodeURIComponent(token)).then(render, function (err) {
       if (err.status === 404) {
-        Hall.text("m-status", "没有找到这个号码，请核对二维码");
+        // Nothing to count for a token that names no ticket: no "前面还有 - 人".
+        Hall.text("m-status", Hall.say("progress_not_found"));
+        document.getElementById("m-status").dataset.status = "not_found";
+        document.getElementById("m-lines").classList.add("hidden");
+        Hall.text("m-number", "");
+        document.querySelector(".m-label").classList.add("hidden");
       }
     });
   }

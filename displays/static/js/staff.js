@@ -374,7 +374,10 @@
     if ($("t-category").value) { body.category = $("t-category").value; }
     if ($("t-window").value) { body.window = Number($("t-window").value); }
     if (!body.category && !body.window) { showError(Hall.say("staff.choose_target")); return; }
-    act(hallPath("/tickets/" + current.id + "/transfer"), body);
+    act(hallPath("/tickets/" + current.id + "/transfer"), body).then(function (r) {
+      // The server says when no open window serves the ticket where it went: tell the clerk now.
+      if (r && r.warning === "no_window") { showError(Hall.say("transfer_no_window", { number: r.number })); }
+    });
   });
   $("d-suspend").addEventListener("close", function () {
     if ($("d-suspend").returnValue !== "ok" || !current) { return; }

@@ -33,10 +33,17 @@ async def slots(request: Request) -> Response:
     cfg = config_of(hall)
     if request.method == "GET":
         category = request.query_params.get("category") or None
-        days = [d.isoformat() for d in bookable_days(cfg.booking, cfg.calendar, now_of(st), cfg.tz)]
+        coming = bookable_days(cfg.booking, cfg.calendar, now_of(st), cfg.tz)
+        days = [d.isoformat() for d in coming]
 
         def read() -> list[dict[str, Any]]:
             with st.db.read() as conn:
+                missing = appts.missing_slot_days(conn, hall, coming)
+                if not missing:
+                    return appts.open_slots(conn, hall.id, days, category)
+            # A working day came into the booking window with no slots yet: fill it from the hours.
+            with st.db.write() as conn:
+                appts.ensure_slots(conn, hall, cfg, coming)
                 return appts.open_slots(conn, hall.id, days, category)
 
         return JSONResponse({"days": days, "slots": await in_thread(read)})

@@ -9,6 +9,9 @@ Per-hall rules (hall settings `operations.booking`):
   on time → a ticket with appointment priority (queue class `appointment`); later than that
   the person is a walk-in (`late`), earlier is refused (`too_early`, come back later).
 - A booking never checked in by slot start + `late_minutes` is a no-show.
+- Slots: a bookable working day with no slots of a category gets them from the opening hours
+  (the category's own, else the hall's), `slot_minutes` long with `slot_capacity` places each
+  (defaults 30 and 2); a manager resizes or closes them (capacity 0) on /ops/{hall}/slots.
 """
 
 from __future__ import annotations
@@ -42,12 +45,16 @@ class BookingRules:
     cancel_before_minutes: int = 120
     early_minutes: int = 30
     late_minutes: int = 15
+    slot_minutes: int = 30
+    slot_capacity: int = 2
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_days_ahead <= self.max_days_ahead:
             raise ValueError("need 0 <= min_days_ahead <= max_days_ahead")
         if self.cancel_before_minutes < 0 or self.early_minutes < 0 or self.late_minutes < 0:
             raise ValueError("minutes must be >= 0")
+        if self.slot_minutes < 5 or self.slot_capacity < 0:
+            raise ValueError("slot_minutes must be >= 5 and slot_capacity >= 0")
 
     @classmethod
     def from_settings(cls, raw: Mapping[str, Any] | None) -> BookingRules:
@@ -61,7 +68,7 @@ class BookingRules:
 
 
 class BookingRefused(ValueError):
-    """`code`: too_soon, too_far, not_working_day, slot_full, slot_over, one_per_day,
+    """`code`: too_soon, too_far, not_working_day, slot_closed, slot_full, slot_over, one_per_day,
     too_late_to_cancel, not_booked, too_early."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -110,6 +117,8 @@ def check_booking(
         raise BookingRefused("too_soon", f"须至少提前{rules.min_days_ahead}个工作日预约")
     if ahead > rules.max_days_ahead:
         raise BookingRefused("too_far", f"最多可预约{rules.max_days_ahead}个工作日内的时段")
+    if slot_capacity <= 0:
+        raise BookingRefused("slot_closed", "该时段已停止预约")
     if slot_booked >= slot_capacity:
         raise BookingRefused("slot_full", "该时段已约满")
     if rules.one_per_person_per_day and person_booked_that_day:

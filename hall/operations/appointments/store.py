@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from hall.core.hours import open_day
 from hall.core.issuing import CheckedIn, IssueRequest, issue_ticket
 from hall.core.registry import HallInfo
 from hall.core.tx import HallTx
@@ -39,6 +40,8 @@ __all__ = [
     "issue_by_code",
     "spans_from_hours",
     "create_slots",
+    "ensure_slots",
+    "missing_slot_days",
     "open_slots",
     "book",
     "cancel",
@@ -51,7 +54,7 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud a
 
 
 def refused(e: BookingRefused) -> ApiError:
-    status = 409 if e.code in ("slot_full", "one_per_day", "too_late_to_cancel", "not_booked") else 422
+    status = 409 if e.code in ("slot_full", "slot_closed", "one_per_day", "too_late_to_cancel", "not_booked") else 422
     return ApiError(status, e.code, e.message)
 
 
@@ -68,8 +71,8 @@ def create_slots(
     (same start) get the new capacity. Returns the slot ids."""
     if not hall.has_category(category):
         raise invalid(f"unknown category {category!r}", "category")
-    if capacity < 1:
-        raise invalid("capacity must be at least 1", "capacity")
+    if capacity < 0:
+        raise invalid("capacity must be 0 (closed) or more", "capacity")
     ids = []
     for start, end in spans:
         s, e = _instant(day, start, cfg), _instant(day, end, cfg)
@@ -101,6 +104,39 @@ def spans_from_hours(hours: Any, every_minutes: int) -> list[tuple[str, str]]:
             out.append((f"{t // 60:02d}:{t % 60:02d}", f"{(t + every_minutes) // 60:02d}:{(t + every_minutes) % 60:02d}"))
             t += every_minutes
     return out
+
+
+def _days_with_slots(conn: Connection, hall_id: int, days: list[date]) -> set[tuple[str, str]]:
+    """(day, category) pairs among `days` that have at least one slot (closed ones count)."""
+    rows = conn.execute(
+        select(SlotRow.day, SlotRow.category)
+        .where(SlotRow.hall_id == hall_id, SlotRow.day.in_([d.isoformat() for d in days])).distinct()
+    )
+    return {(d, c) for d, c in rows}
+
+
+def ensure_slots(conn: Connection, hall: HallInfo, cfg: OpsConfig, days: list[date]) -> int:
+    """Give every category the slots of its opening hours on each of `days` that has none of
+    that category yet (a fresh hall books out of the box; a manager's changes are kept).
+    Returns how many slots were added."""
+    have = _days_with_slots(conn, hall.id, days)
+    added = 0
+    for category in hall.layout.categories:
+        hours = category.hours or hall.layout.hours
+        spans = spans_from_hours(hours, cfg.booking.slot_minutes)
+        for day in days:
+            if (day.isoformat(), category.code) in have or not spans:
+                continue
+            if not open_day(hours, day, cfg.calendar):
+                continue
+            added += len(create_slots(conn, hall, cfg, category.code, day, spans, cfg.booking.slot_capacity))
+    return added
+
+
+def missing_slot_days(conn: Connection, hall: HallInfo, days: list[date]) -> bool:
+    """Whether some category has no slots on one of `days` (then `ensure_slots` has work)."""
+    have = _days_with_slots(conn, hall.id, days)
+    return any((d.isoformat(), c.code) not in have for d in days for c in hall.layout.categories)
 
 
 def open_slots(conn: Connection, hall_id: int, days: list[str], category: str | None = None) -> list[dict[str, Any]]:
