@@ -168,7 +168,7 @@ class Proc:
 
 def catchup(args: argparse.Namespace) -> dict[str, object]:
     code = "site"
-    big = {**layout(code), "hours": {"periods": [["00:00", "23:59"]]},
+    big = {**layout(code),
            "windows": [{"number": n, "name": f"{n}号窗口", "serves": list("ABC")} for n in range(1, 41)]}
     with tempfile.TemporaryDirectory() as tmp:
         city_url = args.postgres or f"sqlite:///{tmp}/city.db"
@@ -242,7 +242,7 @@ def throughput(args: argparse.Namespace) -> dict[str, object]:
     if not url:
         raise SystemExit("throughput needs --postgres (one hall's writes take turns on its row; SQLite has one writer)")
     db = _fresh(url)
-    wide = lambda code: {**layout(code), "hours": {"periods": [["00:00", "23:59"]]},  # noqa: E731
+    wide = lambda code: {**layout(code),  # noqa: E731
                          "windows": [{"number": n, "name": f"{n}号窗口", "serves": list("ABC")} for n in range(1, 21)]}
     t0 = time.perf_counter()
     with db.write() as conn:

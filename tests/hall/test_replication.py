@@ -34,7 +34,6 @@ API = f"/api/halls/{CODE}"
 def site_layout() -> dict[str, Any]:
     return {
         "hall": {"code": CODE, "name": "某某街道便民服务中心", "timezone": "Asia/Shanghai", "kind": "township"},
-        "hours": {"periods": [["00:00", "23:59"]]},
         "zones": [{"code": "z", "name": "综合"}],
         "categories": [{"code": "A", "name": "综合业务", "zone": "z", "service_minutes": 10},
                        {"code": "B", "name": "社保", "zone": "z", "service_minutes": 10}],
