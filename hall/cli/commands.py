@@ -198,9 +198,12 @@ def _halls_import(args: argparse.Namespace) -> int:
 
         return _fail(layout_words(e))
     db = _db()
-    with db.write() as conn:
-        result = import_hall(conn, layout, now=SystemClock().now())
-    db.analyze()
+    try:
+        with db.write() as conn:
+            result = import_hall(conn, layout, now=SystemClock().now())
+        db.analyze()
+    finally:
+        db.dispose()
     print(say("cli.hall_imported", hall_code=layout.code, name=layout.name, id=result.hall_id, windows=len(layout.windows),
               categories=len(layout.categories)))
     # The import replaces the layout file's part only: say which 潮汐 changes it kept or ended.

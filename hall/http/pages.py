@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from displays.messages import say
 from displays.voice import ClipPack, ClipPackError
 from hall.edge.templates import STATIC, Templates
 from hall.errors import ApiError
@@ -36,6 +37,11 @@ from hall.state import hall_of, state_of
 __all__ = ["page_routes", "render_page", "STATIC"]
 
 _QR_MAX = 512  # characters: progress URLs are ~60; more is someone abusing the endpoint
+
+
+def _words(*codes: str) -> dict[str, str]:
+    """The catalogue's words a page's script shows (displays/messages), by code."""
+    return {code: say(code) for code in codes}
 
 
 def render_page(template: str, page: str, config: dict[str, Any], **extra: Any) -> str:
@@ -140,13 +146,14 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
         zone = request.query_params.get("zone", "")[:64]
         zones = await _optional(request, pagedata.zone_names, hall, default={})
         zone_name = zones.get(zone, zone)
-        return _render(templates, "screen.html", "screen", {"hall": hall, "zone": zone, "zones": zones},
-                            zone=zone_name)
+        return _render(templates, "screen.html", "screen",
+                       {"hall": hall, "zone": zone, "zones": zones, "words": _words("call_recalled")}, zone=zone_name)
 
     async def window_screen(request: Request) -> Response:
         hall = request.path_params["hall"]
         window = request.path_params["window"]
-        return _render(templates, "window_screen.html", "window", {"hall": hall, "window": window},
+        words = _words("window_screen_closed", "window_screen_paused", "window_screen_welcome", "call_recalled")
+        return _render(templates, "window_screen.html", "window", {"hall": hall, "window": window, "words": words},
                             window=window)
 
     async def staff(request: Request) -> Response:
