@@ -12,9 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from hall.core.events import EventType, iso
-from hall.core.queries import waiting_counts
+from hall.core.queries import WindowState, waiting_counts, window_state
 from hall.core.registry import HallInfo
-from hall.core.windowstate import WindowState, window_state
 from hall.store.models import EventRow, HallCounter, TicketRow, WindowRow, table
 
 __all__ = ["read_snapshot", "fold_calls", "LATEST_CALLS"]
