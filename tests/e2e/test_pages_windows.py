@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.pages_harness import HALL, PageServer
+from tests.e2e.pages_harness import HALL, PASSWORD, PageServer
 
 pytestmark = [pytest.mark.browser]
 
@@ -104,3 +104,14 @@ def test_hall_screen_marks_a_recall_in_place_and_moves_a_transfer(server: PageSe
     _ok(server, f"{API}/tickets/{second['id']}/transfer", clerk, {"category": "A"})
     screen.wait_for_function("n => document.body.innerText.indexOf(n) < 0", arg=second["number"], timeout=LIVE)
     assert _shown(screen, first["number"]) == 1
+
+
+def test_manager_view_reads_unstaffed_windows_as_not_on_duty(server: PageServer, browser: Browser, screenshot_dir: str | None) -> None:
+    manager = _open(browser, f"{server.base}/manage/{HALL}", 1920, 1080)
+    manager.fill("#g-user", "boss")
+    manager.fill("#g-pass", PASSWORD)
+    manager.click("#g-login-form button[type=submit]")
+    # Window 8: nobody has signed in there in this module — 未上岗, never 空闲.
+    expect(manager.locator("tr[data-window='8']")).to_contain_text("未上岗", timeout=LIVE)
+    expect(manager.locator("tr[data-window='8']")).not_to_contain_text("空闲")
+    _shot(manager, screenshot_dir, "manager-unstaffed")
