@@ -115,3 +115,17 @@ def test_manager_view_reads_unstaffed_windows_as_not_on_duty(server: PageServer,
     expect(manager.locator("tr[data-window='8']")).to_contain_text("未上岗", timeout=LIVE)
     expect(manager.locator("tr[data-window='8']")).not_to_contain_text("空闲")
     _shot(manager, screenshot_dir, "manager-unstaffed")
+
+
+def test_the_tide_page_makes_one_hall_write(server: PageServer, browser: Browser) -> None:
+    # The 潮汐 form sends its idempotency key; the change is stored as one window.retargeted event.
+    boss = server.login("boss")
+    page = _open(browser, f"{server.base}/ops/{HALL}/live?token={boss}", 1920, 1080)
+    row = page.locator("tr[data-window='8']")
+    row.locator("input[value='A']").check()
+    with page.expect_navigation():
+        row.locator("button[type=submit]").click()
+    expect(page.locator("tr[data-window='8'] td").nth(2)).to_contain_text("A", timeout=LIVE)
+    events = server.api("GET", f"{API}/events?since=0", boss).json()["events"]
+    tide = [e for e in events if e["type"] == "window.retargeted"]
+    assert len(tide) == 1 and "A" in tide[0]["data"]["serves"] and tide[0]["data"]["window"] == 8
