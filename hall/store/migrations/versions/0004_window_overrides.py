@@ -2,7 +2,7 @@
 written into halls.layout itself and cannot be told apart from it, so nothing is backfilled)
 
 Revision ID: 0004_window_overrides
-Revises: 0003_live_state
+Revises: 0005_progress_token_hash
 Create Date: 2026-12-02 16:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0004_window_overrides'
-down_revision: str | None = '0003_live_state'
+down_revision: str | None = '0005_progress_token_hash'  # main merged 0005 first; the lead may re-chain
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
