@@ -2,7 +2,7 @@
 written into halls.layout itself and cannot be told apart from it, so nothing is backfilled)
 
 Revision ID: 0004_window_overrides
-Revises: 0005_progress_token_hash
+Revises: 0008_replication
 Create Date: 2026-12-02 16:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0004_window_overrides'
-down_revision: str | None = '0005_progress_token_hash'  # main merged 0005 first; the lead may re-chain
+down_revision: str | None = '0008_replication'  # main merged 0005–0008 first; the lead may renumber
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
