@@ -125,7 +125,7 @@ def test_the_tide_page_makes_one_hall_write(server: PageServer, browser: Browser
     row.locator("input[value='A']").check()
     with page.expect_navigation():
         row.locator("button[type=submit]").click()
-    expect(page.locator("tr[data-window='8'] td").nth(2)).to_contain_text("A", timeout=LIVE)
+    expect(page.locator("tr[data-window='8'] input[value='A']")).to_be_checked(timeout=LIVE)
     events = server.api("GET", f"{API}/events?since=0", boss).json()["events"]
     tide = [e for e in events if e["type"] == "window.retargeted"]
     assert len(tide) == 1 and "A" in tide[0]["data"]["serves"] and tide[0]["data"]["window"] == 8
