@@ -15,8 +15,10 @@ from typing import Any
 __all__ = [
     "DEFAULT_IDLE_TEXT",
     "DEFAULT_PAUSED_TEXT",
+    "DEFAULT_CLOSED_TEXT",
     "call_text",
     "cells",
+    "closed_text",
     "idle_text",
     "layout_strip",
     "paused_text",
@@ -24,6 +26,7 @@ __all__ = [
 
 DEFAULT_IDLE_TEXT = "欢迎光临"
 DEFAULT_PAUSED_TEXT = "暂停服务"
+DEFAULT_CLOSED_TEXT = "未开放"  # a window nobody staffs (docs/REDUCER.md's closed), as its screen says
 
 # Break before these characters reads naturally ("请A023号 / 到8号窗口").
 _GOOD_BREAK_BEFORE = frozenset("到请，,。；;：:！!（(")
@@ -163,3 +166,11 @@ def paused_text(hall_settings: Mapping[str, Any] | object | None = None) -> str:
     Takes ``hall_settings`` like :func:`idle_text`.
     """
     return _setting(hall_settings, "led_paused_text") or DEFAULT_PAUSED_TEXT
+
+
+def closed_text(hall_settings: Mapping[str, Any] | object | None = None) -> str:
+    """What a strip shows over a closed window: the hall's ``led_closed_text`` or 未开放.
+
+    Takes ``hall_settings`` like :func:`idle_text`.
+    """
+    return _setting(hall_settings, "led_closed_text") or DEFAULT_CLOSED_TEXT

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import websockets
 
-from displays.led import call_text, idle_text, layout_strip, paused_text
+from displays.led import call_text, closed_text, idle_text, layout_strip, paused_text
 from hardware.config import BridgeConfig, BusConfig, LedConfig, PrinterConfig
 from hardware.hallstate import HallState
 from hardware.health import DeviceHealth
@@ -278,7 +278,9 @@ class Bridge:
 
     def _window_text(self, window: str) -> tuple[str, str | None]:
         view = self.state.windows.get(window)
-        if view is None or view.state in ("idle", "closed") or (view.state != "paused" and not view.current_number):
+        if view is not None and view.state == "closed":
+            return closed_text(self.config.hall_settings), None  # not 欢迎光临 over a window nobody staffs
+        if view is None or view.state == "idle" or (view.state != "paused" and not view.current_number):
             return idle_text(self.config.hall_settings), None
         if view.state == "paused":
             return paused_text(self.config.hall_settings), None

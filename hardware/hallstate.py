@@ -25,12 +25,42 @@ _ENDS_CURRENT = {
 class WindowView:
     number: str
     api_number: Any  # the window as the server spells it (int or str), for request bodies
-    state: str = "idle"  # idle | called | serving | paused | closed
+    state: str = "closed"  # closed | idle | called | serving | paused (docs/REDUCER.md)
     current_id: Any = None
     current_number: str | None = None
+    current_status: str | None = None  # called | serving
+    staff_name: str | None = None
+    pause_reason: str | None = None
+    name: str = ""
+    serves: list[str] = field(default_factory=list)
     last_finished_id: Any = None
     last_finished_number: str | None = None
     held: list[Any] = field(default_factory=list)  # tickets suspended here (seen since connecting)
+
+    def hold(self, ticket: dict[str, Any] | None) -> None:
+        """Hold `ticket` ({id, number, status}) as the current one, or none."""
+        ticket = ticket or {}
+        self.current_id, self.current_number = ticket.get("id"), ticket.get("number")
+        self.current_status = ticket.get("status") if ticket else None
+
+    def rest_state(self) -> str:
+        """Holding nothing and not paused: open while a clerk is signed in, else closed."""
+        return "idle" if self.staff_name else "closed"
+
+    def working_state(self) -> str:
+        """The state of this window when not paused, from the ticket it holds."""
+        if self.current_number is None:
+            return self.rest_state()
+        return "serving" if self.current_status == "serving" else "called"
+
+    def release(self, ticket_id: Any) -> bool:
+        """Let go of `ticket_id` if it is the current one; a paused window stays paused."""
+        if self.current_id is None or ticket_id != self.current_id:
+            return False
+        self.hold(None)
+        if self.state != "paused":
+            self.state = self.rest_state()
+        return True
 
 
 @dataclass
@@ -57,17 +87,20 @@ class HallState:
         for w in snap.get("windows", []):
             view = self.window(w["number"])
             view.held = held.get(view.number, [])
-            view.state = str(w.get("state") or "idle")
+            view.state = str(w.get("state") or "closed")
+            view.name = str(w.get("name") or "")
+            view.serves = sorted(str(c) for c in w.get("categories") or [])
+            view.staff_name = w.get("staff_name")
+            view.pause_reason = w.get("pause_reason")
             current = w.get("current")
-            if current and view.state in ("called", "serving"):
-                view.current_id, view.current_number = current.get("id"), current.get("number")
+            view.hold(current if current else None)
             finished = w.get("last_finished")
             if finished:
                 view.last_finished_id, view.last_finished_number = finished.get("id"), finished.get("number")
 
     def apply(self, event: dict[str, Any]) -> tuple[str | None, bool]:
-        """Apply one envelope. Returns (window changed or None, gap) where `gap` is True when
-        the sequence skipped: the caller then fetches a fresh snapshot."""
+        """Apply one envelope (docs/REDUCER.md's rules). Returns (window changed or None, gap)
+        where `gap` is True when the sequence skipped: the caller then fetches a fresh snapshot."""
         seq = event.get("seq")
         gap = False
         if isinstance(seq, int):
@@ -80,25 +113,20 @@ class HallState:
         if kind.startswith("window."):
             if "window" not in data:
                 return None, gap
-            view = self.window(data["window"])
-            if kind == "window.paused":
-                view.state = "paused"
-            elif kind == "window.resumed":
-                view.state = "called" if view.current_number else "idle"
-            elif kind == "window.signed_out":
-                view.state, view.current_id, view.current_number = "closed", None, None
-            elif kind == "window.signed_in":
-                view.state = "called" if view.current_number else "idle"
-            return view.number, gap
+            return self._apply_window(kind, data), gap
         if not kind.startswith("ticket.") or data.get("window") is None:
             return None, gap
         view = self.window(data["window"])
         if kind in ("ticket.called", "ticket.recalled"):
-            view.state = "called"
-            view.current_id, view.current_number = data.get("id"), data.get("number")
+            view.hold({"id": data.get("id"), "number": data.get("number"), "status": "called"})
+            if view.state != "paused":
+                view.state = "called"
             return view.number, gap
         if kind == "ticket.started":
-            view.state = "serving"
+            if view.current_id is not None and data.get("id") == view.current_id:
+                view.current_status = "serving"
+                if view.state != "paused":
+                    view.state = "serving"
             return None, gap
         if kind == "ticket.finished":
             view.last_finished_id, view.last_finished_number = data.get("id"), data.get("number")
@@ -106,9 +134,27 @@ class HallState:
             view.held.append(data.get("id"))
         elif kind in ("ticket.resumed", "ticket.cancelled", "ticket.closed") and data.get("id") in view.held:
             view.held.remove(data.get("id"))
-        if kind in _ENDS_CURRENT and view.current_id is not None and data.get("id") == view.current_id:
-            view.current_id = view.current_number = None
-            if view.state in ("called", "serving"):
-                view.state = "idle"
+        if kind in _ENDS_CURRENT and view.release(data.get("id")):
             return view.number, gap
         return None, gap
+
+    def _apply_window(self, kind: str, data: dict[str, Any]) -> str:
+        view = self.window(data["window"])
+        if kind == "window.paused":
+            view.state, view.pause_reason = "paused", str(data.get("reason") or "")
+        elif kind == "window.resumed":
+            view.state, view.pause_reason = view.working_state(), None
+        elif kind == "window.signed_out":
+            view.state, view.staff_name, view.pause_reason = "closed", None, None
+            view.hold(None)
+        elif kind == "window.signed_in":
+            view.staff_name = data.get("staff_name")
+            view.hold(data.get("current"))
+            paused = bool(data.get("paused"))
+            view.state = "paused" if paused else view.working_state()
+            view.pause_reason = str(data.get("pause_reason") or "") if paused else None
+        elif kind == "window.retargeted":
+            view.serves = sorted(str(c) for c in data.get("serves") or [])
+            if data.get("name"):
+                view.name = str(data["name"])
+        return view.number

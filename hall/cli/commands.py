@@ -187,7 +187,8 @@ def _devices_add(args: argparse.Namespace) -> int:
 
 
 def _halls_import(args: argparse.Namespace) -> int:
-    from hall.core.halls import import_layout
+    from displays.messages import say
+    from hall.core.halls import import_hall
     from queueing.layout import LayoutError, load_layout
 
     try:
@@ -197,11 +198,19 @@ def _halls_import(args: argparse.Namespace) -> int:
 
         return _fail(layout_words(e))
     db = _db()
-    with db.write() as conn:
-        hall_id = import_layout(conn, layout, now=SystemClock().now())
-    db.analyze()
-    print(say("cli.hall_imported", hall_code=layout.code, name=layout.name, id=hall_id, windows=len(layout.windows),
+    try:
+        with db.write() as conn:
+            result = import_hall(conn, layout, now=SystemClock().now())
+        db.analyze()
+    finally:
+        db.dispose()
+    print(say("cli.hall_imported", hall_code=layout.code, name=layout.name, id=result.hall_id, windows=len(layout.windows),
               categories=len(layout.categories)))
+    # The import replaces the layout file's part only: say which 潮汐 changes it kept or ended.
+    if result.kept:
+        print(say("layout_overrides_kept", windows="、".join(f"{n}号窗口" for n in result.kept)))
+    if result.dropped:
+        print(say("layout_overrides_dropped", windows="、".join(f"{n}号窗口" for n in result.dropped)))
     return 0
 
 

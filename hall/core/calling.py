@@ -194,13 +194,22 @@ def sign_in(tx: HallTx, number: int, takeover: bool = False) -> tuple[int, dict[
         select(W.c.id, W.c.number).where(W.c.hall_id == tx.hall.id, W.c.staff_user_id == p.id, W.c.id != win.id)
     ).all()
     for other in others:
-        tx.conn.execute(update(W).where(W.c.id == other.id).values(staff_user_id=None, staff_name=None))
-        tx.emit(EventType.WINDOW_SIGNED_OUT, {"window": other.number}, window=other.number)
+        _leave(tx, other.number)
     if taken_from is not None:
+        # A takeover: the window's held ticket and pause stay; window.signed_in below says so.
         tx.emit(EventType.WINDOW_SIGNED_OUT, {"window": number, "user": taken_from, "takeover": True}, window=number)
         tx.audit("window.takeover", str(number), {"from_user": taken_from, "from_name": win.staff_name})
     tx.conn.execute(update(W).where(W.c.id == win.id).values(staff_user_id=p.id, staff_name=p.name))
-    tx.emit(EventType.WINDOW_SIGNED_IN, {"window": number, "staff_name": p.name, "user": p.id}, window=number)
+    # Screens forgot the window's ticket and pause when it closed (docs/REDUCER.md): the event
+    # says what the window holds again, so every reducer reopens it in the same state.
+    data: dict[str, Any] = {"window": number, "staff_name": p.name, "user": p.id, "paused": bool(win.paused)}
+    if win.paused:
+        data["pause_reason"] = win.pause_reason
+    if win.current_ticket_id is not None:
+        held = tx.conn.execute(select(T.c.id, T.c.number, T.c.status).where(T.c.id == win.current_ticket_id)).first()
+        if held is not None:
+            data["current"] = {"id": held.id, "number": held.number, "status": held.status}
+    tx.emit(EventType.WINDOW_SIGNED_IN, data, window=number)
     tx.audit("window.sign_in", str(number))
     return 200, {"window": number, "staff_name": p.name, "took_over": taken_from is not None}
 
@@ -213,8 +222,7 @@ def sign_out(tx: HallTx, number: int) -> tuple[int, dict[str, Any]]:
     p = tx.principal
     if p is not None and p.kind == "user" and p.role == "staff":
         _check_clerk(tx, win)
-    tx.conn.execute(update(W).where(W.c.id == win.id).values(staff_user_id=None, staff_name=None))
-    tx.emit(EventType.WINDOW_SIGNED_OUT, {"window": number}, window=number)
+    _leave(tx, number)
     tx.audit("window.sign_out", str(number))
     return 200, {"window": number}
 
@@ -230,6 +238,20 @@ def _check_clerk(tx: HallTx, win: Any) -> None:
         403, "window_taken",
         f"{win.staff_name or 'another clerk'} is signed in at window {win.number}: sign in there (takeover) first",
     )
+
+
+def _leave(tx: HallTx, number: int) -> None:
+    """Sign the clerk out of `number`: the window closes (hall.core.windowstate), so it may hold
+    no ticket (finish, transfer or suspend it first), and its pause ends with the shift."""
+    win = load_window(tx, number)
+    if win.current_ticket_id is not None:
+        raise conflict(
+            "window_holds_ticket", f"window {number} still holds a ticket: finish, transfer or suspend it first", window=number
+        )
+    tx.conn.execute(
+        update(W).where(W.c.id == win.id).values(staff_user_id=None, staff_name=None, paused=False, pause_reason=None)
+    )
+    tx.emit(EventType.WINDOW_SIGNED_OUT, {"window": number}, window=number)
 
 
 def _actor(tx: HallTx) -> str:

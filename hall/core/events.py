@@ -45,6 +45,7 @@ class EventType(StrEnum):
     WINDOW_RESUMED = "window.resumed"
     WINDOW_SIGNED_IN = "window.signed_in"
     WINDOW_SIGNED_OUT = "window.signed_out"
+    WINDOW_RETARGETED = "window.retargeted"  # 潮汐: the categories a window serves changed
     DEVICE_STATUS = "device.status"
 
 

@@ -1,14 +1,19 @@
-"""Adding or updating a hall from its layout file (`hall halls import`, `hall serve LAYOUT`).
+"""Adding or updating a hall from its layout file (`hall halls import`, `hall serve LAYOUT`), and
+the hall's layout as it runs: the imported one with its 潮汐 overrides applied.
 
 Zones and categories are replaced; windows are updated in place by number (a window dropped from
 the layout is marked inactive, so its history keeps its row); the matter catalogue is mapped onto
-the hall's categories. Tickets and events are never touched.
+the hall's categories. Tickets and events are never touched. 潮汐 overrides (window_overrides,
+written by hall.operations.live through the hall transaction) outlive an import: those that still
+make a valid layout are kept, the others are dropped, and `ImportResult` names both.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -16,10 +21,70 @@ from typing import Any
 from pypinyin import Style, lazy_pinyin
 from sqlalchemy import Connection, delete, insert, select, update
 
-from hall.store.models import CategoryRow, Hall, HallCounter, Matter, WindowRow, Zone
-from queueing.layout import HallLayout
+from hall.store.models import (
+    CategoryRow,
+    Hall,
+    HallCounter,
+    Matter,
+    WindowOverride,
+    WindowRow,
+    Zone,
+)
+from queueing.layout import HallLayout, LayoutError, parse_layout
 
-__all__ = ["import_layout", "catalogue", "matter_category", "pinyin_keys"]
+__all__ = [
+    "import_layout",
+    "import_hall",
+    "ImportResult",
+    "catalogue",
+    "matter_category",
+    "pinyin_keys",
+    "overrides_of",
+    "with_overrides",
+    "effective_layout",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What an import did: the hall's id and the 潮汐 overrides it kept and dropped (window numbers)."""
+
+    hall_id: int
+    kept: tuple[int, ...] = ()
+    dropped: tuple[int, ...] = ()
+    layout: HallLayout | None = field(default=None, compare=False)
+
+
+def overrides_of(conn: Connection, hall_id: int) -> dict[int, dict[str, Any]]:
+    """The hall's 潮汐 overrides: window number → {serves, name, kind}."""
+    rows = conn.execute(
+        select(WindowOverride.number, WindowOverride.serves, WindowOverride.name, WindowOverride.kind)
+        .where(WindowOverride.hall_id == hall_id)
+        .order_by(WindowOverride.number)
+    )
+    return {r.number: {"serves": list(r.serves), "name": r.name, "kind": r.kind} for r in rows}
+
+
+def with_overrides(source: Mapping[str, Any], overrides: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
+    """The layout source with each override applied: the window serves the override's categories;
+    a window the source lacks (a spare window opened) is added with the override's name and kind."""
+    out = copy.deepcopy(dict(source))
+    windows = out.setdefault("windows", [])
+    for number, o in sorted(overrides.items()):
+        target = next((w for w in windows if w.get("number") == number), None)
+        if target is None:
+            target = {"number": number, "name": o.get("name") or f"{number}号窗口", "kind": o.get("kind") or "comprehensive"}
+            windows.append(target)
+        elif o.get("name"):
+            target["name"] = o["name"]
+        target["serves"] = list(o["serves"])
+    return out
+
+
+def effective_layout(conn: Connection, hall_id: int, source: Mapping[str, Any]) -> HallLayout:
+    """The layout the hall runs on: its imported `source` with its 潮汐 overrides. Raises
+    LayoutError when they no longer fit together (import_layout drops such overrides)."""
+    return parse_layout(with_overrides(source, overrides_of(conn, hall_id)))
 
 
 @lru_cache(maxsize=1)
@@ -50,8 +115,16 @@ def matter_category(layout: HallLayout, matter: dict[str, Any]) -> str:
 def import_layout(
     conn: Connection, layout: HallLayout, *, now: float, matters: Sequence[dict[str, Any]] | None = None
 ) -> int:
+    """`import_hall`, answering the hall's id."""
+    return import_hall(conn, layout, now=now, matters=matters).hall_id
+
+
+def import_hall(
+    conn: Connection, layout: HallLayout, *, now: float, matters: Sequence[dict[str, Any]] | None = None
+) -> ImportResult:
     """Insert or update the hall described by `layout` inside `conn`'s transaction at the
-    instant `now` (the caller's clock); its id."""
+    instant `now` (the caller's clock). Its 潮汐 overrides are kept where they still make a valid
+    layout with the new file, and dropped (named in the result) where they do not."""
     source = json.loads(json.dumps(dict(layout.source), default=str))
     # An optional [server] table of the layout file holds server settings of the hall:
     # public_snapshot = false makes screens present a screen token.
@@ -74,6 +147,8 @@ def import_layout(
             .where(Hall.id == hall_id)
             .values(name=layout.name, timezone=layout.timezone, layout=source, settings=settings, updated_at=now)
         )
+    kept, dropped = _keep_fitting_overrides(conn, hall_id, source)
+    layout = effective_layout(conn, hall_id, source)
     conn.execute(delete(Zone).where(Zone.hall_id == hall_id))
     if layout.zones:
         conn.execute(insert(Zone), [{"hall_id": hall_id, "code": z.code, "name": z.name} for z in layout.zones])
@@ -108,4 +183,21 @@ def import_layout(
         )
     if rows:
         conn.execute(insert(Matter), rows)
-    return hall_id
+    return ImportResult(hall_id, kept, dropped, layout)
+
+
+def _keep_fitting_overrides(conn: Connection, hall_id: int, source: Mapping[str, Any]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    # One at a time, in window order: an override is kept when the layout with it and the ones
+    # kept before it still parses (its categories exist, every category keeps a window).
+    kept: dict[int, dict[str, Any]] = {}
+    dropped: list[int] = []
+    for number, o in overrides_of(conn, hall_id).items():
+        try:
+            parse_layout(with_overrides(source, kept | {number: o}))
+        except LayoutError:
+            dropped.append(number)
+            continue
+        kept[number] = o
+    if dropped:
+        conn.execute(delete(WindowOverride).where(WindowOverride.hall_id == hall_id, WindowOverride.number.in_(dropped)))
+    return tuple(kept), tuple(dropped)

@@ -15,7 +15,10 @@ takes it from there (DESIGN.md "One computation per fact"):
 - `longest_waits` — the longest wait so far per category, on `queueing.metrics`' definition;
 - `service_level` — a day's share called within N minutes, exactly `queueing.metrics`';
 - `device_presence`, `offline_seconds` — which devices are online now, honouring the hall's
-  `device_offline_seconds`.
+  `device_offline_seconds`;
+- `window_state` — closed / idle / called / serving / paused from a window's row
+  (hall.core.windowstate, re-exported here; the snapshot takes it, and docs/REDUCER.md's
+  reducers follow the same rule event by event).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from hall.core.calendar import hall_calendar
 from hall.core.events import iso
 from hall.core.hours import opening
 from hall.core.registry import HallInfo
+from hall.core.windowstate import WindowState, window_state
 from hall.store.models import Device, DevicePresence, EventRow, TicketRow, WaitingCount, WindowRow
 from queueing import metrics
 from queueing.estimate import estimate_wait, service_stats
@@ -68,6 +72,8 @@ __all__ = [
     "waiting_by_hall",
     "longest_wait_by_hall",
     "windows_by_hall",
+    "WindowState",
+    "window_state",
     "RECENT_SERVICE_SECONDS",
     "DEFAULT_OFFLINE_SECONDS",
     "SILENT",

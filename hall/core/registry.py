@@ -1,4 +1,5 @@
-"""Halls known to this process: their parsed layouts, cached, reloaded when the table changes.
+"""Halls known to this process: their parsed layouts (with their 潮汐 overrides), cached, reloaded
+when the table changes.
 
 `hall halls import` may run in another process while the server runs, so a miss reloads from
 the database, and `refresh()` is called by the hub's poller when `halls.updated_at` moves.
@@ -13,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from hall.core.halls import effective_layout
 from hall.errors import not_found
 from hall.store.database import Database
 from hall.store.models import Hall
-from queueing.layout import HallLayout, Window, parse_layout
+from queueing.layout import HallLayout, Window
 
 __all__ = ["HallInfo", "HallRegistry"]
 
@@ -122,11 +124,14 @@ class HallRegistry:
                 if stale
                 else []
             )
+            # The layout a hall runs on is the imported one with its 潮汐 overrides.
+            layouts = {row.id: effective_layout(conn, row.id, row.layout) for row in rows}
         changed = bool(rows)
         seen = {r.code for r in stamps}
         for row in rows:
-            layout = parse_layout(row.layout)
-            self._halls[row.code] = HallInfo(row.id, row.code, row.name, layout, dict(row.settings or {}), row.updated_at)
+            self._halls[row.code] = HallInfo(
+                row.id, row.code, row.name, layouts[row.id], dict(row.settings or {}), row.updated_at
+            )
         for code in set(self._halls) - seen:
             del self._halls[code]
             changed = True

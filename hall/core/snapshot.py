@@ -6,17 +6,23 @@ Read inside one consistent read transaction, so the snapshot is exactly the stat
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from hall.core.events import EventType, iso
+from hall.core.queries import WindowState, waiting_counts, window_state
 from hall.core.registry import HallInfo
 from hall.store.models import EventRow, HallCounter, TicketRow, WindowRow, table
 
-__all__ = ["read_snapshot", "LATEST_CALLS"]
+__all__ = ["read_snapshot", "fold_calls", "LATEST_CALLS"]
 
 LATEST_CALLS = 10
+# The latest calls are folded from this many call, recall and transfer events: enough for ten
+# distinct tickets after recalls and transfers on any ordinary morning.
+_CALL_EVENTS = 50
+_CALL_TYPES = (EventType.TICKET_CALLED, EventType.TICKET_RECALLED, EventType.TICKET_TRANSFERRED)
 T = table(TicketRow)
 W = table(WindowRow)
 
@@ -26,10 +32,8 @@ def read_snapshot(conn: Connection, hall: HallInfo) -> dict[str, Any]:
     seq = conn.execute(select(HallCounter.seq).where(HallCounter.hall_id == hall.id)).scalar_one()
     layout = hall.layout
     waiting = {c.code: 0 for c in layout.categories}
-    for category, n in conn.execute(
-        select(T.c.category, func.count()).where(T.c.hall_id == hall.id, T.c.status == "waiting").group_by(T.c.category)
-    ):
-        waiting[category] = int(n)
+    for (category, _), n in waiting_counts(conn, hall.id).items():
+        waiting[category] = waiting.get(category, 0) + n
     by_zone = {z.code: 0 for z in layout.zones}
     for c in layout.categories:
         by_zone[c.zone] = by_zone.get(c.zone, 0) + waiting.get(c.code, 0)
@@ -49,20 +53,18 @@ def read_snapshot(conn: Connection, hall: HallInfo) -> dict[str, Any]:
         r = rows.get(w.number)
         current = tickets.get(r.current_ticket_id) if r is not None and r.current_ticket_id else None
         last = tickets.get(r.last_finished_ticket_id) if r is not None and r.last_finished_ticket_id else None
-        if r is None or not r.active:
-            state = "closed"
-        elif r.paused:
-            state = "paused"
-        elif current is not None:
-            state = "serving" if current.status == "serving" else "called"
-        else:
-            state = "idle"
+        state = window_state(
+            active=r is not None and bool(r.active),
+            signed_in=r is not None and r.staff_user_id is not None,
+            paused=r is not None and bool(r.paused),
+            current_status=current.status if current is not None else None,
+        )
         windows.append(
             {
-                "number": w.number, "name": w.name, "kind": w.kind.value, "zone": w.zone, "state": state,
+                "number": w.number, "name": w.name, "kind": w.kind.value, "zone": w.zone, "state": state.value,
                 "categories": sorted(w.categories),
-                "staff_name": r.staff_name if r is not None else None,
-                "pause_reason": r.pause_reason if r is not None and r.paused else None,
+                "staff_name": r.staff_name if r is not None and state is not WindowState.CLOSED else None,
+                "pause_reason": r.pause_reason if r is not None and state is WindowState.PAUSED else None,
                 "current": (
                     {
                         "id": current.id, "number": current.number, "category": current.category,
@@ -75,20 +77,13 @@ def read_snapshot(conn: Connection, hall: HallInfo) -> dict[str, Any]:
             }
         )
 
-    calls = []
-    for e in conn.execute(
-        select(EventRow.data, EventRow.at)
-        .where(EventRow.hall_id == hall.id, EventRow.type.in_((EventType.TICKET_CALLED, EventType.TICKET_RECALLED)))
+    recent = conn.execute(
+        select(EventRow.type, EventRow.data, EventRow.at)
+        .where(EventRow.hall_id == hall.id, EventRow.type.in_(_CALL_TYPES))
         .order_by(EventRow.seq.desc())
-        .limit(LATEST_CALLS)
-    ):
-        d = e.data
-        calls.append(
-            {
-                "id": d.get("id"), "number": d.get("number"), "window": d.get("window"),
-                "window_name": d.get("window_name"), "zone": d.get("zone"), "at": iso(e.at, hall.tz),
-            }
-        )
+        .limit(_CALL_EVENTS)
+    ).all()
+    calls = fold_calls((e.type, e.data, iso(e.at, hall.tz)) for e in reversed(recent))
     return {
         "seq": int(seq),
         "hall": {"code": hall.code, "name": hall.name},
@@ -99,3 +94,25 @@ def read_snapshot(conn: Connection, hall: HallInfo) -> dict[str, Any]:
         "windows": windows,
         "latest_calls": calls,
     }
+
+
+def fold_calls(events: Iterable[tuple[str, dict[str, Any], str]]) -> list[dict[str, Any]]:
+    """The hall screen's latest calls from (type, data, at) events, oldest first (docs/REDUCER.md):
+    one row per ticket, newest first; a recall marks its row 重呼 in place (and dates it), a
+    transfer takes the ticket off the list (it left that window), a new call moves it to the top."""
+    calls: list[dict[str, Any]] = []
+    for kind, d, at in events:
+        tid = d.get("id")
+        if kind == EventType.TICKET_RECALLED:
+            row = next((c for c in calls if c["id"] == tid and str(c["window"]) == str(d.get("window"))), None)
+            if row is not None:
+                row["recall"], row["at"] = True, at
+                continue
+        calls = [c for c in calls if c["id"] != tid]
+        if kind == EventType.TICKET_TRANSFERRED:
+            continue
+        calls.insert(0, {
+            "id": tid, "number": d.get("number"), "window": d.get("window"), "window_name": d.get("window_name"),
+            "zone": d.get("zone"), "at": at, "recall": kind == EventType.TICKET_RECALLED,
+        })
+    return calls[:LATEST_CALLS]

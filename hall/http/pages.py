@@ -40,6 +40,11 @@ __all__ = ["page_routes", "render_page", "error_page", "is_page_path", "STATIC"]
 _QR_MAX = 512  # characters: progress URLs are ~60; more is someone abusing the endpoint
 
 
+def _words(*codes: str) -> dict[str, str]:
+    """The catalogue's words a page's script shows (displays/messages), by code."""
+    return {code: say(code) for code in codes}
+
+
 def render_page(template: str, page: str, config: dict[str, Any], **extra: Any) -> str:
     """Render one page to HTML (for tests and tools); ``config`` becomes the page's JSON config."""
     return Templates().html(template, page=page, config=_with_messages(config), **extra)
@@ -171,13 +176,14 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
         zone = request.query_params.get("zone", "")[:64]
         zones = await _optional(request, pagedata.zone_names, hall, default={})
         zone_name = zones.get(zone, zone)
-        return _render(templates, "screen.html", "screen", {"hall": hall, "zone": zone, "zones": zones},
-                            zone=zone_name)
+        return _render(templates, "screen.html", "screen",
+                       {"hall": hall, "zone": zone, "zones": zones, "words": _words("call_recalled")}, zone=zone_name)
 
     async def window_screen(request: Request) -> Response:
         hall = (await hall_of(request, request.path_params["hall"])).code
         window = request.path_params["window"]
-        return _render(templates, "window_screen.html", "window", {"hall": hall, "window": window},
+        words = _words("window_screen_closed", "window_screen_paused", "window_screen_welcome", "call_recalled")
+        return _render(templates, "window_screen.html", "window", {"hall": hall, "window": window, "words": words},
                             window=window)
 
     async def staff(request: Request) -> Response:

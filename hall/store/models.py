@@ -381,3 +381,19 @@ class DevicePresence(Base):
     # Who reports it: the bridge it hangs behind, or the device itself. A bridge reports every
     # device it drives in each heartbeat, so one it stops reporting is forgotten.
     via: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class WindowOverride(Base):
+    """A 潮汐 change to one window, kept apart from the imported layout (`halls.layout`) so that
+    `hall halls import` does not erase it: the categories it serves now, and the name and kind of
+    a spare window the layout lacks. The hall's layout is the imported one with these applied
+    (hall.core.halls.effective_layout); `seq` is the `window.retargeted` event that set it."""
+
+    __tablename__ = "window_overrides"
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serves: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    set_at: Mapped[float] = mapped_column(Float)
+    seq: Mapped[int] = mapped_column(Integer)

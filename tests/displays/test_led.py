@@ -87,3 +87,10 @@ def test_any_call_fits_every_strip_width_without_cutting(number: str, window: in
     assert numbers_seen == [number, str(window)]
     if cells(text) <= width:
         assert len(pages) == 1
+
+
+def test_closed_text_defaults_and_per_hall() -> None:
+    from displays.led import DEFAULT_CLOSED_TEXT, closed_text
+
+    assert closed_text() == DEFAULT_CLOSED_TEXT == "未开放"
+    assert closed_text({"led": {"closed_text": "本窗口暂未开放"}}) == "本窗口暂未开放"

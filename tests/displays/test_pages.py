@@ -97,7 +97,8 @@ async def test_page_config_carries_what_the_scripts_need(client: httpx.AsyncClie
     progress = _config((await client.get("/t/tok-A001")).text)
     assert progress == {"token": "tok-A001", "hall": HALL}
     window = _config((await client.get(f"/screen/{HALL}/windows/8")).text)
-    assert window == {"hall": HALL, "window": 8}
+    assert window["hall"] == HALL and window["window"] == 8
+    assert window["words"]["window_screen_closed"] == "未开放"  # from displays/messages
     screen = await client.get(f"/screen/{HALL}?zone=police")
     assert _config(screen.text)["zone"] == "police"
     assert "公安服务区" in screen.text  # the zone's name in the header

@@ -82,7 +82,7 @@ def test_console_actions_by_keyboard(server: PageServer, browser: Browser, scree
     staff.click("#d-pause button[value=ok]")
     expect(staff.locator("#s-state")).to_have_text("暂停服务：午休", timeout=LIVE)
     expect(screen.locator("#paused")).to_contain_text("2号窗口 午休", timeout=LIVE)
-    expect(window.locator("#win-status")).to_have_text("暂停服务", timeout=LIVE)
+    expect(window.locator("#win-status")).to_have_text("暂停服务午休", timeout=LIVE)  # and its reason
     expect(staff.locator("#a-call")).to_be_disabled()
     if screenshot_dir:
         window.screenshot(path=str(Path(screenshot_dir) / "window-screen-paused.png"))

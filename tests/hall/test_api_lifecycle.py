@@ -118,6 +118,7 @@ def test_recall_then_automatic_no_show_and_recheck_in(hall):
 
 
 def test_transfer_suspend_resume_cancel(hall):
+    hall.post(f"{API}/windows/1/sign-in")  # staffed: idle once its ticket has gone
     t = hall.issue("A")
     hall.post(f"{API}/windows/1/call")
     hall.post(f"{API}/windows/1/start")

@@ -9,7 +9,7 @@ SNAP = {
     "categories": [{"code": "A", "name": "综合业务", "zone": "z"}],
     "windows": [
         {"number": 8, "state": "called", "current": {"id": 5, "number": "A005"}, "last_finished": {"id": 4, "number": "A004"}},
-        {"number": 9, "state": "paused", "current": None, "last_finished": None},
+        {"number": 9, "state": "paused", "staff_name": "王五", "current": None, "last_finished": None},
     ],
 }
 

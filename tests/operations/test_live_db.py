@@ -41,17 +41,18 @@ def test_window_moved_to_other_categories_serves_them_next_call(world: World) ->
     b_ticket = world.ticket("B", time.time() - 60)
     first = run_write(world.db, world.hall, None, lambda tx: call_next(tx, 4), now=time.time()).body
     assert first["ticket"] is None  # window 4 serves D and A only
-    with world.db.write() as conn, pytest.raises(LayoutError):
-        retarget_window(conn, world.hall_id, 4, ["B"], time.time())  # nobody would serve D
-    with world.db.write() as conn:
-        moved = retarget_window(conn, world.hall_id, 4, ["D", "B"], time.time() + 1)
-    assert moved == {"window": 4, "serves": ["B", "D"], "added": False}
+    def retarget(number: int, cats: list[str], at: float, **kw: str) -> dict:
+        return run_write(world.db, world.hall, None, lambda tx: retarget_window(tx, number, cats, **kw), now=at).body
+
+    with pytest.raises(LayoutError):
+        retarget(4, ["B"], time.time())  # nobody would serve D
+    moved = retarget(4, ["D", "B"], time.time() + 1)
+    assert moved == {"window": 4, "serves": ["B", "D"], "added": False, "seq": moved["seq"]}
     assert world.registry.refresh()
     hall = world.registry.get("township")
     second = run_write(world.db, hall, None, lambda tx: call_next(tx, 4), now=time.time()).body
     assert second["ticket"]["id"] == b_ticket
-    with world.db.write() as conn:  # a spare window for the afternoon
-        spare = retarget_window(conn, world.hall_id, 9, ["A", "B"], time.time() + 2, name="潮汐窗口")
+    spare = retarget(9, ["A", "B"], time.time() + 2, name="潮汐窗口")  # a spare window for the afternoon
     assert spare["added"] and world.registry.refresh()
     assert world.registry.get("township").window(9).categories == {"A", "B"}
 

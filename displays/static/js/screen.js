@@ -13,8 +13,11 @@
   var soundButton = document.getElementById("sound-on");
   var queue = [];          // calls waiting to be announced
   var playing = false;
-  var shownNewest = null;  // id+window of the call in the big panel
+  var shownNewest = null;  // id+window+at of the latest call, last put in the big panel
+  var panelCall = null;    // the call the big panel shows (the latest, or one being announced)
   var categoryNames = {};
+  var words = cfg.words || {};
+  var RECALL = words.call_recalled || "重呼";
   var STALE_CALL_SECONDS = 120; // a call older than this is not announced after a reconnect
 
   Hall.clock("clock");
@@ -65,11 +68,17 @@
   });
 
   function renderNewest(call, flash) {
+    panelCall = call;
     var box = document.getElementById("newest");
     box.classList.toggle("hidden", !call);
     document.getElementById("newest-empty").classList.toggle("hidden", !!call);
     Hall.text("newest-number", call ? call.number : "——");
     Hall.text("newest-window", call ? call.window : "——");
+    var mark = document.getElementById("newest-recall");
+    if (mark) {
+      mark.textContent = RECALL;
+      mark.classList.toggle("hidden", !(call && call.recall));
+    }
     if (flash) {
       box.classList.remove("flash");
       void box.offsetWidth; // restart the animation
@@ -90,13 +99,18 @@
     (state.categories || []).forEach(function (c) { categoryNames[c.code] = c; });
     var calls = (state.latest_calls || []).filter(inZone);
     var newest = calls[0] || null;
-    var key = newest ? newest.id + "@" + newest.window + "@" + newest.at : null;
-    if (key !== shownNewest) { renderNewest(newest, false); shownNewest = key; }
+    var key = newest ? newest.id + "@" + newest.window + "@" + newest.at + "@" + !!newest.recall : null;
+    var panelGone = panelCall && !calls.some(function (c) { return c.id === panelCall.id; });
+    if (key !== shownNewest || panelGone) { renderNewest(newest, false); shownNewest = key; }
     var tbody = document.getElementById("recent");
     tbody.textContent = "";
-    calls.slice(1, 7).forEach(function (c) {
-      tbody.appendChild(Hall.el("tr", {}, [
-        Hall.el("td", { class: "number", text: c.number }),
+    // Each ticket once: the one in the big panel is not repeated in the table below it.
+    calls.filter(function (c) { return !panelCall || c.id !== panelCall.id; }).slice(0, 6).forEach(function (c) {
+      // A recall is marked on the ticket's own row (docs/REDUCER.md), never a second row.
+      var number = Hall.el("td", { class: "number", text: c.number });
+      if (c.recall) { number.appendChild(Hall.el("span", { class: "recall-mark", text: RECALL })); }
+      tbody.appendChild(Hall.el("tr", { "data-ticket": String(c.id), class: c.recall ? "recalled" : "" }, [
+        number,
         Hall.el("td", { text: c.window + "号窗口" }),
         Hall.el("td", { class: "at", text: Hall.hhmm(c.at) }),
       ]));
@@ -157,7 +171,7 @@
       var at = Hall.seconds(env.at);
       if (at !== null && Date.now() / 1000 - at > STALE_CALL_SECONDS) { return; }
       renderNewest(call, true);
-      shownNewest = d.id + "@" + d.window + "@" + env.at;
+      render(state); // the table without the call now in the panel
       announce(call);
     },
   });

@@ -8,12 +8,13 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from hall.core.tx import HallTx
+from hall.edge.respond import hall_write
 from hall.errors import ApiError, invalid
 from hall.operations.live.store import open_alerts, retarget_window
 from hall.operations.web import (
     in_thread,
     manager,
-    now_of,
     read_json,
 )
 from hall.state import state_of
@@ -44,6 +45,9 @@ async def alerts(request: Request) -> Response:
 
 
 async def window_skills(request: Request) -> Response:
+    """潮汐窗口: one hall write (hall.operations.live.store.retarget_window) whose
+    `window.retargeted` event reaches screens and the bridge; an `Idempotency-Key` header (or
+    `idempotency_key` field) makes a retried request answer the same."""
     hall, p = await manager(request)
     st = state_of(request)
     number = request.path_params["w"]
@@ -55,21 +59,13 @@ async def window_skills(request: Request) -> Response:
     if name is not None and (not isinstance(name, str) or len(name) > 100):
         raise invalid("name must be text", "name")
 
-    def work() -> dict[str, Any]:
-        with st.db.write() as conn:
-            try:
-                out = retarget_window(conn, hall.id, number, cats, now_of(st), name=name)
-            except LayoutError as e:
-                raise ApiError(422, "invalid", str(e)) from None
-            from sqlalchemy import insert
+    def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
+        try:
+            return retarget_window(tx, number, cats, name=name)
+        except LayoutError as e:
+            raise ApiError(422, "invalid", str(e)) from None
 
-            from hall.store.models import AuditEntry
-
-            conn.execute(insert(AuditEntry).values(
-                at=now_of(st), hall_id=hall.id, user_id=p.user_id, device_id=None, actor=p.actor(),
-                action="window.skills", target=str(number), detail={"categories": cats},
-            ))
-        st.registry.refresh()  # this process's next call already follows; others poll updated_at
-        return out
-
-    return JSONResponse(await in_thread(work))
+    result, response = await hall_write(request, hall, p, work, body.get("idempotency_key"))
+    if result.envelopes:
+        await in_thread(st.registry.refresh)  # this process's next call already follows; others poll updated_at
+    return response

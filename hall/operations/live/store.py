@@ -6,29 +6,33 @@ evaluates the hall's rules and stores only the changes: a new alert row when one
 starts to hold, `cleared_at` when it stops. Serialized per hall through its cursor row, so two
 server processes never raise the same alert twice.
 
-`retarget_window` (潮汐窗口) changes the categories a window serves, or opens a spare window,
-by editing the hall's stored layout (validated by `queueing.layout.parse_layout`) and bumping
-`halls.updated_at`: the registry reloads it, so the window's next call follows the new skills.
+`retarget_window` (潮汐窗口) changes the categories a window serves, or opens a spare window: a
+hall write (hall.core.tx — the counter lock, a `window.retargeted` event with its seq that screens
+and the bridge receive, the caller's idempotency key, audit). The change is stored as an override
+beside the imported layout (window_overrides; `hall halls import` keeps it), validated by
+`queueing.layout.parse_layout` on the layout with it, and `halls.updated_at` moves so every
+process's registry reloads: the window's next call follows the new skills.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from hall.core.events import EventType
+from hall.core.halls import overrides_of, with_overrides
 from hall.core.queries import (
     DEFAULT_OFFLINE_SECONDS,
     device_presence,
     longest_waits,
     waiting_counts,
 )
+from hall.core.tx import HallTx
 from hall.operations.config import OpsConfig
 from hall.operations.cursors import read_cursor
 from hall.operations.live.rules import Alert, HallView, WindowView, diff, evaluate
-from hall.store.models import EventRow, Hall, WindowRow
+from hall.store.models import EventRow, Hall, WindowOverride, WindowRow
 from hall.store.operation_models import AlertRow
 from queueing.layout import HallLayout, LayoutError, parse_layout
 
@@ -109,34 +113,44 @@ def check_alerts(
 
 
 def retarget_window(
-    conn: Connection, hall_id: int, number: int, categories: list[str], now: float,
-    name: str | None = None, kind: str | None = None,
-) -> dict[str, Any]:
+    tx: HallTx, number: int, categories: list[str], name: str | None = None, kind: str | None = None,
+) -> tuple[int, dict[str, Any]]:
     """Set the categories window `number` serves; adds the window when the layout lacks it
     (a spare window opened for the day). Raises LayoutError for a layout that would be invalid
-    (unknown category, a category no window serves any more)."""
-    row = conn.execute(select(Hall.layout, Hall.updated_at).where(Hall.id == hall_id).with_for_update()).first()
+    (unknown category, a category no window serves any more); nothing is written then."""
+    conn, hall_id = tx.conn, tx.hall.id
+    row = conn.execute(select(Hall.layout, Hall.updated_at).where(Hall.id == hall_id)).first()
     if row is None:
         raise LayoutError("hall", "unknown hall")
-    source = copy.deepcopy(dict(row.layout))
-    windows = source.setdefault("windows", [])
-    target = next((w for w in windows if w.get("number") == number), None)
-    added = target is None
-    if target is None:
-        target = {"number": number, "name": name or f"{number}号窗口", "kind": kind or "comprehensive"}
-        windows.append(target)
-    elif name:
-        target["name"] = name
-    target["serves"] = list(categories)
-    layout = parse_layout(source)  # validates before anything is stored
-    # updated_at must move even under a fixed test clock: the registries reload on a change.
-    stamp = max(now, float(row.updated_at) + 0.001)
-    conn.execute(update(Hall).where(Hall.id == hall_id).values(layout=source, updated_at=stamp))
+    overrides = overrides_of(conn, hall_id)
+    old = overrides.get(number)
+    imported = next((w for w in row.layout.get("windows", []) if w.get("number") == number), None)
+    added = imported is None and old is None
+    override = {
+        "serves": list(categories),
+        "name": name or (old or {}).get("name"),
+        "kind": (old or {}).get("kind") or (kind or "comprehensive" if imported is None else None),
+    }
+    layout = parse_layout(with_overrides(row.layout, overrides | {number: override}))  # validates first
     w = layout.window(number)
-    values = {"name": w.name, "kind": w.kind.value, "zone": w.zone, "active": True}
+    seq = tx.emit(
+        EventType.WINDOW_RETARGETED,
+        {"window": number, "serves": sorted(w.categories), "name": w.name, "kind": w.kind.value, "zone": w.zone,
+         "added": added},
+        window=number,
+    )
+    values = {"serves": override["serves"], "name": override["name"], "kind": override["kind"], "set_at": tx.now, "seq": seq}
+    if old is None:
+        conn.execute(insert(WindowOverride).values(hall_id=hall_id, number=number, **values))
+    else:
+        conn.execute(update(WindowOverride).where(WindowOverride.hall_id == hall_id, WindowOverride.number == number).values(**values))
+    # updated_at must move even under a fixed test clock: the registries reload on a change.
+    conn.execute(update(Hall).where(Hall.id == hall_id).values(updated_at=max(tx.now, float(row.updated_at) + 0.001)))
+    window_values = {"name": w.name, "kind": w.kind.value, "zone": w.zone, "active": True}
     existing = conn.execute(select(WindowRow.id).where(WindowRow.hall_id == hall_id, WindowRow.number == number)).first()
     if existing is None:
-        conn.execute(insert(WindowRow).values(hall_id=hall_id, number=number, paused=False, policy_state={}, **values))
+        conn.execute(insert(WindowRow).values(hall_id=hall_id, number=number, paused=False, policy_state={}, **window_values))
     else:
-        conn.execute(update(WindowRow).where(WindowRow.id == existing.id).values(**values))
-    return {"window": number, "serves": sorted(w.categories), "added": added}
+        conn.execute(update(WindowRow).where(WindowRow.id == existing.id).values(**window_values))
+    tx.audit("window.skills", str(number), {"categories": list(categories)})
+    return 200, {"window": number, "serves": sorted(w.categories), "added": added, "seq": seq}
