@@ -35,6 +35,8 @@ def test_forecast_answers_from_the_halls_state_and_says_when_stale(app: App) -> 
     assert now == [10]  # twelve wait; the two idle open windows call two of them at once
     later = sum(z["slots"][-1]["waiting"]["p50"] or 0 for z in body["zones"])
     assert later >= 0 and len(body["zones"][0]["slots"]) == 12  # three hours of quarters
+    names = {z.code: z.name for z in st.registry.get("township").layout.zones}
+    assert [z["name"] for z in body["zones"]] == [names[z["zone"]] for z in body["zones"]]
     assert 0 <= body["service_level"]["p10"] <= body["service_level"]["p90"] <= 1
     app.clock.advance(3 * 180 + 1)
     old = app.get(f"{H}/forecast", "boss").json()

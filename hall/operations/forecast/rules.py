@@ -81,7 +81,8 @@ def _clock(seconds: float) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
-def forecast_json(f: Forecast, day_start: float, computed_at: float, took: float) -> dict[str, Any]:
+def forecast_json(f: Forecast, day_start: float, computed_at: float, took: float,
+                  zone_names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """What the API and the manager view show (times both as epoch and as hall clock)."""
     return {
         "computed_at": computed_at,
@@ -94,7 +95,7 @@ def forecast_json(f: Forecast, day_start: float, computed_at: float, took: float
         "at_risk": [f"{h:02d}:00" for h in f.at_risk],
         "hours": {f"{h:02d}:00": _clean(v) for h, v in f.hour_service_level.items()},
         "zones": [
-            {"zone": z, "slots": [
+            {"zone": z, "name": (zone_names or {}).get(z, z), "slots": [
                 {"start": _clock(s.start), "at": day_start + s.start,
                  "waiting": _band(s.waiting), "wait_minutes": _band(s.wait_minutes),
                  "person_p50_minutes": _clean(s.person_p50),

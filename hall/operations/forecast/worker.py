@@ -40,7 +40,8 @@ def compute(layout: HallLayout, demand_raw: Mapping[str, Any], date: str, state:
     demand = replace(parse_demand(demand_raw, layout), date=dt.date.fromisoformat(date))
     f = forecast(layout, demand, state, hours=float(cfg["hours"]),
                  replications=int(cfg["replications"]), target=float(cfg["target"]))
-    return rules.forecast_json(f, day_start, computed_at, time.perf_counter() - t)
+    return rules.forecast_json(f, day_start, computed_at, time.perf_counter() - t,
+                               {z.code: z.name for z in layout.zones})
 
 
 def worker_pool() -> ProcessPoolExecutor:
