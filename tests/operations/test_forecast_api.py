@@ -41,3 +41,11 @@ def test_forecast_answers_from_the_halls_state_and_says_when_stale(app: App) -> 
     app.clock.advance(3 * 180 + 1)
     old = app.get(f"{H}/forecast", "boss").json()
     assert old["stale"] is True and old["age_seconds"] == 541
+
+
+def test_a_manager_asks_for_a_forecast_now_and_it_is_made_off_the_request(app: App) -> None:
+    assert app.post(f"{H}/forecast", "clerk").status_code == 403
+    r = app.post(f"{H}/forecast", "boss")
+    assert r.status_code == 202 and r.json() == {"started": True}
+    body = app.wait_for(f"{H}/forecast", "boss", lambda b: "zones" in b, timeout=60.0)
+    assert body["stale"] is False and body["from"] == "09:00"

@@ -63,6 +63,7 @@ class ForecastLoop:
         self.executor = executor
         # the first round waits a little: a server starting up (or a short test) has other work
         self.first_delay = first_delay
+        self._running: dict[int, asyncio.Task[Latest | None]] = {}
 
     async def hall_once(self, hall: HallInfo, now: float | None = None) -> Latest | None:
         st = self.state
@@ -88,6 +89,19 @@ class ForecastLoop:
         latest = Latest(t, body)
         self.latest.put(hall.id, latest)
         return latest
+
+    def running(self, hall_id: int) -> bool:
+        task = self._running.get(hall_id)
+        return task is not None and not task.done()
+
+    def request(self, hall: HallInfo) -> bool:
+        """Recompute `hall`'s forecast now, in the background; False if one is already running
+        (a manager pressing twice does not start two)."""
+        if self.running(hall.id):
+            return False
+        self._running[hall.id] = asyncio.get_running_loop().create_task(
+            self.hall_once(hall), name=f"hall-forecast-{hall.code}")
+        return True
 
     async def once(self, now: float | None = None) -> None:
         for hall in list(self.state.registry.all()):
