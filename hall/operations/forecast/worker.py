@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 import multiprocessing
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -44,11 +45,23 @@ def compute(layout: HallLayout, demand_raw: Mapping[str, Any], date: str, state:
                                {z.code: z.name for z in layout.zones})
 
 
+WORKER_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """The worker yields the CPU to the server: a call never waits behind a simulation."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # not permitted here: the worker still runs, at normal priority
+        pass
+
+
 def worker_pool() -> ProcessPoolExecutor:
     # a fork of a threaded server is unsafe: a fork server (or spawn) starts clean
     methods = multiprocessing.get_all_start_methods()
     method = "forkserver" if "forkserver" in methods and sys.platform != "darwin" else "spawn"
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method),
+                               initializer=_lower_priority)
 
 
 class ForecastLoop:
