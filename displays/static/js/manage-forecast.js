@@ -44,14 +44,15 @@
   }
 
   function load() {
-    var token = Hall.token("staff");
-    if (!token) { return; }
-    Hall.api("GET", "/api/halls/" + encodeURIComponent(hall) + "/forecast", null, { token: token })
+    if (document.body.dataset.view !== "live") { return; }  // not logged in yet
+    // the session cookie authenticates ("" token), as for the rest of the manager view
+    Hall.api("GET", "/api/halls/" + encodeURIComponent(hall) + "/forecast", null, { token: "" })
       .then(render, function (err) {
         if (err.status === 404) { $("f-none").classList.remove("hidden"); }
       });
   }
 
+  // the answer is the server's cached forecast, cheap to ask for; a new one comes every few minutes
   load();
-  setInterval(load, 60000);
+  setInterval(load, 5000);
 })();
