@@ -10,6 +10,8 @@ takes it from there (DESIGN.md "One computation per fact"):
   transition keeps (hall.store.models.WaitingCount), never a count of waiting tickets;
 - `issued_today` — numbers a category gave today (the daily cap), from the number counters;
 - `open_windows` — windows a ticket can be called by now: active, a clerk signed in, not paused;
+  `open_window_numbers` — which ones (the forecast starts from them);
+- `recent_arrivals` — tickets issued per category since an instant (the forecast's recent rate);
 - `recent_service_minutes` — the category's last service times (hall.store.models.RecentService);
 - `estimate` — the one wait estimate, `WaitEstimate {ahead, p50_minutes, p90_minutes, state}`;
 - `longest_waits` — the longest wait so far per category, on `queueing.metrics`' definition;
@@ -62,6 +64,8 @@ __all__ = [
     "waiting_in",
     "issued_today",
     "open_windows",
+    "open_window_numbers",
+    "recent_arrivals",
     "recent_service_minutes",
     "estimate",
     "longest_waits",
@@ -175,6 +179,28 @@ def open_windows(conn: Connection, hall_id: int, numbers: Sequence[int]) -> tupl
         return 0, 0
     rows = conn.execute(_windows_sql(len(numbers)), {"hall": hall_id, **_binds("w", list(numbers))}).all()
     return len(rows), sum(1 for r in rows if r.current_ticket_id is None)
+
+
+_OPEN_WINDOWS = text(
+    "SELECT number FROM windows WHERE hall_id = :hall"
+    " AND active = :yes AND paused = :no AND staff_user_id IS NOT NULL"
+).bindparams(bindparam("yes", True), bindparam("no", False))
+
+
+def open_window_numbers(conn: Connection, hall_id: int) -> frozenset[int]:
+    """The numbers of the windows `open_windows` counts as open."""
+    return frozenset(int(r.number) for r in conn.execute(_OPEN_WINDOWS, {"hall": hall_id}))
+
+
+_RECENT_ARRIVALS = text(
+    "SELECT category, COUNT(*) AS n FROM tickets WHERE hall_id = :hall AND issued_at >= :since"
+    " GROUP BY category"
+)
+
+
+def recent_arrivals(conn: Connection, hall_id: int, since: float) -> dict[str, int]:
+    """Tickets issued per category at or after `since` (every channel)."""
+    return {str(r.category): int(r.n) for r in conn.execute(_RECENT_ARRIVALS, {"hall": hall_id, "since": since})}
 
 
 @lru_cache(maxsize=64)

@@ -5,7 +5,8 @@ Seams used by hall.app:
   (hall.operations.views), mounted by the app factory;
 - `start_background(state)` — the operations loop (hall.operations.background): cases from
   `ticket.rated` events read by seq, default ratings, no-shows, alerts, person notifications,
-  webhooks. A deployment sets `state.notifier` (SMS/WeChat adapter) before the lifespan starts
+  webhooks; and the forecast task (hall.operations.forecast.worker), which keeps each hall's
+  latest forecast in `state.forecasts`. A deployment sets `state.notifier` (SMS/WeChat adapter) before the lifespan starts
   the loop, or gets the logging default. Cancelled by the app at shutdown.
 """
 
@@ -21,6 +22,8 @@ from hall.edge.templates import Templates
 from hall.operations import routes, views
 from hall.operations.background import OperationsLoop
 from hall.operations.city.api import city_routes
+from hall.operations.forecast.store import LatestForecasts
+from hall.operations.forecast.worker import ForecastLoop
 from hall.operations.ratings.qr_api import qr_routes
 from hall.operations.replication.api import ReplicaGuard, replication_routes
 from hall.operations.replication.ship import Shipper
@@ -39,6 +42,14 @@ async def start_background(state: Any, app: Any = None) -> list[asyncio.Task[Any
     loop = OperationsLoop(state, getattr(state, "notifier", None), interval=interval)
     state.operations = loop  # tests and the CLI can run `await state.operations.once()`
     tasks = [asyncio.create_task(loop.run(), name="hall-operations")]
+    # HALL_FORECAST_INTERVAL: seconds between forecasts (default: the hall's, else 180);
+    # HALL_FORECAST_DELAY: before the first one (default 10)
+    state.forecasts = LatestForecasts()
+    every = os.environ.get("HALL_FORECAST_INTERVAL")
+    ahead = ForecastLoop(state, state.forecasts, interval=float(every) if every else None,
+                         first_delay=float(os.environ.get("HALL_FORECAST_DELAY") or 10.0))
+    state.forecast = ahead  # `await state.forecast.once()` recomputes now
+    tasks.append(asyncio.create_task(ahead.run(), name="hall-forecast"))
     if state.settings.city_url and app is not None:
         # A site server: its halls replicate to the city (HALL_REPLICATION_INTERVAL, default 1 s).
         shipper = Shipper(state, app, state.settings.city_url, state.settings.city_token,
