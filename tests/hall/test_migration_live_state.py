@@ -54,7 +54,7 @@ def _ticket(conn: Any, hall_id: int, number: str, status: str, **extra: Any) -> 
 
 def test_backfills_counts_wait_origins_and_presence(old_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     db = old_db
-    # Revision 0002 has no window_overrides (0004): today's importer must not look for them.
+    # Revision 0002 has no window_overrides (0009): today's importer must not look for them.
     monkeypatch.setattr(halls, "overrides_of", lambda conn, hall_id: {})
     with db.write() as conn:
         hall_id = import_layout(conn, parse_layout(tomllib.loads(TINY)), now=T0, matters=[])

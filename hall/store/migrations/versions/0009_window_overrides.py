@@ -1,7 +1,7 @@
 """window overrides: 潮汐 changes kept apart from the imported layout (earlier changes were
 written into halls.layout itself and cannot be told apart from it, so nothing is backfilled)
 
-Revision ID: 0004_window_overrides
+Revision ID: 0009_window_overrides
 Revises: 0008_replication
 Create Date: 2026-12-02 16:00:00
 """
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0004_window_overrides'
-down_revision: str | None = '0008_replication'  # main merged 0005–0008 first; the lead may renumber
+revision: str = '0009_window_overrides'
+down_revision: str | None = '0008_replication'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
