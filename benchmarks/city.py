@@ -31,7 +31,6 @@ import os
 import random
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -144,28 +143,6 @@ def _fresh(url: str) -> Database:
     return db
 
 
-class Proc:
-    """A server process on a given port."""
-
-    def __init__(self, env: dict[str, str], port: int) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        cmd = [sys.executable, "-m", "uvicorn", "hall.app:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "--no-access-log"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(20)
-
-
 def catchup(args: argparse.Namespace) -> dict[str, object]:
     code = "site"
     big = {**layout(code),
@@ -187,7 +164,7 @@ def catchup(args: argparse.Namespace) -> dict[str, object]:
         city_port = free_port()
         env = {"HALL_SECRET_KEY": "bench", "HALL_CLOSE_DAY_AT": "", "HALL_ISSUE_RATE": "100000000",
                "HALL_REDIS_URL": "", "HALL_OPS_INTERVAL": "3600"}
-        site = Proc({**env, "HALL_DATABASE_URL": site_url, "HALL_DATA_DIR": f"{tmp}/site",
+        site = Server({**env, "HALL_DATABASE_URL": site_url, "HALL_DATA_DIR": f"{tmp}/site",
                      "HALL_CITY_URL": f"http://127.0.0.1:{city_port}", "HALL_CITY_TOKEN": site_token}, free_port())
         try:
             with httpx.Client(base_url=site.url, timeout=30) as c:
@@ -209,7 +186,7 @@ def catchup(args: argparse.Namespace) -> dict[str, object]:
                 traffic_seconds = time.perf_counter() - t0
             with site_db.read() as conn:
                 site_seq = int(conn.execute(text("SELECT seq FROM hall_counters")).scalar() or 0)
-            city = Proc({**env, "HALL_DATABASE_URL": city_url, "HALL_DATA_DIR": f"{tmp}/city"}, city_port)
+            city = Server({**env, "HALL_DATABASE_URL": city_url, "HALL_DATA_DIR": f"{tmp}/city"}, city_port)
             up = time.perf_counter()
             try:
                 token = httpx.post(f"{city.url}/api/auth/login", json={"username": "city", "password": "city-pass-1"}).json()["token"]
@@ -227,11 +204,6 @@ def catchup(args: argparse.Namespace) -> dict[str, object]:
     return {"mode": "catchup", "database": city_db.engine.dialect.name, "events": site_seq, "acked": acked,
             "traffic_seconds": round(traffic_seconds, 1), "catchup_seconds": round(seconds, 2), "goal_seconds": 30,
             "goal_met": acked >= site_seq and seconds <= 30}
-
-
-def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def throughput(args: argparse.Namespace) -> dict[str, object]:
@@ -254,7 +226,7 @@ def throughput(args: argparse.Namespace) -> dict[str, object]:
     env = {"HALL_SECRET_KEY": "bench", "HALL_CLOSE_DAY_AT": "", "HALL_ISSUE_RATE": "100000000",
            "HALL_REDIS_URL": "", "HALL_OPS_INTERVAL": "3600", "HALL_DATABASE_URL": url}
     with tempfile.TemporaryDirectory() as tmp:
-        procs = [Proc({**env, "HALL_DATA_DIR": f"{tmp}/{i}"}, free_port()) for i in range(2)]
+        procs = [Server({**env, "HALL_DATA_DIR": f"{tmp}/{i}"}, free_port()) for i in range(2)]
         try:
             token = httpx.post(f"{procs[0].url}/api/auth/login",
                                json={"username": "admin", "password": "admin-pass-1"}).json()["token"]
@@ -281,9 +253,9 @@ def throughput(args: argparse.Namespace) -> dict[str, object]:
                             await c.post(f"{base}/windows/{window}/finish")
                             done += 1
 
-                cpu0 = sum(_cpu(p.proc.pid) for p in procs)
+                cpu0 = sum(p.cpu_s() for p in procs)
                 await asyncio.gather(*(worker(i) for i in range(args.workers)))
-                return done, sum(_cpu(p.proc.pid) for p in procs) - cpu0
+                return done, sum(p.cpu_s() for p in procs) - cpu0
 
             rates: dict[str, list[float]] = {"one": [], "many": []}
             cpu_per: dict[str, list[float]] = {"one": [], "many": []}

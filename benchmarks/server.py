@@ -94,8 +94,8 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [
             sys.executable, "-m", "uvicorn", "hall.app:create_app", "--factory", "--host", "127.0.0.1",

@@ -12,7 +12,7 @@ Friday with 5 working days is due at the end of the next Friday (ignoring holida
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -36,6 +36,9 @@ class YearPlan:
     provisional: bool = False
 
 
+WEEKDAYS = (1, 2, 3, 4, 5)  # ISO weekdays, Monday to Friday
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
     """Working days of a hall.
@@ -54,14 +57,16 @@ class WorkingCalendar:
             raise CalendarError(f"no holiday plan configured for {year}")
         return plan
 
-    def is_working_day(self, day: date) -> bool:
+    def is_working_day(self, day: date, weekdays: Collection[int] = WEEKDAYS) -> bool:
+        """A make-up working day (调休) works, a public holiday does not; otherwise the day works
+        when its ISO weekday is one of `weekdays` (Monday to Friday unless a hall says more)."""
         plan = self.plan(day.year)
         if plan is not None:
             if day in plan.workdays:
                 return True
             if day in plan.holidays:
                 return False
-        return day.weekday() < 5
+        return day.isoweekday() in weekdays
 
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after `start` (start itself never counts); n >= 0.

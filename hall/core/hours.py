@@ -55,13 +55,7 @@ def hours_for(layout: HallLayout, category: str | None) -> Hours | None:
 
 def open_day(hours: Hours, day: date, calendar: WorkingCalendar) -> bool:
     """Whether `hours` open at all on `day`: its weekdays less holidays, plus make-up working days."""
-    plan = calendar.plan(day.year)
-    if plan is not None:
-        if day in plan.workdays:
-            return True
-        if day in plan.holidays:
-            return False
-    return day.isoweekday() in hours.weekdays
+    return calendar.is_working_day(day, hours.weekdays)
 
 
 def _at(day: date, minute: int, tz: ZoneInfo) -> float:

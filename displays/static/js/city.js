@@ -14,12 +14,7 @@
 
   Hall.clock("g-clock");
 
-  function show(view) {
-    $("g-login").classList.toggle("hidden", view !== "login");
-    $("g-live").classList.toggle("hidden", view !== "live");
-    $("g-logout").classList.toggle("hidden", view !== "live");
-    document.body.dataset.view = view;
-  }
+  var show = Hall.showView;
 
   function minutes(secs) { return secs === null || secs === undefined ? "-" : Hall.say("city.minutes", { n: Math.floor(secs / 60) }); }
   function pct(share) { return share === null || share === undefined ? "-" : (share * 100).toFixed(1) + "%"; }

@@ -393,6 +393,14 @@
   };
 
   /** Keeps an element showing the wall clock (HH:MM). */
+  /** Manager pages (live view, city view): the login form or the page, and the logout button. */
+  Hall.showView = function (view) {
+    document.getElementById("g-login").classList.toggle("hidden", view !== "login");
+    document.getElementById("g-live").classList.toggle("hidden", view !== "live");
+    document.getElementById("g-logout").classList.toggle("hidden", view !== "live");
+    document.body.dataset.view = view;
+  };
+
   Hall.clock = function (id) {
     function tick() {
       var d = new Date();

@@ -21,12 +21,7 @@
 
   Hall.clock("g-clock");
 
-  function show(view) {
-    $("g-login").classList.toggle("hidden", view !== "login");
-    $("g-live").classList.toggle("hidden", view !== "live");
-    $("g-logout").classList.toggle("hidden", view !== "live");
-    document.body.dataset.view = view;
-  }
+  var show = Hall.showView;
 
   $("g-login-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
