@@ -63,9 +63,10 @@ def _field(where: str) -> str | None:
     return where.removeprefix("$").removeprefix(".") or None
 
 
-async def read_json(request: Request) -> dict[str, Any]:
-    """The request's JSON object (an empty body is `{}`); ApiError 4xx otherwise."""
-    raw = await read_body(request)
+async def read_json(request: Request, limit: int | None = None) -> dict[str, Any]:
+    """The request's JSON object (an empty body is `{}`); ApiError 4xx otherwise. `limit`: an
+    upload that needs more than HALL_MAX_BODY names its own."""
+    raw = await read_body(request, limit)
     if not raw.strip():
         return {}
     body = _decode(raw, Any)

@@ -20,7 +20,7 @@ from hall.core.issuing import issue_ticket, parse_issue
 from hall.core.presence import record_heartbeat
 from hall.core.tx import HallTx
 from hall.core.visits import record_visit
-from hall.edge.body import read_model
+from hall.edge.body import read_json, read_model
 from hall.edge.respond import hall_write, json_response
 from hall.errors import ApiError, invalid, not_found, unauthorized
 from hall.http.models import (
@@ -76,6 +76,7 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     """Ends the login the request carries (cookie or bearer): its token stops working."""
+    await read_json(request)  # no fields, but a body with bad text is refused like any write's
     token, _ = request_token(request)
     st = state_of(request)
     if token:

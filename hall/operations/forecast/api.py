@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hall.errors import ApiError
-from hall.operations.web import manager, now_of
+from hall.operations.web import manager, now_of, read_json
 from hall.state import state_of
 
 from . import rules
@@ -34,6 +34,7 @@ async def forecast_view(request: Request) -> Response:
     hall, _ = await manager(request)
     st = state_of(request)
     if request.method == "POST":  # recompute now, off the request path: answer at once
+        await read_json(request)  # no fields, but a body with bad text is refused like any write's
         loop = getattr(st, "forecast", None)
         if loop is None:
             raise ApiError(503, "forecast_unavailable", "the forecast task is not running")
