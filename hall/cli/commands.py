@@ -111,10 +111,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     from queueing.layout import load_layout
 
-    if args.layout:
-        os.environ["HALL_LAYOUT"] = args.layout
     # A bad path or layout is said in one line by `hall` before the server starts, instead of a
-    # traceback from inside uvicorn's startup.
+    # traceback from inside uvicorn's startup; the environment is set only once all is checked.
     layout = args.layout or os.environ.get("HALL_LAYOUT", "")
     if layout:
         load_layout(layout)
@@ -123,6 +121,8 @@ def _serve(args: argparse.Namespace) -> int:
     except PoolTooSmall as e:
         return _fail(say("serve_pool_too_small", max=e.max_connections, reserved=e.reserved, workers=e.workers,
                          each=e.each, need=MIN_POOL))
+    if args.layout:
+        os.environ["HALL_LAYOUT"] = args.layout  # the worker processes import it at start
     if pool is not None:
         os.environ["HALL_DB_POOL"] = str(pool)  # the worker processes read it in hall.settings
     uvicorn.run(

@@ -3,6 +3,7 @@ without a traceback (issue 13, item 11)."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -25,7 +26,10 @@ def test_a_missing_layout_is_one_line():
     assert "Traceback" not in r.stderr
 
 
-def test_a_layout_that_is_not_toml_or_is_wrong_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_a_layout_that_is_not_toml_or_is_wrong_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.delenv("HALL_LAYOUT", raising=False)  # recorded: whatever serve sets is undone
     broken = tmp_path / "broken.toml"
     broken.write_text("[hall\n", encoding="utf-8")
     assert main(["serve", str(broken), "--port", "0"]) == 2
@@ -36,6 +40,7 @@ def test_a_layout_that_is_not_toml_or_is_wrong_is_one_line(tmp_path: Path, capsy
     assert main(["serve", str(wrong), "--port", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("hall: 大厅布局有误："), err
+    assert "HALL_LAYOUT" not in os.environ  # a refused layout leaves nothing for later servers
 
 
 def test_the_commands_speak_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

@@ -55,6 +55,7 @@ def test_serve_refuses_more_workers_than_the_database_allows(
     monkeypatch.setenv("HALL_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("HALL_SECRET_KEY", "pool-test")
     monkeypatch.setenv("HALL_DB_POOL", "0")  # recorded, so that what serve sets is undone after
+    monkeypatch.delenv("HALL_LAYOUT", raising=False)
     max_connections, _ = connection_limit(pg_database_url)
     assert main(["serve", "--workers", str(max_connections)]) == 2
     err = capsys.readouterr().err
