@@ -8,6 +8,7 @@ import argparse
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,15 +54,29 @@ def test_run_json_is_for_machines(capsys: pytest.CaptureFixture[str]) -> None:
     assert err == ""
 
 
-def test_plan_prints_the_answer_first_not_kilobytes_of_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out_file = tmp_path / "plan.json"
-    assert _main(["sim", "plan", "--layout", TOWNSHIP, "--demand", TOWN_DEMAND, "--days", "3", "--workers", "1",
-                  "--out", str(out_file)]) == 0
-    out, err = capsys.readouterr()
-    plan = json.loads(out_file.read_text(encoding="utf-8"))
+@pytest.fixture(scope="module")
+def plan_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One `hall sim plan` (a planning search takes ~20 s) whose terminal, JSON and HTML outputs
+    the tests below read."""
+    import contextlib
+    import io
+
+    folder = tmp_path_factory.mktemp("plan")
+    out_file, html_file = folder / "plan.json", folder / "plan.html"
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = _main(["sim", "plan", "--layout", TOWNSHIP, "--demand", TOWN_DEMAND, "--days", "3", "--workers", "1",
+                      "--out", str(out_file), "--html", str(html_file)])
+    return {"code": code, "out": out.getvalue(), "err": err.getvalue(), "out_file": out_file,
+            "plan": json.loads(out_file.read_text(encoding="utf-8")), "html": html_file.read_text(encoding="utf-8")}
+
+
+def test_plan_prints_the_answer_first_not_kilobytes_of_json(plan_run: dict[str, Any]) -> None:
+    assert plan_run["code"] == 0
+    out, err, plan = plan_run["out"], plan_run["err"], plan_run["plan"]
     assert f"答案：至少 {plan['windows']} 个窗口" in out
     assert len(out.encode()) < 2_000 and "service_level_lower_bound" not in out
-    assert str(out_file) in out
+    assert str(plan_run["out_file"]) in out
     assert "达标率下限" in err and "service level" not in err  # the search's progress, in words
 
 
@@ -130,11 +145,8 @@ def test_the_html_reports_are_in_chinese_with_the_hall_name_and_whole_window_axe
     assert "仿真报告" in render_run({"hall": "x", "hall_name": "某中心", "days": 1, "seed": 1, "windows": 1})
 
 
-def test_the_plan_report_draws_its_target_line_and_says_the_answer_in_chinese(tmp_path: Path) -> None:
-    html_file = tmp_path / "plan.html"
-    assert _main(["sim", "plan", "--layout", TOWNSHIP, "--demand", TOWN_DEMAND, "--days", "3", "--workers", "1",
-                  "--quiet", "--html", str(html_file)]) == 0
-    page = html_file.read_text(encoding="utf-8")
+def test_the_plan_report_draws_its_target_line_and_says_the_answer_in_chinese(plan_run: dict[str, Any]) -> None:
+    page = plan_run["html"]
     text = _visible(page)
     assert text.lstrip().startswith("某某镇便民服务中心 窗口数量规划")
     assert "的办事人在 15 分钟内被叫号" in text
