@@ -199,6 +199,8 @@ def test_screens_pad_and_booking_pass_the_audit(browser: Browser, server: PageSe
         ("window", f"/screen/{HALL}/windows/1", "window-screen", "body"),
         ("pad", f"/pad/{HALL}/windows/1?token={server.tokens['pad']}", "pad", "body"),
         ("phone", f"/book/{HALL}", "phone-booking", "#slots .slot"),
+        # the page the window's printed QR code opens (rating by visit code)
+        ("phone", f"/r/{HALL}/1", "phone-rate-window", "#q-code"),
     ]
     for device, path, name, ready in shots:
         page = _page(browser, device, touch=device in ("pad", "phone"))
