@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from queueing.layout import HallLayout
 from sim.eventlog import EventLogError, TicketLog, iter_days, tickets_from_events
+from sim.fit_flows import fit_booking, fit_category_flows, fit_pauses, own_service, punctuality
 from sim.fit_service import fit_service_factors
 from sim.survival import fit_patience, patience_data
 
@@ -96,10 +97,23 @@ def _first_call_outcome(t: TicketLog) -> str | None:
     return "present" if called else None
 
 
+MIN_SLOT_TICKETS = 10
+
+
+def _on_slots(ts: Sequence[TicketLog]) -> bool:
+    """Appointments booked on slots (every slot starts on a whole minute, as the booking system
+    makes them) rather than at free times (a profile's `appointment_share`)."""
+    slots = [t.appointment_start for t in ts if t.appointment_start is not None]
+    return len(slots) >= MIN_SLOT_TICKETS and all(abs(s - round(s / 60) * 60) < 1e-3
+                                                  for s in slots)
+
+
 def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
-              interval_minutes: int = 30) -> dict[str, Any]:
+              interval_minutes: int = 30,
+              bookings: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The fitted profile as TOML-ready tables; raises CalibrationError for an empty log or
-    tickets of categories the layout does not have."""
+    tickets of categories the layout does not have. `bookings`: the appointment records
+    ({category, start, status}) when the booking system's are at hand (booking no-shows)."""
     if interval_minutes <= 0 or 1440 % interval_minutes:
         raise CalibrationError("--interval: must divide a day (e.g. 15, 30, 60)")
     tickets = tickets_from_events(envelopes)
@@ -115,8 +129,11 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
     end = layout.hours.closes
     n_int = math.ceil((end - start) / interval_minutes)
     counts: dict[str, list[float]] = {c: [0.0] * n_int for c in known}
+    slotted = {c for c in known if _on_slots([t for t in tickets if t.category == c])}
     for _, ts in days:
         for t in ts:
+            if t.category in slotted and t.appointment_start is not None:
+                continue  # booked on slots: the `booking` table brings them, not the walk-ins
             m = _minutes_of_day(t.issued, zone)
             i = int((m - start) // interval_minutes)
             if 0 <= i < n_int:
@@ -130,8 +147,9 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
     service_factors, factor_of = fit_service_factors(tickets, layout, day_of)
     for code, ts in by_cat.items():
         # a person's own time: the service over its window's fitted factor (sim.fit_service)
+        # (before any transfer, per matter: sim.fit_flows)
         services = [s / factor_of.get(t.id, 1.0) for t in ts
-                    if (s := t.service) is not None and s > 0]
+                    if (s := own_service(t)) is not None and s > 0]
         entry: dict[str, Any] = {"arrivals": [round(x / ndays, 3) for x in counts[code]]}
         if len(services) >= 5:
             mean = sum(services) / len(services)
@@ -153,7 +171,10 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
                     entry["recheck_delay"] = {"dist": "exponential",
                                               "mean_minutes": round(sum(back) / len(back) / 60, 3)}
             appts = sum(t.appointment_start is not None for t in ts)
-            if appts:
+            if code in slotted:
+                mine = [b for b in bookings or () if b.get("category") == code]
+                entry["booking"] = fit_booking(ts, ndays, zone, mine or None)
+            elif appts:
                 entry["appointment_share"] = round(appts / len(ts), 4)
             shares: dict[str, float] = {}
             for t in ts:
@@ -161,6 +182,7 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
                     shares[t.priority] = shares.get(t.priority, 0) + 1
             if shares:
                 entry["priority_shares"] = {k: round(v / len(ts), 4) for k, v in shares.items()}
+        entry.update(fit_category_flows(ts))
         categories[code] = entry
     patience = fit_patience(*patience_data(tickets))
     walks = []
@@ -206,6 +228,12 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
     }
     if patience is not None:
         out["profile"]["patience"] = patience.to_profile()
+    pauses = fit_pauses(envelopes, tickets, layout)
+    if pauses is not None:
+        out["profile"]["pauses"] = pauses
+    early = punctuality(tickets)
+    if early is not None:
+        out["profile"]["punctuality"] = early
     if service_factors is not None:
         out["service_factors"] = service_factors
     variation = fit_variation([(d, len(ts)) for d, ts in days])

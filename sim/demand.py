@@ -31,6 +31,16 @@ from typing import Any
 from queueing.layout import HallLayout
 from queueing.tickets import PriorityClass
 from sim.distributions import Dist, DistError, parse_dist
+from sim.flows import (
+    MultiMatter,
+    Pauses,
+    Suspension,
+    Transfer,
+    parse_multi_matter,
+    parse_pauses,
+    parse_suspension,
+    parse_transfer,
+)
 from sim.servicetime import ServiceFactors, parse_service_factors
 from sim.staffing import DemandError, StaffGroup, check_coverage, clock_seconds, parse_staff
 from sim.variation import Variation, parse_variation
@@ -86,6 +96,9 @@ class CategoryDemand:
     recheck_in: float = 0.0  # share of no-shows who come back and re-check in (过号重排)
     recheck_delay: Dist | None = None  # how long after the no-show they come back
     booking: Booking | None = None  # booked appointments (beside the walk-ins above)
+    transfer: Transfer | None = None  # 转办 after service (`sim.flows`)
+    multi_matter: MultiMatter | None = None  # 一事联办 tickets
+    suspend: Suspension | None = None  # 挂起/补正 and the return
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +128,7 @@ class Demand:
     balking: tuple[float, float] | None = None
     turnaround_seconds: float = 0.0  # a window's time between one person and the next call
     absence: float = 0.0  # chance that a window's clerk is absent for the whole day
+    pauses: Pauses | None = None  # short pauses of a staffed window within the day
 
     def balk_chance(self, waiting: int) -> float:
         if self.balking is None:
@@ -241,6 +255,8 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
         "appointment_share": prof.get("appointment_share", 0.0),
         "priority_shares": prof.get("priority_shares", {}),
         "booking": prof.get("booking"),
+        "multi_matter": prof.get("multi_matter"),
+        "suspend": prof.get("suspend"),
     }
     cats_raw = raw.get("categories")
     if not isinstance(cats_raw, Mapping) or not cats_raw:
@@ -254,7 +270,8 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
         if not isinstance(craw, Mapping):
             raise DemandError(where, "must be a table")
         categories.append(_category(code, craw, where, defaults, stationary,
-                                    known[code].service_minutes))
+                                    known[code].service_minutes, layout))
+    categories = _resolve_transfers(categories, known, stationary)
 
     if stationary:
         assert isinstance(stat_raw, Mapping)
@@ -300,13 +317,36 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
         balking=_balking(prof.get("balking")),
         turnaround_seconds=60 * _num(prof, "turnaround_minutes", "profile.turnaround_minutes", 0.0),
         absence=_share(prof.get("absence", 0.0), "profile.absence"),
+        pauses=parse_pauses(prof.get("pauses")),
     )
     check_coverage(demand, layout)
     return demand
 
 
+def _resolve_transfers(categories: list[CategoryDemand], known: Mapping[str, Any],
+                       stationary: bool) -> list[CategoryDemand]:
+    """A transfer without its own `service` takes the target category's law (the profile's,
+    else the layout's typical time); a transfer to a named window keeps the person's own."""
+    by_code = {c.code: c for c in categories}
+    out = []
+    for c in categories:
+        t = c.transfer
+        if t is not None and t.service is None:
+            if t.to_category is None:
+                law = c.service
+            elif t.to_category in by_code:
+                law = by_code[t.to_category].service
+            else:
+                law = parse_dist(known[t.to_category].service_minutes,
+                                 f"categories.{c.code}.transfer",
+                                 "exponential" if stationary else "lognormal")
+            c = replace(c, transfer=replace(t, service=law))
+        out.append(c)
+    return out
+
+
 def _category(code: str, craw: Mapping[str, Any], where: str, defaults: Mapping[str, Any],
-              stationary: bool, layout_minutes: float) -> CategoryDemand:
+              stationary: bool, layout_minutes: float, layout: HallLayout) -> CategoryDemand:
     arrivals: tuple[float, ...] = ()
     rate = 0.0
     if stationary:
@@ -370,8 +410,13 @@ def _category(code: str, craw: Mapping[str, Any], where: str, defaults: Mapping[
     booking = _booking(craw.get("booking", defaults["booking"]), f"{where}.booking")
     if booking is not None and stationary:
         raise DemandError(f"{where}.booking", "needs a hall day (slots), not a stationary run")
-    return CategoryDemand(code, arrivals, rate, service, patience, no_show, appt, tuple(shares),
-                          tuple(matters), recheck, recheck_delay, booking)
+    return CategoryDemand(
+        code, arrivals, rate, service, patience, no_show, appt, tuple(shares), tuple(matters),
+        recheck, recheck_delay, booking,
+        transfer=parse_transfer(craw.get("transfer"), f"{where}.transfer", layout, code),
+        multi_matter=parse_multi_matter(craw.get("multi_matter", defaults["multi_matter"]),
+                                        f"{where}.multi_matter"),
+        suspend=parse_suspension(craw.get("suspend", defaults["suspend"]), f"{where}.suspend"))
 
 
 def _booking(raw: Any, where: str) -> Booking | None:

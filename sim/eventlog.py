@@ -196,6 +196,22 @@ def day_to_events(record: DayRecord, people: Sequence[Person], hall: str, epoch:
             raw.append((epoch + f_called, 1, E.CALLED, fw))
             raw.append((epoch + f_end, 3, E.NO_SHOW, fw))
             raw.append((epoch + record.wait_start[i], 0, E.RECHECKED_IN, base))
+        k = record.matters[i] if record.matters else 1
+        for seg in record.segments.get(i, ()):  # services before a transfer or a suspension
+            sw = {**base, "window": seg.window}
+            raw.append((epoch + seg.called, 1, E.CALLED, sw))
+            raw.append((epoch + seg.called + walk_up, 2, E.STARTED, sw))
+            _matters(raw, base, k, epoch + seg.called + walk_up, epoch + seg.end)
+            k = 1
+            if seg.kind == "transferred":
+                raw.append((epoch + seg.end, 0, E.TRANSFERRED,
+                            {**sw, "from_category": base["category"],
+                             "to_category": seg.to_category, "to_window": seg.to_window}))
+                if seg.to_category is not None:
+                    base = {**base, "category": seg.to_category}
+            else:
+                raw.append((epoch + seg.end, 0, E.SUSPENDED, {**sw, "kind": "missing_papers"}))
+                raw.append((epoch + seg.back, 0, E.RESUMED, base))
         if o in (OUTCOME_SERVED, OUTCOME_NO_SHOW):
             called = epoch + record.called[i]
             w = {**base, "window": record.window[i]}
@@ -203,7 +219,13 @@ def day_to_events(record: DayRecord, people: Sequence[Person], hall: str, epoch:
             end = epoch + record.service_end[i]
             if o == OUTCOME_SERVED:
                 raw.append((called + walk_up, 2, E.STARTED, w))
-                raw.append((end, 3, E.FINISHED, w))
+                _matters(raw, base, k, called + walk_up, end)
+                if i in record.not_back:  # 挂起 and not back today: closed with the day
+                    raw.append((end, 0, E.SUSPENDED, {**w, "kind": "missing_papers"}))
+                    raw.append((epoch + max(record.last_end, record.close), 4, E.CLOSED,
+                                {**base, "reason": "day_closed"}))
+                else:
+                    raw.append((end, 3, E.FINISHED, w))
             else:
                 raw.append((end, 3, E.NO_SHOW, w))
         elif o == OUTCOME_ABANDONED:
@@ -211,12 +233,31 @@ def day_to_events(record: DayRecord, people: Sequence[Person], hall: str, epoch:
         else:
             last = epoch + max(record.last_end, record.close)
             raw.append((last, 4, E.CLOSED, {**base, "reason": "day_closed"}))
+    for number, spans in record.pauses.items():
+        for a, b in spans:
+            raw.append((epoch + a, 0, "window.paused", {"window": number, "reason": "break"}))
+            raw.append((epoch + b, 0, "window.resumed", {"window": number}))
     raw.sort(key=lambda x: (x[0], x[1]))
     out = []
     for seq, (at, _, kind, data) in enumerate(raw, first_seq):
         stamp = dt.datetime.fromtimestamp(at, zone).isoformat(timespec="milliseconds")
         out.append({"seq": seq, "type": str(kind), "at": stamp, "hall": hall, "data": data})
     return out
+
+
+def _matters(raw: list[tuple[float, int, str, dict[str, Any]]], base: Mapping[str, Any],
+             k: int, start: float, end: float) -> None:
+    """A 一事联办 ticket's matters one after the other over its service (equal parts: the model
+    draws only their sum). The last ends a millisecond early so it sorts before the service's
+    own end."""
+    if k < 2:
+        return
+    step = (end - start) / k
+    for j in range(k):
+        m = {**base, "matter": f"M{j + 1}"}
+        raw.append((start + j * step, 2, E.MATTER_STARTED, m))
+        raw.append((start + (j + 1) * step - (1e-3 if j == k - 1 else 0.0), 2,
+                    E.MATTER_FINISHED, m))
 
 
 def write_events(envelopes: Iterable[Mapping[str, Any]], path: str | Path) -> int:

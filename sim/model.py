@@ -26,7 +26,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import simpy
@@ -40,7 +40,7 @@ from sim.demand import Demand
 from sim.population import Person, Population
 from sim.servicetime import window_factors
 
-__all__ = ["DayRecord", "simulate_day", "day_epoch", "OUTCOME_SERVED", "OUTCOME_NO_SHOW",
+__all__ = ["DayRecord", "Segment", "simulate_day", "day_epoch", "OUTCOME_SERVED", "OUTCOME_NO_SHOW",
            "OUTCOME_ABANDONED", "OUTCOME_UNSERVED", "OUTCOME_BALKED", "OUTCOME_REFUSED"]
 
 OUTCOME_SERVED = 1
@@ -49,6 +49,19 @@ OUTCOME_ABANDONED = 3
 OUTCOME_UNSERVED = 0  # still waiting when the run ended (no window ever came for them)
 OUTCOME_BALKED = 4  # saw the queue on arrival and left at once, without a ticket
 OUTCOME_REFUSED = 5  # a walk-in past the category's daily cap (layout `daily_cap`): no ticket
+
+
+class Segment(NamedTuple):
+    """An earlier service of a person who was transferred (转办) or suspended (挂起) and then
+    waited again; seconds after the day's epoch."""
+
+    kind: str  # "transferred" or "suspended"
+    called: float
+    end: float  # service ended by the transfer or the suspension
+    window: int
+    back: float  # when their next wait began (the transfer; the return of the suspended)
+    to_category: str | None = None
+    to_window: int | None = None
 
 
 @dataclass(slots=True)
@@ -72,6 +85,14 @@ class DayRecord:
     # no-shows who came back (过号重排): their first call, its no-show mark and the re-check-in
     # (then wait_start/called/outcome describe the second wait); empty dict when none did
     rechecked: dict[int, tuple[float, float, int]] = field(default_factory=dict)
+    # transfers and suspensions (sim.flows): each person's earlier services, the waits they
+    # completed before the current one (waits add up, as queueing.metrics counts them), the
+    # suspended who did not come back (their last service ended in 挂起), each window's pauses
+    segments: dict[int, list[Segment]] = field(default_factory=dict)
+    earlier_wait: dict[int, float] = field(default_factory=dict)
+    not_back: set[int] = field(default_factory=set)
+    pauses: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
+    matters: list[int] = field(default_factory=list)  # matters per ticket (empty: one each)
 
 
 def day_epoch(demand: Demand, layout: HallLayout) -> float:
@@ -82,14 +103,20 @@ def day_epoch(demand: Demand, layout: HallLayout) -> float:
 
 class _Window:
     __slots__ = ("number", "view", "categories", "state", "busy", "staffed", "opened_at",
-                 "periods", "final_end", "current", "factor")
+                 "periods", "final_end", "current", "factor", "on_duty", "pause_due", "ending",
+                 "paused_at")
 
     def __init__(self, number: int, weights: Mapping[str, float],
                  periods: Sequence[tuple[float, float]]) -> None:
         self.number = number
         self.view = WindowView(number, MappingProxyType(dict(weights)))
         self.categories = frozenset(weights)
-        self.state = 0  # 0 off, 1 idle, 2 busy, 3 busy and closing (goes off after this person)
+        # 0 off, 1 idle, 2 busy, 3 busy and closing (goes off after this person), 4 paused
+        self.state = 0
+        self.on_duty = False  # inside a staffed period (a pause ending then reopens the window)
+        self.pause_due = 0.0  # a pause that fell during a service: its length, taken after it
+        self.ending = 0  # how the current service ends: 0 finished, 1 suspended (挂起)
+        self.paused_at = 0.0
         self.busy = 0.0
         self.staffed = 0.0
         self.opened_at = 0.0
@@ -107,13 +134,15 @@ def simulate_day(
     periods: Mapping[int, Sequence[tuple[float, float]]] | None = None,
     speeds: Mapping[int, float] | None = None,
     off_today: frozenset[int] = frozenset(),
+    pauses: Mapping[int, Sequence[tuple[float, float]]] | None = None,
 ) -> DayRecord:
     """Run one day (or one stationary run) and return what happened to everyone.
 
     `periods` overrides the staffed periods per window number (seconds after midnight); windows
     missing from both it and the profile's `[[staff]]` work the hall's hours. `speeds` are the
     clerks' speed multipliers per window number (`sim.servicetime.staff_speeds`); windows in
-    `off_today` are not staffed today (`sim.servicetime.absent_windows`).
+    `off_today` are not staffed today (`sim.servicetime.absent_windows`). `pauses` are each
+    window's short pauses as (instant, seconds) after midnight (`sim.flows.draw_pauses`).
     """
     epoch = day_epoch(demand, layout)
     env = simpy.Environment(initial_time=epoch)
@@ -144,7 +173,7 @@ def simulate_day(
     service_end = [nan] * n
     deadline = [math.inf] * n
     pop = Population.of(people)
-    service = pop.service
+    service = list(pop.service)  # copied: a suspension leaves the rest of it for later
     absent = list(pop.no_show)  # copied: a no-show who re-checks in is present the second time
     no_show_time = demand.no_show_call_seconds
     walk_up = demand.walk_up_seconds  # the window is held while the called person walks up
@@ -202,7 +231,11 @@ def simulate_day(
         else:
             outcome[i] = OUTCOME_SERVED
             f = w.factor
-            d = (service[i] if f is None else service[i] * f[cats[i]]) + walk_up + turn
+            s = service[i] if f is None else service[i] * f.get(cat_now[i], 1.0)
+            if has_suspend and suspend_at[i] == suspend_at[i] and i not in flow_done:
+                s *= suspend_at[i]  # set aside part way through (挂起): the rest comes later
+                w.ending = 1
+            d = s + walk_up + turn
         w.busy += d
         ev = timeout(d, w)
         ev.callbacks.append(finished)
@@ -221,11 +254,22 @@ def simulate_day(
         if absent[i] and after is not None and i not in rechecked:
             back = timeout(after, i)
             back.callbacks.append(recheck)
+        if w.ending:
+            w.ending = 0
+            suspended(i, w, now)
+        elif transfers and outcome[i] == OUTCOME_SERVED and i not in flow_done \
+                and transfer_service[i] == transfer_service[i]:
+            transferred(i, w, now)
         if nxt < n and arr[nxt] <= now:
             admit(now)
         if w.state == 3:
+            w.pause_due = 0.0
             if not (_drains(w) and serve_next(w)):
                 _go_off(w)
+            return
+        if w.pause_due:
+            d, w.pause_due = w.pause_due, 0.0
+            start_pause(w, d)
             return
         if not (hq_len() and serve_next(w)):  # the length test skips a call when none wait
             w.state = 1
@@ -244,6 +288,9 @@ def simulate_day(
 
     def open_window(ev: Any) -> None:
         w: _Window = ev.value
+        w.on_duty = True
+        if w.state == 4:  # paused: the pause's end opens it
+            return
         if w.state == 3:  # still serving past a break that is already over: just carry on
             w.state = 2
             return
@@ -255,6 +302,9 @@ def simulate_day(
 
     def close_window(ev: Any) -> None:
         w: _Window = ev.value
+        w.on_duty = False
+        if w.state == 4:  # paused: stays shut when the pause ends
+            return
         admit(env.now)
         if w.state == 1:
             idle.remove(w)
@@ -386,6 +436,115 @@ def simulate_day(
         idle.append(w)
         expect_arrival()
 
+    # -- transfers (转办) and suspensions (挂起): the person waits again, keeping their place
+    transfer_service = pop.transfer_service
+    suspend_at = pop.suspend_at
+    back_after = pop.back_after
+    transfers = any(x == x for x in transfer_service)
+    has_suspend = any(x == x for x in suspend_at)
+    cat_now = list(cats)  # the category a ticket waits in now (a transfer changes it)
+    flow_done: set[int] = set()  # transferred or suspended once already
+    segments: dict[int, list[Segment]] = {}
+    earlier_wait: dict[int, float] = {}
+    not_back: set[int] = set()
+    to_of = {c.code: (c.transfer.to_category, c.transfer.to_window) for c in demand.categories
+             if c.transfer is not None}
+    by_number = {sw.number: sw for sw in windows}
+
+    def klass_of(i: int) -> QueueClass:
+        if slot_of[i] is not None:
+            return appointment
+        pri = priority_of[i]
+        return normal if pri == "normal" else queue_class(pri, None)
+
+    def wait_again(i: int, now: float, target: int | None) -> None:
+        """Back in the queue with their place in time; an idle window that can serve them
+        calls them at once."""
+        earlier_wait[i] = earlier_wait.get(i, 0.0) + max(0.0, called[i] - wait_start[i])
+        wait_start[i] = now - epoch
+        called[i] = service_end[i] = nan
+        window_of[i] = 0
+        outcome[i] = OUTCOME_UNSERVED
+        deadline[i] = math.inf
+        slot = slot_of[i]
+        key = arr[i] if slot is None else slot + epoch
+        add(Head(i, cat_now[i], klass_of(i), key, None if slot is None else slot + epoch,
+                 target))
+        for w in idle:
+            if (w.number == target) if target is not None else (cat_now[i] in w.categories):
+                idle.remove(w)
+                if not serve_next(w):
+                    idle.append(w)
+                break
+
+    def transferred(i: int, w: _Window, now: float) -> None:
+        flow_done.add(i)
+        to_cat, to_win = to_of[cats[i]]
+        end = now - turn
+        segments.setdefault(i, []).append(Segment("transferred", called[i], end - epoch,
+                                                  w.number, end - epoch, to_cat, to_win))
+        service[i] = transfer_service[i]
+        if to_cat is not None:
+            cat_now[i] = to_cat
+        wait_again(i, end, to_win)
+
+    def suspended(i: int, w: _Window, now: float) -> None:
+        flow_done.add(i)
+        part = suspend_at[i]
+        service[i] *= 1.0 - part  # what is left of it, served after the return
+        after = back_after[i]
+        end = now - turn
+        if not after < math.inf or end + after >= close:  # not back today (or after closing)
+            not_back.add(i)
+            return
+        segments.setdefault(i, []).append(Segment("suspended", called[i], end - epoch,
+                                                  w.number, end + after - epoch))
+        ev = timeout(now - end + after, (i, w.number))
+        ev.callbacks.append(came_back)
+
+    def came_back(ev: Any) -> None:
+        i, number = ev.value
+        sw = by_number[number]
+        # to the head of the suspending window's own queue while it is open, else the category's
+        wait_again(i, env.now, number if sw.state != 0 else None)
+
+    # -- short pauses (暂停服务): an idle window shuts at once, a busy one after its person
+    pauses_rec: dict[int, list[tuple[float, float]]] = {}
+
+    def pause_at(ev: Any) -> None:
+        w, d = ev.value
+        if w.state == 1:
+            idle.remove(w)
+            start_pause(w, d)
+        elif w.state == 2 and not w.pause_due:
+            w.pause_due = d
+
+    def start_pause(w: _Window, d: float) -> None:
+        w.state = 4
+        w.staffed += env.now - w.opened_at
+        w.paused_at = env.now
+        ev = timeout(d, w)
+        ev.callbacks.append(end_pause)
+
+    def end_pause(ev: Any) -> None:
+        w: _Window = ev.value
+        now = env.now
+        pauses_rec.setdefault(w.number, []).append((w.paused_at - epoch, now - epoch))
+        if not w.on_duty:
+            w.state = 0
+            return
+        w.opened_at = now
+        w.state = 1
+        admit(now)
+        if not serve_next(w):
+            become_idle(w)
+
+    if pauses:
+        for sw in windows:
+            for at, d in pauses.get(sw.number, ()):
+                ev = timeout(max(0.0, at), (sw, d))
+                ev.callbacks.append(pause_at)
+
     env.run()
 
     end = env.now
@@ -395,7 +554,7 @@ def simulate_day(
             outcome[i] = OUTCOME_ABANDONED  # nobody called them before their patience ran out
             left[i] = deadline[i] - epoch
     for sw in windows:
-        if sw.state != 0:
+        if sw.state not in (0, 4):
             sw.staffed += end - sw.opened_at
     return DayRecord(
         wait_start=wait_start,
@@ -410,4 +569,9 @@ def simulate_day(
         close=demand.close,
         categories=list(cats),
         rechecked=rechecked,
+        segments=segments,
+        earlier_wait=earlier_wait,
+        not_back=not_back,
+        pauses=pauses_rec,
+        matters=pop.matters_n if any(k > 1 for k in pop.matters_n) else [],
     )

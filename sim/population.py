@@ -16,9 +16,10 @@ from typing import overload
 
 from queueing.tickets import PriorityClass
 from sim.demand import CategoryDemand, Demand
+from sim.flows import draw_flows
 from sim.streams import Source, Streams
 
-__all__ = ["Person", "Population", "generate_people"]
+__all__ = ["Person", "Population", "generate_people", "booking_draws"]
 
 
 @dataclass(slots=True)
@@ -37,6 +38,10 @@ class Person:
     absent_call: float | None = None  # a no-show's calling time at the window (None: profile's)
     recheck_after: float | None = None  # a no-show who comes back this long after the no-show
     balk_u: float = 1.0  # uniform draw: balks if below the profile's balking chance (1: never)
+    matters_n: int = 1  # matters on the ticket (一事联办: more than 1; `service` covers them all)
+    transfer_service: float = math.nan  # 2nd service after a transfer (转办); nan: not transferred
+    suspend_at: float = math.nan  # share of the service done when suspended (挂起); nan: never
+    back_after: float = math.nan  # a suspended person comes back this much later (inf: not today)
 
 
 class Population(Sequence[Person]):
@@ -45,13 +50,17 @@ class Population(Sequence[Person]):
     large share of drawing a day."""
 
     __slots__ = ("arrival", "category", "service", "patience", "no_show", "priority",
-                 "appointment_start", "matter", "absent_call", "recheck_after", "balk_u")
+                 "appointment_start", "matter", "absent_call", "recheck_after", "balk_u",
+                 "matters_n", "transfer_service", "suspend_at", "back_after")
 
     def __init__(self, arrival: list[float], category: list[str], service: list[float],
                  patience: list[float], no_show: list[bool], priority: list[PriorityClass],
                  appointment_start: list[float | None], matter: list[str | None],
                  absent_call: list[float | None], recheck_after: list[float | None],
-                 balk_u: list[float] | None = None) -> None:
+                 balk_u: list[float] | None = None, matters_n: list[int] | None = None,
+                 transfer_service: list[float] | None = None,
+                 suspend_at: list[float] | None = None,
+                 back_after: list[float] | None = None) -> None:
         self.arrival = arrival
         self.category = category
         self.service = service
@@ -62,7 +71,13 @@ class Population(Sequence[Person]):
         self.matter = matter
         self.absent_call = absent_call
         self.recheck_after = recheck_after
-        self.balk_u = balk_u if balk_u is not None else [1.0] * len(arrival)
+        n = len(arrival)
+        self.balk_u = balk_u if balk_u is not None else [1.0] * n
+        self.matters_n = matters_n if matters_n is not None else [1] * n
+        nan = math.nan
+        self.transfer_service = transfer_service if transfer_service is not None else [nan] * n
+        self.suspend_at = suspend_at if suspend_at is not None else [nan] * n
+        self.back_after = back_after if back_after is not None else [nan] * n
 
     @classmethod
     def of(cls, people: Iterable[Person]) -> Population:
@@ -74,7 +89,9 @@ class Population(Sequence[Person]):
                    [p.patience for p in ps], [p.no_show for p in ps], [p.priority for p in ps],
                    [p.appointment_start for p in ps], [p.matter for p in ps],
                    [p.absent_call for p in ps], [p.recheck_after for p in ps],
-                   [p.balk_u for p in ps])
+                   [p.balk_u for p in ps], [p.matters_n for p in ps],
+                   [p.transfer_service for p in ps], [p.suspend_at for p in ps],
+                   [p.back_after for p in ps])
 
     def __len__(self) -> int:
         return len(self.arrival)
@@ -90,7 +107,9 @@ class Population(Sequence[Person]):
             return [self[j] for j in range(*i.indices(len(self)))]
         return Person(self.arrival[i], self.category[i], self.service[i], self.patience[i],
                       self.no_show[i], self.priority[i], self.appointment_start[i], self.matter[i],
-                      self.absent_call[i], self.recheck_after[i], self.balk_u[i])
+                      self.absent_call[i], self.recheck_after[i], self.balk_u[i],
+                      self.matters_n[i], self.transfer_service[i], self.suspend_at[i],
+                      self.back_after[i])
 
     def __iter__(self) -> Iterator[Person]:
         for i in range(len(self)):
@@ -194,20 +213,29 @@ def _category_people(c: CategoryDemand, demand: Demand, streams: Streams,
                     break
     balk = ([streams.get(Source.BALK, code).random() for _ in range(n)]
             if demand.balking is not None else None)
+    n_matters, transfer, suspend_at, back = draw_flows(n, streams, code, c.transfer,
+                                                       c.multi_matter, c.suspend)
+    if transfer is not None and demand.service_factor != 1.0:
+        transfer = [s * demand.service_factor for s in transfer]
+    if n_matters is not None:
+        # the further matters of a 一事联办 ticket, each its own service at the same window
+        extra = streams.get(Source.MULTI, f"{code}|service")
+        f = demand.service_factor
+        for i, k in enumerate(n_matters):
+            if k > 1:
+                services[i] += sum(c.service.sample(extra) for _ in range(k - 1)) * f
     return Population(times, [code] * n, services, patience, absent, priority, appointment,
-                      matters, [None] * n, recheck, balk)
+                      matters, [None] * n, recheck, balk, n_matters, transfer, suspend_at, back)
 
 
-def _booked_people(c: CategoryDemand, demand: Demand, streams: Streams) -> Population:
-    """One category's booked appointments: slots over the intervals with walk-ins, each place
-    booked with chance `fill`, the booked coming (1 − booking no-show) around their slot. Own
-    streams (keys `CODE|booked`), so bookings never shift the walk-ins' draws."""
+def booking_draws(c: CategoryDemand, demand: Demand, streams: Streams) -> list[tuple[float, str]]:
+    """The day's bookings of one category: (slot start, seconds after midnight; "checked_in" or
+    "no_show"), as the booking system would hold them. Places nobody booked are not listed."""
     b = c.booking
-    assert b is not None
-    key = f"{c.code}|booked"
-    book = streams.get(Source.PRIORITY, key).random
-    pu = streams.get(Source.PUNCTUALITY, key)
-    slots: list[float] = []
+    if b is None:
+        return []
+    book = streams.get(Source.PRIORITY, f"{c.code}|booked").random
+    out: list[tuple[float, str]] = []
     for i, count in enumerate(c.arrivals):
         if count <= 0:
             continue
@@ -216,9 +244,19 @@ def _booked_people(c: CategoryDemand, demand: Demand, streams: Streams) -> Popul
         t = lo
         while t < hi:
             for _ in range(b.capacity):
-                if book() < b.fill and book() >= b.no_show:
-                    slots.append(t)
+                if book() < b.fill:
+                    out.append((t, "checked_in" if book() >= b.no_show else "no_show"))
             t += b.slot
+    return out
+
+
+def _booked_people(c: CategoryDemand, demand: Demand, streams: Streams) -> Population:
+    """One category's booked appointments: slots over the intervals with walk-ins, each place
+    booked with chance `fill`, the booked coming (1 − booking no-show) around their slot. Own
+    streams (keys `CODE|booked`), so bookings never shift the walk-ins' draws."""
+    key = f"{c.code}|booked"
+    pu = streams.get(Source.PUNCTUALITY, key)
+    slots = [t for t, status in booking_draws(c, demand, streams) if status == "checked_in"]
     people = []
     for slot in slots:
         early = (pu.gauss(demand.punctuality_mean, demand.punctuality_sd)
@@ -248,7 +286,7 @@ def generate_people(demand: Demand, streams: Streams) -> Population:
     groups += [g for g in (_booked_people(c, demand, streams) for c in demand.categories
                            if c.booking is not None) if g]
     if not groups:
-        return Population([], [], [], [], [], [], [], [], [], [])
+        return Population([], [], [], [], [], [], [], [], [], [], [])
     if len(groups) == 1:
         return groups[0]
     columns = Population.__slots__

@@ -99,6 +99,10 @@ def _waited(t: TicketLog) -> float:
     return max(0.0, t.events[-1][1] - t.issued) if t.events else 0.0
 
 
+# a window is free again after any of these (a transfer or a suspension releases it too)
+_RELEASES = ("ticket.finished", "ticket.no_show", "ticket.transferred", "ticket.suspended")
+
+
 def turnarounds(tickets: Sequence[TicketLog]) -> dict[Any, float]:
     """Per ticket, the gap between its window's previous finish and its call, when it was
     already waiting at that finish and the gap is shorter than its own occupancy (longer gaps
@@ -110,7 +114,7 @@ def turnarounds(tickets: Sequence[TicketLog]) -> dict[Any, float]:
         for kind, at, data in t.events:
             if kind == "ticket.called":
                 called = at
-            elif kind in ("ticket.finished", "ticket.no_show") and called is not None:
+            elif kind in _RELEASES and called is not None:
                 w = data.get("window", t.window)
                 if w is not None:
                     finishes.setdefault(int(w), []).append((called, at))
@@ -122,11 +126,14 @@ def turnarounds(tickets: Sequence[TicketLog]) -> dict[Any, float]:
             continue
         last_call = max(at for kind, at, _ in t.events if kind == "ticket.called")
         waiting_since = max(at for kind, at, _ in t.events
-                            if kind in ("ticket.issued", "ticket.rechecked_in"))
+                            if kind in ("ticket.issued", "ticket.rechecked_in",
+                                        "ticket.transferred", "ticket.resumed"))
         prior = [f for c, f in finishes.get(t.window or -1, []) if f <= last_call]
         if prior:
             gap = last_call - max(prior)
-            if max(prior) >= waiting_since and 0 < gap <= occupancy:
+            # a gap of 0 counts: with no turnaround the few long gaps (pauses) must not be
+            # all that is left for calibrate's median
+            if max(prior) >= waiting_since and 0 <= gap <= occupancy:
                 out[t.id] = gap
     return out
 

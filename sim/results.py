@@ -61,6 +61,7 @@ def summarise_day(record: DayRecord, people: Sequence[Person], demand: Demand) -
     day = not demand.stationary
     called, wait_start, left, outcome = record.called, record.wait_start, record.left, record.outcome
     arrivals = Population.of(people).arrival
+    earlier = record.earlier_wait  # waits before a transfer or a suspension add up (metrics)
     for i, arrival in enumerate(arrivals):
         if arrival < first:
             continue
@@ -78,6 +79,8 @@ def summarise_day(record: DayRecord, people: Sequence[Person], demand: Demand) -
         if o == OUTCOME_SERVED or o == OUTCOME_NO_SHOW:
             w = called[i] - wait_start[i]
             w = w if w > 0 else 0.0
+            if earlier:
+                w += earlier.get(i, 0.0)
             waits.append(w)
             if w <= within:
                 called_within += 1

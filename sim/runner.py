@@ -24,11 +24,10 @@ from typing import Any
 
 from queueing.layout import HallLayout, parse_layout
 from sim.demand import Demand, parse_demand
-from sim.model import simulate_day
 from sim.population import Person, generate_people
 from sim.results import aggregate, summarise_day
-from sim.servicetime import absent_windows, staff_speeds
 from sim.streams import Streams
+from sim.synthetic import full_day
 
 __all__ = ["Config", "run_days", "run_config", "default_workers", "Progress", "SCHEDULER_ENV",
            "ClusterError"]
@@ -103,9 +102,7 @@ def _day(config: Config, seed: int, day: int,
     streams = Streams(seed, day)
     if people is None:
         people = generate_people(demand, streams)
-    record = simulate_day(layout, demand, people, periods=config.periods,
-                          speeds=staff_speeds(demand.service_factors, layout, streams),
-                          off_today=absent_windows(demand.absence, layout, streams))
+    record = full_day(layout, demand, people, streams, config.periods)
     return summarise_day(record, people, demand)
 
 

@@ -28,6 +28,10 @@ class Source(StrEnum):
     RECHECK = "recheck"
     BALK = "balk"  # whether a person who sees a long queue leaves at once
     VOLUME = "volume"  # the day's volume multiplier (`sim.variation`)
+    TRANSFER = "transfer"  # whether a person is transferred after service, and the 2nd service
+    MULTI = "multi"  # how many matters a ticket carries (一事联办)
+    SUSPEND = "suspend"  # whether a service is suspended (挂起) and when the person comes back
+    PAUSE = "pause"  # a window's short pauses (暂停服务), one stream per window number
 
 
 def stream_seed(seed: int, day: int, source: str, key: str = "") -> int:
