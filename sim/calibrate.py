@@ -34,8 +34,8 @@ from sim.fit_flows import fit_booking, fit_category_flows, fit_pauses, own_servi
 from sim.fit_service import fit_service_factors
 from sim.survival import fit_patience, patience_data
 
-__all__ = ["CalibrationError", "calibrate", "to_toml", "read_events", "fit_variation",
-           "MIN_DAYS_FOR_VARIATION"]
+__all__ = ["CalibrationError", "calibrate", "to_toml", "read_events", "read_bookings",
+           "fit_variation", "MIN_DAYS_FOR_VARIATION"]
 
 MIN_DAYS_FOR_VARIATION = 10
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -77,6 +77,45 @@ def read_events(path: str) -> list[dict[str, Any]]:
         return _read(path)
     except EventLogError as e:
         raise CalibrationError(str(e)) from None
+
+
+_BOOKING_STATUSES = ("booked", "checked_in", "late", "no_show", "cancelled")
+
+
+def read_bookings(path: str) -> list[dict[str, Any]]:
+    """The booking system's records as JSON lines `{category, start, status}` (start an ISO
+    instant or epoch seconds; status one of booked, checked_in, late, no_show, cancelled);
+    raises CalibrationError naming the line."""
+    import json
+    from pathlib import Path
+
+    out = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise CalibrationError(f"{path}: no such file") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise CalibrationError(f"{where}: not JSON ({e.msg})") from None
+        if not isinstance(rec, dict) or not isinstance(rec.get("category"), str) \
+                or rec.get("status") not in _BOOKING_STATUSES:
+            raise CalibrationError(f"{where}: not a booking {{category, start, status}} "
+                                   f"(status one of {', '.join(_BOOKING_STATUSES)})")
+        start = rec.get("start")
+        if isinstance(start, str):
+            try:
+                start = dt.datetime.fromisoformat(start).timestamp()
+            except ValueError:
+                start = None
+        if isinstance(start, bool) or not isinstance(start, int | float):
+            raise CalibrationError(f"{where}.start: not an ISO 8601 instant")
+        out.append({"category": rec["category"], "start": float(start), "status": rec["status"]})
+    return out
 
 
 def _minutes_of_day(instant: float, zone: ZoneInfo) -> float:

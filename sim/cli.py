@@ -4,7 +4,7 @@
     hall sim plan      --layout L --demand D [--target 0.9 --within 15 --confidence 0.95]
                        [--mode pooled|comprehensive|split]
     hall sim compare   --layout L --demand D [--layout L2 …]   (one layout: hybrid/pooled/dedicated)
-    hall sim calibrate --events FILE.jsonl --layout L --out demand.toml
+    hall sim calibrate --events FILE.jsonl --layout L [--bookings B.jsonl] --out demand.toml
     hall sim replay    --events FILE.jsonl --layout L [--as-recorded RECORDED_LAYOUT]
     hall sim live      --url http://127.0.0.1:8000 --hall CODE --demand D --layout L [--speed 60]
 
@@ -88,6 +88,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--events", required=True, help="JSONL from `hall export events`")
     q.add_argument("--layout", required=True)
     q.add_argument("--interval", type=int, default=30, help="minutes per arrival interval")
+    q.add_argument("--bookings", help="JSONL of booking records {category, start, status}: "
+                                      "fits booking no-shows (the event log alone cannot)")
     q.add_argument("--out", help="demand TOML to write (default: standard output)")
     q.set_defaults(func=_calibrate)
 
@@ -332,11 +334,12 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _calibrate(args: argparse.Namespace) -> int:
     from queueing.layout import LayoutError, parse_layout
-    from sim.calibrate import CalibrationError, calibrate, read_events, to_toml
+    from sim.calibrate import CalibrationError, calibrate, read_bookings, read_events, to_toml
 
     try:
         layout = parse_layout(_read_toml(args.layout))
-        fitted = calibrate(read_events(args.events), layout, args.interval)
+        bookings = read_bookings(args.bookings) if args.bookings else None
+        fitted = calibrate(read_events(args.events), layout, args.interval, bookings=bookings)
     except (LayoutError, CalibrationError) as e:
         return _fail(str(e))
     text = to_toml(fitted)

@@ -7,6 +7,7 @@ tolerance; the fitted profile then runs and waits like the truth.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import math
 import tomllib
@@ -240,3 +241,37 @@ def test_bad_flow_tables_are_refused_naming_the_field() -> None:
         with pytest.raises(DemandError, match=message.replace(".", r"\.")):
             parse_demand(raw, layout)
     assert not math.isnan(parse_demand(_truth(), layout).expected_total())
+
+
+def test_cli_calibrate_reads_the_booking_records_and_writes_a_profile_that_loads(
+        tmp_path: Path, recorded: list[dict[str, Any]]) -> None:
+    import json
+
+    from sim import cli
+    from sim.eventlog import write_events
+
+    events, bookings, out = tmp_path / "e.jsonl", tmp_path / "b.jsonl", tmp_path / "d.toml"
+    from sim.calibrate import _value
+
+    layout_path = tmp_path / "l.toml"  # inline tables: the layout's own tables, one a line
+    layout_path.write_text("".join(f"{k} = {_value(v)}\n" for k, v in _layout_raw().items()),
+                           encoding="utf-8")
+    write_events(recorded, events)
+    bookings.write_text("".join(json.dumps(b) + "\n" for b in
+                                recorded_bookings(_layout_raw(), _truth(), DAYS, SEED)),
+                        encoding="utf-8")
+    parser = argparse.ArgumentParser(prog="hall")
+    cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["sim", "calibrate", "--events", str(events), "--layout",
+                              str(layout_path), "--bookings", str(bookings), "--out", str(out)])
+    assert args.func(args) == 0
+    demand = parse_demand(tomllib.loads(out.read_text(encoding="utf-8")),
+                          parse_layout(_layout_raw()))
+    booking = demand.category("B").booking
+    assert booking is not None and booking.no_show == pytest.approx(0.2, abs=0.06)
+    assert demand.category("A").suspend is not None and demand.pauses is not None
+    bookings.write_text('{"category": "B", "start": "soon", "status": "no_show"}\n',
+                        encoding="utf-8")
+    args = parser.parse_args(["sim", "calibrate", "--events", str(events), "--layout",
+                              str(layout_path), "--bookings", str(bookings)])
+    assert args.func(args) != 0
