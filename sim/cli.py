@@ -72,6 +72,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the day to size for: p90 = the 90th-percentile day of the profile's "
                         "[variation] (the default when it has one), profile = as written, "
                         "weekdays = the busiest weekday")
+    q.add_argument("--slots", type=_capacities, default=None, metavar="N,N,…",
+                   help="also size the booking slots: the fewest windows for each number of "
+                        "places per slot (the profile must have a booking table)")
     q.add_argument("--no-sensitivity", action="store_true",
                    help="skip the sensitivity table (−10%%…+30%% demand, +15%% service time)")
     common(q)
@@ -126,6 +129,17 @@ def _read_toml(path: str) -> dict[str, Any]:
         raise SystemExit(_fail_said("cli.no_file", path=path)) from None
     except tomllib.TOMLDecodeError as e:
         raise SystemExit(_fail_said("cli.bad_toml", path=path, message=str(e))) from None
+
+
+def _capacities(text: str) -> list[int]:
+    """--slots 0,2,4: places per booking slot to try."""
+    try:
+        out = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of whole numbers") from None
+    if not out or any(x < 0 for x in out) or len(out) > 12:
+        raise argparse.ArgumentTypeError("give 1 to 12 whole numbers at least 0, e.g. 0,2,4")
+    return out
 
 
 def _fail(message: str) -> int:
@@ -263,6 +277,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from sim.demand import DemandError
     from sim.planning import Target, plan
     from sim.report import render_plan
     from sim.report_text import plan_text
@@ -277,7 +292,9 @@ def _plan(args: argparse.Namespace) -> int:
     try:
         result = plan(layout_raw, demand_raw, target, args.days, args.seed,
                       _workers(args.workers), args.mode, _log(args), design=args.design_day,
-                      with_sensitivity=not args.no_sensitivity)
+                      with_sensitivity=not args.no_sensitivity, slot_capacities=args.slots)
+    except DemandError as e:
+        return _fail(str(e))
     except ValueError as e:  # e.g. no layout up to the limit meets the target
         return _unmeetable(str(e), layout_raw, demand_raw, target, args.mode)
     result["hall_name"] = _hall_name(layout_raw)

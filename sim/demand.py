@@ -57,6 +57,7 @@ __all__ = [
     "scale_raw",
     "scale_service_raw",
     "without_variation",
+    "with_booking_capacity",
 ]
 
 
@@ -167,6 +168,22 @@ class Demand:
 def without_variation(raw: Mapping[str, Any]) -> dict[str, Any]:
     """The profile as one fixed day: no calendar, no overdispersion (a design day)."""
     return {k: v for k, v in raw.items() if k != "variation"}
+
+
+def with_booking_capacity(raw: Mapping[str, Any], capacity: int) -> dict[str, Any]:
+    """The profile with every booking table offering `capacity` places a slot; raises
+    DemandError when the profile books nothing or the capacity is negative."""
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+        raise DemandError("slot capacity", f"must be a whole number at least 0, got {capacity!r}")
+    out = copy.deepcopy(dict(raw))
+    tables = [t for t in [(out.get("profile") or {}).get("booking"),
+                          *((c or {}).get("booking") for c in (out.get("categories") or {}).values()
+                            if isinstance(c, dict))] if isinstance(t, dict)]
+    if not tables:
+        raise DemandError("booking", "the profile has no booking table to size slots for")
+    for t in tables:
+        t["capacity"] = capacity
+    return out
 
 
 def scale_service_raw(raw: Mapping[str, Any], factor: float) -> dict[str, Any]:

@@ -28,14 +28,21 @@ from typing import Any
 
 from queueing.layout import parse_layout
 from sim import analytic, variants
-from sim.demand import Demand, parse_demand, scale_raw, scale_service_raw, without_variation
+from sim.demand import (
+    Demand,
+    parse_demand,
+    scale_raw,
+    scale_service_raw,
+    with_booking_capacity,
+    without_variation,
+)
 from sim.results import aggregate
 from sim.runner import Config, run_days
 from sim.stats import paired_difference, t_quantile, variance
 from sim.variation import design_factor
 
 __all__ = ["Target", "analytic_start", "plan", "compare", "fit_staff", "lower_bound",
-           "SENSITIVITY_CASES", "sensitivity", "weak_hours", "design_day"]
+           "SENSITIVITY_CASES", "sensitivity", "weak_hours", "design_day", "slot_sizes"]
 
 # (label, demand factor, service-time factor) of the sensitivity table
 SENSITIVITY_CASES: tuple[tuple[str, float, float], ...] = (
@@ -183,18 +190,63 @@ def sensitivity(layouts: Sequence[tuple[int, str, Mapping[str, Any]]],
     return {"cases": [c for c, _, _ in SENSITIVITY_CASES], "rows": rows}
 
 
+def slot_sizes(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], target: Target,
+               capacities: Sequence[int], days: int, seed: int, workers: int, mode: str,
+               design: str | None, max_windows: int) -> list[dict[str, Any]]:
+    """Windows and booking slots sized together: for each places-per-slot offered, the fewest
+    windows meeting the target (same seed and days, so rows differ by the slots alone), with
+    the booked people a day that capacity brings."""
+    layout = parse_layout(layout_raw)
+    rows = []
+    for cap in sorted(set(capacities)):
+        raw = with_booking_capacity(demand_raw, cap)
+        fixed, _ = design_day(layout_raw, _with_target(raw, target), design)
+        booked = _booked_per_day(parse_demand(fixed, layout))
+        one = plan(layout_raw, raw, target, days, seed, workers, mode, max_windows=max_windows,
+                   design=design, with_sensitivity=False)
+        rows.append({"capacity": cap, "booked_per_day": round(booked, 1),
+                     "windows": one["windows"], "total_windows": one["total_windows"],
+                     "layout": one["layout"],
+                     "service_level_lower_bound": next(
+                         x["service_level_lower_bound"] for x in one["tried"]
+                         if x["windows"] == one["windows"])})
+    return rows
+
+
+def _booked_per_day(demand: Demand) -> float:
+    """Expected booked people who come in a day: places × fill × (1 − no-show)."""
+    total = 0.0
+    for c in demand.categories:
+        b = c.booking
+        if b is None:
+            continue
+        for i, count in enumerate(c.arrivals):
+            if count <= 0:
+                continue
+            lo = demand.start + i * demand.interval
+            hi = min(lo + demand.interval, demand.cutoff)
+            slots = max(0, math.ceil((hi - lo) / b.slot)) if hi > lo else 0
+            total += slots * b.capacity * b.fill * (1 - b.no_show)
+    return total
+
+
 def plan(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], target: Target,
          days: int = 20, seed: int = 1, workers: int = 1, mode: str = "pooled",
          log: Callable[[str], None] | None = None, max_windows: int = 1000,
-         design: str | None = None, with_sensitivity: bool = True) -> dict[str, Any]:
+         design: str | None = None, with_sensitivity: bool = True,
+         slot_capacities: Sequence[int] | None = None) -> dict[str, Any]:
     """Fewest windows meeting `target`.
 
     mode "pooled": a hall of k 无差别 windows; "comprehensive": the layout's zone windows kept,
     k comprehensive windows beside them; "split": k windows in all, the best of several splits
     between 无差别 and zone windows (zone windows shared between zones by offered load).
     Returns the JSON plan with the best candidate per size tried and the chosen windows table.
+    `slot_capacities`: also size the booking slots — the fewest windows for each number of
+    places per slot (`slots`, see `slot_sizes`).
     """
     started = time.perf_counter()
+    slots = (slot_sizes(layout_raw, demand_raw, target, slot_capacities, days, seed, workers,
+                        mode, design, max_windows) if slot_capacities else None)
     demand_raw = _with_target(demand_raw, target)
     demand_raw, design_info = design_day(layout_raw, demand_raw, design)
     layout = parse_layout(layout_raw)
@@ -308,6 +360,7 @@ def plan(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], target: T
         "tried": [{kk: v for kk, v in tried[x].items() if kk not in ("result", "raw")}
                   | {"mean_wait_minutes": tried[x]["result"]["wait_minutes"]["mean"]}
                   for x in sorted(tried)],
+        "slots": slots,
         "seconds": round(time.perf_counter() - started, 2),
     }
 

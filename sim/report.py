@@ -259,6 +259,14 @@ def render_plan(plan: Mapping[str, Any]) -> str:
             f"[≥ {_fmt(c['service_level_lower_bound'], 1, True)}]</span>"
             f"{'' if c['meets'] else ' ✘'}" for c in r["cases"]] for r in table["rows"]]
         parts.append(_table(srows, [say("sim.col.layout"), *(_case_label(c) for c in table["cases"])]))
+    slots = plan.get("slots")
+    if slots:
+        parts.append(f"<h2>{say('report.h.slots')}</h2>")
+        parts.append(_table([[str(r["capacity"]), _fmt(r["booked_per_day"], 0),
+                              html.escape(layout_label(str(r["layout"]))), str(r["total_windows"]),
+                              _fmt(r["service_level_lower_bound"], 1, True)] for r in slots],
+                            [say("report.col.slot_capacity"), say("report.col.booked_per_day"),
+                             say("sim.col.layout"), say("sim.col.windows"), say("sim.col.sl_lower")]))
     weak = plan.get("weak_hours")
     if weak is not None:
         parts.append(f"<h2>{say('report.h.weak_hours')}</h2>")

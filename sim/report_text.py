@@ -95,7 +95,15 @@ def plan_text(plan: Mapping[str, Any]) -> str:
              _est(x.get("mean_wait_minutes")), say("sim.yes") if x["meets"] else say("sim.no")]
             for x in sorted(plan["tried"], key=lambda x: x["windows"])]
     head = [say("sim.col.layout"), say("sim.col.sl_lower"), say("sim.col.mean_wait"), say("sim.col.meets")]
-    return "\n".join([title, "", answer, "", say("sim.plan.tried"), table(head, rows)])
+    out = [title, "", answer, "", say("sim.plan.tried"), table(head, rows)]
+    if plan.get("slots"):
+        srows = [[str(r["capacity"]), f"{r['booked_per_day']:.0f}", layout_label(str(r["layout"])),
+                  str(r["total_windows"]), _num(r["service_level_lower_bound"], 1, True)]
+                 for r in plan["slots"]]
+        out += ["", say("report.h.slots"),
+                table([say("report.col.slot_capacity"), say("report.col.booked_per_day"),
+                       say("sim.col.layout"), say("sim.col.windows"), say("sim.col.sl_lower")], srows)]
+    return "\n".join(out)
 
 
 def compare_text(cmp: Mapping[str, Any]) -> str:

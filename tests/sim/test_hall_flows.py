@@ -275,3 +275,28 @@ def test_cli_calibrate_reads_the_booking_records_and_writes_a_profile_that_loads
     args = parser.parse_args(["sim", "calibrate", "--events", str(events), "--layout",
                               str(layout_path), "--bookings", str(bookings)])
     assert args.func(args) != 0
+
+
+def test_plan_sizes_windows_and_booking_slots_together_and_the_report_shows_it() -> None:
+    from sim.planning import Target, plan
+    from sim.report import render_plan
+    from sim.report_text import plan_text
+
+    raw = _truth()
+    raw["profile"].pop("pauses")
+    raw["categories"]["B"]["booking"]["capacity"] = 2
+    result = plan(_layout_raw(), raw, Target(0.8, 15, 0.9), days=4, seed=2,
+                  with_sensitivity=False, slot_capacities=[0, 4, 8])
+    rows = result["slots"]
+    assert [r["capacity"] for r in rows] == [0, 4, 8]
+    assert rows[0]["booked_per_day"] == 0 and rows[1]["booked_per_day"] < rows[2]["booked_per_day"]
+    # more booked people never need fewer windows (same seed and days for every row)
+    assert rows[0]["windows"] <= rows[1]["windows"] <= rows[2]["windows"]
+    assert rows[0]["windows"] < rows[2]["windows"]
+    assert all(r["service_level_lower_bound"] >= 0.8 for r in rows)
+    page, text = render_plan(result), plan_text(result)
+    assert "每时段预约名额" in page and "每时段预约名额" in text
+    with pytest.raises(DemandError, match="no booking table"):
+        plain = copy.deepcopy(raw)
+        plain["categories"]["B"].pop("booking")
+        plan(_layout_raw(), plain, Target(0.8, 15, 0.9), days=2, slot_capacities=[1])
