@@ -9,12 +9,17 @@
 2. The county example day with every modelled flow on (calendar and gamma–Poisson volume,
    generalist and help-desk service factors, clerk spread, turnaround, absent clerks, lognormal
    patience, balking, no-shows and re-check-ins, appointments and booked slots, priorities,
-   staggered staff): simulated people per second. Transfers, multi-matter tickets and
-   suspensions are not modelled, so not in it.
+   staggered staff, transfers, multi-matter tickets, suspensions and returns, short pauses):
+   simulated people per second.
 3. Planning the 60-window city-district hall: the fewest 无差别 windows (a pooled hall; with its
    zone windows fixed, no number of 无差别 windows meets 95% on the design day)
    for 95% served within 15 minutes with 95% confidence on the 90th-percentile day, with the
    sensitivity table (3 sizes × 6 cases), 20 days.
+
+Beside each M/M/c row stands SimPy's own ceiling: its bare event rate (timeouts whose callbacks
+only schedule the next) over the events our model needs per customer — no SimPy model can beat
+it, so where it is below 0.4× the heap loop that goal cannot be met on SimPy; and the ceiling
+of SimPy's events plus the policy alone (one `HallQueue.add` and `call` per customer).
 
 Goals: M/M/c ≥ 5× ciw, ≥ 2× plain SimPy, ≥ 0.4× the heap loop at every c; the county day
 ≥ 100,000 people/s; planning ≤ 60 s. The load average is printed beside (a shared machine).
@@ -48,8 +53,8 @@ from sim.planning import Target, plan  # noqa: E402
 from sim.population import generate_people  # noqa: E402
 from sim.runner import default_workers  # noqa: E402
 from sim.scenarios import city_case_raw, mmc_case  # noqa: E402
-from sim.servicetime import absent_windows, staff_speeds  # noqa: E402
 from sim.streams import Streams  # noqa: E402
+from sim.synthetic import full_day  # noqa: E402
 
 MEAN_MINUTES = 10.0
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,6 +102,70 @@ def run_heap(c: int, lam: float, mu: float, horizon: float, warmup: float,
                           total_wait / counted if counted else 0.0)
 
 
+def events_per_customer(c: int, per_hour: float, customers: int) -> float:
+    """SimPy events our model steps through per customer (counted on a small run)."""
+    import simpy
+
+    steps = 0
+    original = simpy.Environment.step
+
+    def counting(env: simpy.Environment) -> None:
+        nonlocal steps
+        steps += 1
+        original(env)
+
+    simpy.Environment.step = counting  # type: ignore[method-assign]
+    try:
+        r = ours(c, per_hour, customers, 2)
+    finally:
+        simpy.Environment.step = original  # type: ignore[method-assign]
+    return steps / r["customers"]
+
+
+def simpy_floor(c: int, mean_gap: float, events: int, seed: int) -> float:
+    """Events per second SimPy itself manages with nothing in the callbacks but scheduling the
+    next timeout (c chains, so its heap is as large as ours): the ceiling of any SimPy model."""
+    import simpy
+
+    rng = random.Random(seed)
+    env = simpy.Environment()
+    left = events
+
+    def again(ev: object) -> None:
+        nonlocal left
+        left -= 1
+        if left > 0:
+            env.timeout(rng.expovariate(1 / mean_gap)).callbacks.append(again)
+
+    started = time.perf_counter()
+    for _ in range(c):
+        env.timeout(rng.expovariate(1 / mean_gap)).callbacks.append(again)
+    env.run()
+    return events / (time.perf_counter() - started)
+
+
+def policy_floor(c: int, customers: int) -> float:
+    """Customers per second of the dispatch policy alone: one `HallQueue.add` and one
+    `HallQueue.call` each (the least a model with the policy in the loop does per person)."""
+    from types import MappingProxyType
+
+    from queueing.hallqueue import HallQueue
+    from queueing.policy import Head, WindowView
+    from queueing.tickets import QueueClass
+
+    layout, _ = mmc_case(c, 1.0, MEAN_MINUTES, horizon_hours=1, warmup_hours=0.1)
+    hq = HallQueue(layout.rules)
+    w = layout.windows[0]
+    view = WindowView(w.number, MappingProxyType({s.category: s.weight for s in w.skills}))
+    cat = w.skills[0].category
+    normal = QueueClass.NORMAL
+    started = time.perf_counter()
+    for i in range(customers):
+        hq.add(Head(i, cat, normal, float(i)))
+        hq.call(view, float(i))
+    return customers / (time.perf_counter() - started)
+
+
 def _ciw_available() -> bool:
     try:
         import ciw  # noqa: F401, PLC0415
@@ -118,6 +187,12 @@ def county_day(days: int) -> dict[str, object]:
                                  balking={"start": 60, "all": 200})
     demand_raw["categories"]["E"]["booking"] = {"slot_minutes": 30, "capacity": 2, "fill": 0.8,
                                                 "no_show": 0.1}
+    # the hall's own flows (sim.flows): 转办 to the help desk's category, 一事联办, 挂起 and return,
+    # short pauses
+    demand_raw["categories"]["A"]["transfer"] = {"share": 0.08, "to_category": "B"}
+    demand_raw["profile"].update(multi_matter={"share": 0.1, "matters": 2},
+                                 suspend={"share": 0.05, "returns": 0.8, "return_delay": 25},
+                                 pauses={"per_hour": 0.3, "minutes": 6})
     layout = parse_layout(layout_raw)
     demand = parse_demand(demand_raw, layout)
     people_total = 0
@@ -125,9 +200,7 @@ def county_day(days: int) -> dict[str, object]:
     for day in range(days):
         streams = Streams(1, day)
         people = generate_people(demand, streams)
-        simulate_day(layout, demand, people,
-                     speeds=staff_speeds(demand.service_factors, layout, streams),
-                     off_today=absent_windows(demand.absence, layout, streams))
+        full_day(layout, demand, people, streams)
         people_total += len(people)
     elapsed = time.perf_counter() - started
     return {"days": days, "people": people_total, "seconds": round(elapsed, 3),
@@ -136,9 +209,9 @@ def county_day(days: int) -> dict[str, object]:
                       "generalist and help-desk factors", "clerk spread",
                       "lognormal patience", "balking", "no-shows and re-check-ins",
                       "appointments and booked slots", "priorities", "staggered staff",
-                      "turnaround", "absent clerks"],
-            "not_modelled": ["transfers", "multi-matter tickets", "suspensions",
-                             "short pauses within a day"]}
+                      "turnaround", "absent clerks", "transfers", "multi-matter tickets",
+                      "suspensions and returns", "short pauses within a day"],
+            "not_modelled": []}
 
 
 def ours(c: int, per_hour: float, customers: int, seed: int) -> dict[str, float]:
@@ -198,6 +271,20 @@ def main() -> None:
             row["speedup_vs_ciw"] = round(o / row["ciw"]["customers_per_second"], 2)  # type: ignore[index]
         row["speedup_vs_plain_simpy"] = round(o / row["plain_simpy"]["customers_per_second"], 2)  # type: ignore[index]
         row["ratio_to_heap_loop"] = round(o / row["heap"]["customers_per_second"], 2)  # type: ignore[index]
+        # SimPy's own ceiling: its bare event rate over our events per customer. The heap-loop
+        # goal (0.4×) is out of reach of any SimPy model when this ceiling is below it.
+        epc = events_per_customer(c, per_hour, 5_000)
+        floor = max(simpy_floor(c, 600.0, 60_000, 1) for _ in range(reps))
+        row["simpy_events_per_customer"] = round(epc, 3)
+        row["simpy_ceiling_customers_per_second"] = round(floor / epc)
+        row["simpy_ceiling_ratio_to_heap_loop"] = round(
+            floor / epc / row["heap"]["customers_per_second"], 2)  # type: ignore[index]
+        # and the policy's: SimPy's events plus one add and one call per customer, nothing else
+        pol = max(policy_floor(c, 50_000) for _ in range(reps))
+        both = 1 / (1 / pol + epc / floor)
+        row["policy_ceiling_customers_per_second"] = round(pol)
+        row["simpy_and_policy_ceiling_ratio_to_heap_loop"] = round(
+            both / row["heap"]["customers_per_second"], 2)  # type: ignore[index]
         out["mmc"].append(row)  # type: ignore[union-attr]
         print(json.dumps(row), file=sys.stderr)
     out["county_day_all_flows"] = county_day(5 if quick else 20)

@@ -25,6 +25,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from heapq import heappop, heappush
 from types import MappingProxyType
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -186,6 +187,7 @@ def simulate_day(
     priority_of = pop.priority
     close = epoch + demand.close
     any_patience = any(math.isfinite(x) for x in patience_of)
+    expiring: list[tuple[float, int]] = []  # (deadline, person) of the admitted, a heap
     idle: list[_Window] = []  # open windows with nothing they can serve, longest idle first
     timeout = env.timeout
     call = hq.call
@@ -212,7 +214,15 @@ def simulate_day(
             return False
         now = env.now
         if any_patience:
-            purge(w)
+            # the earliest deadline of anyone still waiting: only when it has passed can a head
+            # have run out of patience (saves walking the heads on most calls)
+            while expiring:
+                due, j = expiring[0]
+                if outcome[j] == OUTCOME_UNSERVED and deadline[j] == due:
+                    break
+                heappop(expiring)
+            if expiring and expiring[0][0] <= now:
+                purge(w)
         choice = call(w.view, now)
         if choice is None:
             return False
@@ -369,7 +379,9 @@ def simulate_day(
                 pri = priority_of[i]
                 klass = normal if pri == "normal" else queue_class(pri, None)
                 add(Head(i, cats[i], klass, at))
-            deadline[i] = at + patience_of[i]
+            due = deadline[i] = at + patience_of[i]
+            if due < math.inf:
+                heappush(expiring, (due, i))
             i += 1
         nxt = i
 
