@@ -14,6 +14,12 @@ head, before the window chooses, and recorded as leaving at the moment their pat
 A no-show holds the window for the profile's calling time; one who comes back re-checks in a
 few places from the head (`queueing.lifecycle.recheckin_key`, `rules.recheckin_places_back`).
 
+The hall's own flows (`sim.flows`): a transferred person (转办) waits again with their arrival's
+queue key, in the target category or the named window's own queue, for a second service; a
+suspended one (挂起) holds the window for part of their service, comes back later (an event) to
+the head of that window's named queue and is served the rest; a window's short pause shuts it
+at once when idle, after the current person when busy. Each costs events only when it happens.
+
 Staffing: a window opens and closes on its `[[staff]]` periods; one whose period ends while
 serving finishes that person first (a break starts late, never cuts a service). At the hall's
 closing time windows keep serving those still waiting (overtime), as halls do.
