@@ -86,35 +86,26 @@ def read_bookings(path: str) -> list[dict[str, Any]]:
     """The booking system's records as JSON lines `{category, start, status}` (start an ISO
     instant or epoch seconds; status one of booked, checked_in, late, no_show, cancelled);
     raises CalibrationError naming the line."""
-    import json
     from pathlib import Path
+
+    from sim.eventlog import instant, json_lines
 
     out = []
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise CalibrationError(f"{path}: no such file") from None
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{n}"
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise CalibrationError(f"{where}: not JSON ({e.msg})") from None
-        if not isinstance(rec, dict) or not isinstance(rec.get("category"), str) \
-                or rec.get("status") not in _BOOKING_STATUSES:
-            raise CalibrationError(f"{where}: not a booking {{category, start, status}} "
-                                   f"(status one of {', '.join(_BOOKING_STATUSES)})")
-        start = rec.get("start")
-        if isinstance(start, str):
-            try:
-                start = dt.datetime.fromisoformat(start).timestamp()
-            except ValueError:
-                start = None
-        if isinstance(start, bool) or not isinstance(start, int | float):
-            raise CalibrationError(f"{where}.start: not an ISO 8601 instant")
-        out.append({"category": rec["category"], "start": float(start), "status": rec["status"]})
+    try:
+        for where, rec in json_lines(lines, path):
+            if not isinstance(rec, dict) or not isinstance(rec.get("category"), str) \
+                    or rec.get("status") not in _BOOKING_STATUSES:
+                raise CalibrationError(f"{where}: not a booking {{category, start, status}} "
+                                       f"(status one of {', '.join(_BOOKING_STATUSES)})")
+            out.append({"category": rec["category"], "start": instant(rec.get("start"),
+                                                                       f"{where}.start"),
+                        "status": rec["status"]})
+    except EventLogError as e:
+        raise CalibrationError(str(e)) from None
     return out
 
 

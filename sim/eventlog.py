@@ -29,7 +29,7 @@ from sim.model import (
 )
 from sim.population import Person
 
-__all__ = ["EventLogError", "read_events", "parse_events", "TicketLog", "tickets_from_events",
+__all__ = ["EventLogError", "read_events", "parse_events", "json_lines", "instant", "TicketLog", "tickets_from_events",
            "day_to_events", "write_events"]
 
 
@@ -48,17 +48,28 @@ def _instant(value: Any, where: str) -> float:
     raise EventLogError(f"{where}: {value!r} is not an ISO 8601 instant")
 
 
-def parse_events(lines: Iterable[str], source: str = "<events>") -> list[dict[str, Any]]:
-    """Envelopes with `at` turned into epoch seconds (`at_epoch`); raises EventLogError."""
-    out = []
+def json_lines(lines: Iterable[str], source: str) -> Iterator[tuple[str, Any]]:
+    """(where, value) of each non-blank JSON line, where = "source:line"; raises EventLogError
+    naming the line that is not JSON."""
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         where = f"{source}:{n}"
         try:
-            env = json.loads(line)
+            yield where, json.loads(line)
         except json.JSONDecodeError as e:
             raise EventLogError(f"{where}: not JSON ({e.msg})") from None
+
+
+def instant(value: Any, where: str) -> float:
+    """Epoch seconds of an ISO 8601 instant or a number; raises EventLogError naming `where`."""
+    return _instant(value, where)
+
+
+def parse_events(lines: Iterable[str], source: str = "<events>") -> list[dict[str, Any]]:
+    """Envelopes with `at` turned into epoch seconds (`at_epoch`); raises EventLogError."""
+    out = []
+    for where, env in json_lines(lines, source):
         if not isinstance(env, dict) or not isinstance(env.get("type"), str) \
                 or not isinstance(env.get("data"), dict):
             raise EventLogError(f"{where}: not an event envelope {{seq, type, at, hall, data}}")

@@ -3,7 +3,6 @@ customers and clerks absent for the day, each fitted by calibrate."""
 
 from __future__ import annotations
 
-import datetime as dt
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,10 @@ import pytest
 from queueing.layout import parse_layout
 from sim.calibrate import calibrate
 from sim.demand import parse_demand
-from sim.eventlog import day_to_events
-from sim.model import day_epoch
 from sim.runner import Config, _day, run_days
 from sim.servicetime import absent_windows
 from sim.streams import Streams
+from sim.synthetic import recorded_log
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,29 +40,7 @@ def _demand_raw(turnaround: float, absence: float) -> dict[str, Any]:
 
 
 def _log(demand_raw: dict[str, Any], days: int) -> list[dict[str, Any]]:
-    from sim.model import simulate_day
-    from sim.population import generate_people
-    from sim.servicetime import staff_speeds
-
-    layout = parse_layout(_layout_raw())
-    demand = parse_demand(demand_raw, layout)
-    envs: list[dict[str, Any]] = []
-    tid = seq = 1
-    for day in range(days):
-        streams = Streams(8, day)
-        d = demand.__class__(**{**{f: getattr(demand, f) for f in demand.__dataclass_fields__},
-                                "date": demand.date + dt.timedelta(days=day)})
-        people = generate_people(d, streams)
-        rec = simulate_day(layout, d, people,
-                           speeds=staff_speeds(d.service_factors, layout, streams),
-                           off_today=absent_windows(d.absence, layout, streams))
-        e = day_to_events(rec, people, "township", day_epoch(d, layout), layout.timezone, tid, seq)
-        envs += e
-        seq += len(e)
-        tid += len(people)
-    for env in envs:
-        env["at_epoch"] = dt.datetime.fromisoformat(env["at"]).timestamp()
-    return envs
+    return recorded_log(_layout_raw(), demand_raw, days, 8, "township")
 
 
 def test_turnaround_holds_the_window_between_people_and_is_fitted() -> None:

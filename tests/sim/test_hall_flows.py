@@ -25,19 +25,10 @@ from sim.population import generate_people
 from sim.runner import Config, run_days
 from sim.streams import Streams
 from sim.synthetic import recorded_bookings, recorded_log
+from tests.sim.test_flows import _layout_raw  # the same small township hall of 8 无差别 windows
 
 ROOT = Path(__file__).resolve().parents[2]
 DAYS, SEED = 6, 3
-
-
-def _layout_raw() -> dict[str, Any]:
-    raw = tomllib.loads((ROOT / "examples/halls/township.toml").read_text(encoding="utf-8"))
-    raw["windows"] = [w for w in raw["windows"] if w["kind"] == "comprehensive"]
-    for n in range(4, 9):
-        raw["windows"].append({"number": n, "name": f"综合窗口{n}", "kind": "comprehensive",
-                               "serves": ["A", "B", "C"]})
-    raw["categories"] = [c for c in raw["categories"] if c["code"] != "D"]
-    return raw
 
 
 def _truth() -> dict[str, Any]:
