@@ -5,9 +5,9 @@ meets it when the one-sided lower confidence bound of the daily service level (i
 `queueing.metrics`' definition), across simulated days, is at least `share`.
 
 The search starts from an analytic estimate — lag-SIPP with Erlang C on the whole hall's load,
-the peak over the day's intervals — and moves one window at a time, down while the target is
-still met and up until it is, every candidate on the same seed and days (common random numbers,
-so neighbours differ by the window and not by the noise).
+the peak over the day's intervals — gallops and bisects, every candidate on the same seed and
+days (common random numbers, so neighbours differ by the window and not by the noise). With
+many days it screens on a quarter of them and confirms one window at a time on all of them.
 
 A plan sizes for a stated **design day** (`sim.variation.design_factor`): with a `[variation]`
 table, by default the 90th-percentile day of calendar × overdispersion × forecast error, run as
@@ -170,16 +170,23 @@ def weak_hours(result: Mapping[str, Any], share: float) -> list[dict[str, Any]]:
 
 def sensitivity(layouts: Sequence[tuple[int, str, Mapping[str, Any]]],
                 demand_raw: Mapping[str, Any], target: Target, days: int, seed: int,
-                workers: int) -> dict[str, Any]:
-    """Service level of each (windows, label, layout) in every SENSITIVITY_CASES case."""
+                workers: int, known: Mapping[int, Sequence[float]] | None = None
+                ) -> dict[str, Any]:
+    """Service level of each (windows, label, layout) in every SENSITIVITY_CASES case.
+    `known`: daily service levels of the design day already run per size (same seed and
+    days), reused rather than run again."""
     rows = []
     for k, label, raw in layouts:
         cells = []
         for case, demand_f, service_f in SENSITIVITY_CASES:
-            d_raw = scale_service_raw(scale_raw(demand_raw, demand_f), service_f) \
-                if (demand_f, service_f) != (1.0, 1.0) else demand_raw
-            per_day, _ = _evaluate(raw, d_raw, days, seed, workers)
-            sl = [x["service_level"] for x in per_day]
+            base = (demand_f, service_f) == (1.0, 1.0)
+            if base and known is not None and k in known:
+                sl = list(known[k])
+            else:
+                d_raw = demand_raw if base else scale_service_raw(scale_raw(demand_raw, demand_f),
+                                                                  service_f)
+                per_day, _ = _evaluate(raw, d_raw, days, seed, workers)
+                sl = [x["service_level"] for x in per_day]
             vals = [v for v in sl if not math.isnan(v)]
             lb = lower_bound(sl, target.confidence)
             cells.append({"case": case, "demand_factor": demand_f, "service_factor": service_f,
@@ -230,6 +237,52 @@ def _booked_per_day(demand: Demand) -> float:
     return total
 
 
+SCREEN_MIN_DAYS = 4
+
+
+def _gallop(k: int, floor: int, max_windows: int, meets: Callable[[int], bool],
+            tried: Mapping[int, Mapping[str, Any]], comprehensive: bool) -> int:
+    """The fewest windows for which `meets` holds, from the analytic start `k`: gallop away
+    from it, then bisect — monotone in k under common random numbers, so about
+    2·log2(distance) candidates instead of one per window."""
+    if meets(k):
+        good, step = k, 1
+        bad = floor - 1
+        while good - step >= floor:
+            if meets(good - step):
+                good -= step
+                step *= 2
+            else:
+                bad = good - step
+                break
+    else:
+        bad, step = k, 1
+        while True:
+            if bad + step > max_windows:
+                raise ValueError(f"no layout up to {max_windows} windows meets the target")
+            if meets(bad + step):
+                good = bad + step
+                break
+            before = tried[bad]["service_level_lower_bound"]
+            after = tried[bad + step]["service_level_lower_bound"]
+            if comprehensive and step >= 4 and after <= before + 1e-3:
+                # more 无差别 windows no longer help: the zone windows (kept as they are) limit
+                # the service level; say so rather than gallop on to max_windows
+                raise ValueError(
+                    f"more 无差别 windows do not help: with the layout's zone windows the service "
+                    f"level stays at {after:.3f} (lower bound) from {bad} to {bad + step} 无差别 "
+                    f"windows; try --mode split or --mode pooled")
+            bad += step
+            step *= 2
+    while good - bad > 1:
+        mid = (good + bad) // 2
+        if meets(mid):
+            good = mid
+        else:
+            bad = mid
+    return good
+
+
 def plan(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], target: Target,
          days: int = 20, seed: int = 1, workers: int = 1, mode: str = "pooled",
          log: Callable[[str], None] | None = None, max_windows: int = 1000,
@@ -275,65 +328,57 @@ def plan(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], target: T
                         variants.zone_split(layout_raw, demand, k - z, z)))
         return out
 
+    screened: dict[int, dict[str, Any]] = {}
+    # Screening: with many days, the gallop and bisection run on the first `screen_days` days
+    # (a quarter) and only the sizes next to the answer run on all of them — the answer is
+    # still the fewest windows whose lower bound over every day meets the target.
+    screen_days = max(SCREEN_MIN_DAYS, days // 4) if days >= 2 * SCREEN_MIN_DAYS else days
+
+    def evaluate(k: int, ndays: int) -> dict[str, Any]:
+        best: dict[str, Any] | None = None
+        for label, raw in candidates(k):
+            per_day, d = _evaluate(raw, demand_raw, ndays, seed, workers)
+            sl = [x["service_level"] for x in per_day]
+            lb = lower_bound(sl, target.confidence)
+            if best is None or lb > best["service_level_lower_bound"]:
+                best = {"windows": k, "layout": label, "service_level_lower_bound": round(lb, 6),
+                        "result": aggregate(per_day, d), "meets": bool(lb >= target.share),
+                        "raw": raw, "daily_service_level": sl}
+        assert best is not None
+        if log:
+            log(f"{best['layout']}: service level ≥ {best['service_level_lower_bound']:.3f} "
+                f"({'meets' if best['meets'] else 'short of'} {target.share:.0%})"
+                + ("" if ndays == days else f" [{ndays} days]"))
+        return best
+
     def meets(k: int) -> bool:
         if k not in tried:
-            best: dict[str, Any] | None = None
-            for label, raw in candidates(k):
-                per_day, d = _evaluate(raw, demand_raw, days, seed, workers)
-                lb = lower_bound([x["service_level"] for x in per_day], target.confidence)
-                if best is None or lb > best["service_level_lower_bound"]:
-                    best = {"windows": k, "layout": label, "service_level_lower_bound": round(lb, 6),
-                            "result": aggregate(per_day, d), "meets": bool(lb >= target.share),
-                            "raw": raw}
-            assert best is not None
-            tried[k] = best
-            if log:
-                log(f"{best['layout']}: service level ≥ {best['service_level_lower_bound']:.3f} "
-                    f"({'meets' if best['meets'] else 'short of'} {target.share:.0%})")
+            tried[k] = evaluate(k, days)
         return bool(tried[k]["meets"])
+
+    def screen(k: int) -> bool:
+        if screen_days == days:
+            return meets(k)
+        if k not in screened:
+            screened[k] = evaluate(k, screen_days)
+        return bool(screened[k]["meets"])
 
     if mode != "comprehensive":
         k = max(floor, int(start["windows"]))
     else:
         k = max(floor, len([w for w in layout.windows if w.kind.value == "comprehensive"]))
-    # Gallop away from the analytic start, then bisect: monotone in k under common random
-    # numbers, so about 2·log2(distance) candidates instead of one per window.
-    if meets(k):
-        good, step = k, 1
-        bad = floor - 1
-        while good - step >= floor:
-            if meets(good - step):
-                good -= step
-                step *= 2
-            else:
-                bad = good - step
-                break
-    else:
-        bad, step = k, 1
-        while True:
-            if bad + step > max_windows:
-                raise ValueError(f"no layout up to {max_windows} windows meets the target")
-            if meets(bad + step):
-                good = bad + step
-                break
-            before = tried[bad]["service_level_lower_bound"]
-            after = tried[bad + step]["service_level_lower_bound"]
-            if mode == "comprehensive" and step >= 4 and after <= before + 1e-3:
-                # more 无差别 windows no longer help: the zone windows (kept as they are) limit
-                # the service level; say so rather than gallop on to max_windows
-                raise ValueError(
-                    f"more 无差别 windows do not help: with the layout's zone windows the service "
-                    f"level stays at {after:.3f} (lower bound) from {bad} to {bad + step} 无差别 "
-                    f"windows; try --mode split or --mode pooled")
-            bad += step
-            step *= 2
-    while good - bad > 1:
-        mid = (good + bad) // 2
-        if meets(mid):
-            good = mid
+    seen = tried if screen_days == days else screened
+    k = _gallop(k, floor, max_windows, screen, seen, mode == "comprehensive")
+    if screen_days != days:  # confirm on every day, one window at a time from the screened size
+        if meets(k):
+            while k - 1 >= floor and meets(k - 1):
+                k -= 1
         else:
-            bad = mid
-    k = good
+            while not meets(k + 1):
+                k += 1
+                if k + 1 > max_windows:
+                    raise ValueError(f"no layout up to {max_windows} windows meets the target")
+            k += 1
     best = tried[k]
     table = None
     if with_sensitivity:
@@ -341,7 +386,8 @@ def plan(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], target: T
         for x in sizes:
             meets(x)  # the neighbours' best candidates, on the same days
         table = sensitivity([(x, tried[x]["layout"], tried[x]["raw"]) for x in sizes],
-                            demand_raw, target, days, seed, workers)
+                            demand_raw, target, days, seed, workers,
+                            known={x: tried[x]["daily_service_level"] for x in sizes})
     return {
         "mode": mode,
         "target": target.to_dict(),
@@ -357,9 +403,15 @@ def plan(layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any], target: T
         "layout": best["layout"],
         "windows_table": best["raw"]["windows"],
         "result": best["result"],
-        "tried": [{kk: v for kk, v in tried[x].items() if kk not in ("result", "raw")}
+        "tried": [{kk: v for kk, v in tried[x].items()
+                   if kk not in ("result", "raw", "daily_service_level")}
                   | {"mean_wait_minutes": tried[x]["result"]["wait_minutes"]["mean"]}
                   for x in sorted(tried)],
+        "screened": {"days": screen_days,
+                     "sizes": [{"windows": x, "layout": screened[x]["layout"],
+                                "service_level_lower_bound":
+                                    screened[x]["service_level_lower_bound"],
+                                "meets": screened[x]["meets"]} for x in sorted(screened)]},
         "slots": slots,
         "seconds": round(time.perf_counter() - started, 2),
     }

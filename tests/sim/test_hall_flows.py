@@ -291,3 +291,19 @@ def test_plan_sizes_windows_and_booking_slots_together_and_the_report_shows_it()
         plain = copy.deepcopy(raw)
         plain["categories"]["B"].pop("booking")
         plan(_layout_raw(), plain, Target(0.8, 15, 0.9), days=2, slot_capacities=[1])
+
+
+def test_plan_screens_on_a_quarter_of_the_days_and_confirms_on_all_of_them() -> None:
+    from sim.planning import Target, plan
+
+    raw = _truth()
+    raw["profile"].pop("pauses")
+    result = plan(_layout_raw(), raw, Target(0.8, 15, 0.9), days=8, seed=2)
+    k = result["windows"]
+    tried = {t["windows"]: t for t in result["tried"]}
+    assert result["screened"]["days"] == 4 and result["screened"]["sizes"]
+    assert tried[k]["meets"] and not tried[k - 1]["meets"]  # the fewest on all eight days
+    chosen = next(r for r in result["sensitivity"]["rows"] if r["windows"] == k)
+    design = next(c for c in chosen["cases"] if c["case"] == "design day")
+    # the design-day cell is the search's own run, not a second one
+    assert design["service_level_lower_bound"] == tried[k]["service_level_lower_bound"]
