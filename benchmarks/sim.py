@@ -174,7 +174,7 @@ def _ciw_available() -> bool:
     return True
 
 
-def county_day(days: int) -> dict[str, object]:
+def county_day(days: int, reps: int = 1) -> dict[str, object]:
     """People per second on the county example day with every flow the model has switched on."""
     layout_raw = tomllib.loads((ROOT / "examples/halls/county.toml").read_text(encoding="utf-8"))
     demand_raw = tomllib.loads((ROOT / "examples/demand/county.toml").read_text(encoding="utf-8"))
@@ -195,15 +195,17 @@ def county_day(days: int) -> dict[str, object]:
                                  pauses={"per_hour": 0.3, "minutes": 6})
     layout = parse_layout(layout_raw)
     demand = parse_demand(demand_raw, layout)
-    people_total = 0
-    started = time.perf_counter()
-    for day in range(days):
-        streams = Streams(1, day)
-        people = generate_people(demand, streams)
-        full_day(layout, demand, people, streams)
-        people_total += len(people)
-    elapsed = time.perf_counter() - started
-    return {"days": days, "people": people_total, "seconds": round(elapsed, 3),
+    elapsed = float("inf")
+    for _ in range(reps):  # the fastest of a few passes: the machine is shared
+        people_total = 0
+        started = time.perf_counter()
+        for day in range(days):
+            streams = Streams(1, day)
+            people = generate_people(demand, streams)
+            full_day(layout, demand, people, streams)
+            people_total += len(people)
+        elapsed = min(elapsed, time.perf_counter() - started)
+    return {"days": days, "people": people_total, "seconds": round(elapsed, 3), "passes": reps,
             "people_per_second": round(people_total / elapsed),
             "flows": ["weekday/month-end calendar", "gamma–Poisson volume",
                       "generalist and help-desk factors", "clerk spread",
@@ -287,7 +289,7 @@ def main() -> None:
             both / row["heap"]["customers_per_second"], 2)  # type: ignore[index]
         out["mmc"].append(row)  # type: ignore[union-attr]
         print(json.dumps(row), file=sys.stderr)
-    out["county_day_all_flows"] = county_day(5 if quick else 20)
+    out["county_day_all_flows"] = county_day(5 if quick else 20, reps)
     print(json.dumps(out["county_day_all_flows"]), file=sys.stderr)
     layout_raw, demand_raw = city_case_raw()
     demand_raw["variation"] = {"overdispersion": 0.03, "forecast_error": 0.05}

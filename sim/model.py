@@ -504,6 +504,8 @@ def simulate_day(
         service[i] = transfer_service[i]
         if to_cat is not None:
             cat_now[i] = to_cat
+        if to_win is not None and not by_number[to_win].periods:
+            to_win = None  # that window's clerk is away today: the category's queue takes them
         wait_again(i, end, to_win)
 
     def suspended(i: int, w: _Window, now: float) -> None:
@@ -523,8 +525,9 @@ def simulate_day(
     def came_back(ev: Any) -> None:
         i, number = ev.value
         sw = by_number[number]
-        # to the head of the suspending window's own queue while it is open, else the category's
-        wait_again(i, env.now, number if sw.state != 0 else None)
+        # to the head of the suspending window's own queue while it is open (idle, serving or on
+        # a short pause), else the category's (shut, or closing after its current person)
+        wait_again(i, env.now, number if sw.state in (1, 2, 4) else None)
 
     # -- short pauses (暂停服务): an idle window shuts at once, a busy one after its person
     pauses_rec: dict[int, list[tuple[float, float]]] = {}

@@ -169,6 +169,14 @@ def test_a_transfer_to_a_named_window_is_served_there() -> None:
     moved = [i for i, s in rec.segments.items() if s[0].kind == "transferred"]
     assert len(moved) > 20
     assert all(rec.window[i] == 8 for i in moved if rec.outcome[i] == OUTCOME_SERVED)
+    # with window 8's clerk away today its transfers wait in their category and are served
+    layout = parse_layout(_layout_raw())
+    demand = parse_demand(raw, layout)
+    people = generate_people(demand, Streams(5, 0))
+    away = simulate_day(layout, demand, people, off_today=frozenset({8}))
+    moved = [i for i, s in away.segments.items() if s[0].kind == "transferred"]
+    assert moved and all(away.outcome[i] == OUTCOME_SERVED and away.window[i] != 8
+                         for i in moved)
 
 
 def test_the_suspended_come_back_to_their_window_and_others_are_closed_with_the_day() -> None:
