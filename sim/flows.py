@@ -15,8 +15,8 @@ how a day's share of them is drawn.
   Poisson instants over the hall's opening periods, for `minutes`; a pause falling during a
   service starts when that person is done (a clerk never walks off mid-service).
 
-Each is drawn from its own stream (`sim.streams.Source`), once per person in arrival order
-whether it applies or not, so switching a flow on never moves anybody else's draws.
+Each is drawn from its own streams (`sim.streams.Source`): whether it applies is one uniform per
+person in arrival order, for everyone, so switching a flow on never moves anybody else's draws.
 """
 
 from __future__ import annotations
@@ -165,26 +165,29 @@ def draw_flows(n: int, streams: Streams, code: str, transfer: Transfer | None,
     matters = transfer_service = suspend_at = back_after = None
     if multi is not None and multi.share > 0:
         rng = streams.get(Source.MULTI, code).random
-        k, share = multi.matters, multi.share
-        matters = [k if rng() < share else 1 for _ in range(n)]
+        k, m_share = multi.matters, multi.share
+        matters = [k if rng() < m_share else 1 for _ in range(n)]
+    # whether a person is transferred or suspended is one uniform each, for everyone; the
+    # second service and the return delay come from streams of their own, drawn only for those
+    # it applies to (cheaper, and still the same people for every layout)
     if transfer is not None and transfer.share > 0:
         assert transfer.service is not None  # resolved by the demand parser
-        rng_t = streams.get(Source.TRANSFER, code)
-        share, law = transfer.share, transfer.service
-        transfer_service = []
-        for _ in range(n):
-            u = rng_t.random()
-            s = law.sample(rng_t)  # drawn for everyone: streams stay aligned
-            transfer_service.append(s if u < share else math.nan)
+        u_t = streams.get(Source.TRANSFER, code).random
+        law_rng = streams.get(Source.TRANSFER, f"{code}|service")
+        share, sample = transfer.share, transfer.service.sample
+        nan = math.nan
+        transfer_service = [sample(law_rng) if u_t() < share else nan for _ in range(n)]
     if suspend is not None and suspend.share > 0:
-        rng_s = streams.get(Source.SUSPEND, code)
+        u_s = streams.get(Source.SUSPEND, code).random
+        delay_rng = streams.get(Source.SUSPEND, f"{code}|delay")
         suspend_at, back_after = [], []
+        s_share, returns, at = suspend.share, suspend.returns, suspend.at
         for _ in range(n):
-            u, v = rng_s.random(), rng_s.random()
-            d = suspend.return_delay.sample(rng_s)
-            if u < suspend.share:
-                suspend_at.append(suspend.at)
-                back_after.append(d if v < suspend.returns else math.inf)
+            u, v = u_s(), u_s()
+            if u < s_share:
+                suspend_at.append(at)
+                back_after.append(suspend.return_delay.sample(delay_rng) if v < returns
+                                  else math.inf)
             else:
                 suspend_at.append(math.nan)
                 back_after.append(math.nan)

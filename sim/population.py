@@ -211,8 +211,10 @@ def _category_people(c: CategoryDemand, demand: Demand, streams: Streams,
                 if u < acc:
                     priority[i] = klass
                     break
-    balk = ([streams.get(Source.BALK, code).random() for _ in range(n)]
-            if demand.balking is not None else None)
+    balk = None
+    if demand.balking is not None:
+        balk_draw = streams.get(Source.BALK, code).random  # looked up once, not per person
+        balk = [balk_draw() for _ in range(n)]
     n_matters, transfer, suspend_at, back = draw_flows(n, streams, code, c.transfer,
                                                        c.multi_matter, c.suspend)
     if transfer is not None and demand.service_factor != 1.0:
