@@ -51,7 +51,7 @@ def people_of_day(tickets: Sequence[TicketLog], layout: HallLayout, midnight: fl
     for t in tickets:
         # what a window spends on the person: call to finish, so calling and walking up count,
         # plus the window's turnaround before the call when the person was already waiting
-        s = t.occupancy or t.service
+        s = _window_time(t) or t.service
         if s is not None and s > 0:
             s += turnaround.get(t.id, 0.0)
         if s is None or s <= 0:
@@ -79,6 +79,23 @@ def people_of_day(tickets: Sequence[TicketLog], layout: HallLayout, midnight: fl
                              recheck_after=back))
     people.sort(key=lambda p: p.arrival)
     return people
+
+
+def _window_time(t: TicketLog) -> float | None:
+    """Seconds windows were held for the ticket: each call to the end of what followed it
+    (finish, transfer, suspension), summed — a transferred or suspended ticket's earlier
+    services count, which replay gives to one window in one go (its later waits are not
+    replayed); None if never finished after a call. A no-show's calling time is not in it."""
+    total, called, finished = 0.0, None, False
+    for kind, at, _ in t.events:
+        if kind == "ticket.called":
+            called = at
+        elif called is not None and kind in ("ticket.finished", "ticket.transferred",
+                                             "ticket.suspended"):
+            total += max(0.0, at - called)
+            called = None
+            finished = finished or kind == "ticket.finished"
+    return total if finished else None
 
 
 def _left_after(t: TicketLog) -> float | None:

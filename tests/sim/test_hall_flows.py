@@ -315,3 +315,26 @@ def test_plan_screens_on_a_quarter_of_the_days_and_confirms_on_all_of_them() -> 
     design = next(c for c in chosen["cases"] if c["case"] == "design day")
     # the design-day cell is the search's own run, not a second one
     assert design["service_level_lower_bound"] == tried[k]["service_level_lower_bound"]
+
+
+def test_replay_keeps_the_window_time_of_services_before_a_transfer_or_a_suspension(
+        recorded: list[dict[str, Any]]) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from sim.eventlog import iter_days
+    from sim.fit_flows import service_parts
+    from sim.replay import people_of_day
+
+    layout = parse_layout(_layout_raw())
+    day, ts = next(iter(iter_days(tickets_from_events(recorded), layout.timezone)))
+    midnight = dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(layout.timezone)).timestamp()
+    people = {round(p.arrival, 6): p for p in people_of_day(ts, layout, midnight)}
+    checked = 0
+    for t in ts:
+        parts = service_parts(t)
+        if len(parts) >= 2 and parts[-1][1] == "ticket.finished":  # moved on or set aside
+            p = people[round(t.issued - midnight, 6)]
+            assert p.service >= sum(s for s, _ in parts) - 1e-6  # every service, not the last
+            checked += 1
+    assert checked > 10
