@@ -306,6 +306,9 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
             raise DemandError("profile.cutoff_minutes", "leaves no time to issue tickets")
         warmup = 0.0
         staff = parse_staff(raw.get("staff"), layout)
+    pauses = parse_pauses(prof.get("pauses"))
+    if pauses is not None and stationary:
+        raise DemandError("profile.pauses", "fall in a hall day's opening hours, not a stationary run")
     variation = parse_variation(raw.get("variation"), date)
     if variation is not None and stationary:
         raise DemandError("variation", "describes days of a hall; a stationary run has none")
@@ -334,7 +337,7 @@ def _parse(raw: Mapping[str, Any], layout: HallLayout) -> Demand:
         balking=_balking(prof.get("balking")),
         turnaround_seconds=60 * _num(prof, "turnaround_minutes", "profile.turnaround_minutes", 0.0),
         absence=_share(prof.get("absence", 0.0), "profile.absence"),
-        pauses=parse_pauses(prof.get("pauses")),
+        pauses=pauses,
     )
     check_coverage(demand, layout)
     return demand

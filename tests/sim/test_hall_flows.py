@@ -240,6 +240,10 @@ def test_bad_flow_tables_are_refused_naming_the_field() -> None:
         with pytest.raises(DemandError, match=message.replace(".", r"\.")):
             parse_demand(raw, layout)
     assert not math.isnan(parse_demand(_truth(), layout).expected_total())
+    stationary = {"stationary": {"horizon_hours": 100}, "profile": {"pauses": {"per_hour": 1}},
+                  "categories": {"A": {"rate_per_hour": 10}}}
+    with pytest.raises(DemandError, match=r"profile\.pauses: fall in a hall day"):
+        parse_demand(stationary, layout)
 
 
 def test_cli_calibrate_reads_the_booking_records_and_writes_a_profile_that_loads(
