@@ -42,6 +42,22 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
         )
 
+        # accuracy of today's estimates and forecasts (hall.operations.accuracy), refreshed with
+        # each forecast: shares and errors, not counters, as each forecast rescoring the day
+        self.estimate_under_p50 = Gauge(
+            "hall_estimate_share_under_p50", "Today's real waits at or under the p50 given at issue", ["hall"], registry=r)
+        self.estimate_under_p90 = Gauge(
+            "hall_estimate_share_under_p90", "Today's real waits at or under the p90 given at issue", ["hall"], registry=r)
+        self.estimate_mae = Gauge(
+            "hall_estimate_mean_abs_error_minutes", "Today's mean absolute error of the p50 given", ["hall"], registry=r)
+        self.estimates_scored = Gauge("hall_estimates_scored", "Today's estimates scored against a call", ["hall"], registry=r)
+        self.forecast_coverage = Gauge(
+            "hall_forecast_band_coverage", "Share of today's forecast slots whose 90% band held the waiting count",
+            ["hall"], registry=r)
+        self.forecast_median_error = Gauge(
+            "hall_forecast_median_abs_error", "Mean absolute error of the forecast median of waiting people", ["hall"],
+            registry=r)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 

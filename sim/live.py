@@ -11,13 +11,25 @@ It doubles as demo traffic for every screen.
 
 `client` may be any `httpx.Client` (tests pass Starlette's TestClient); errors from the server
 other than the expected races (409) raise `LiveError`.
+
+Two options make a run a day the live forecast can be checked against (issue 16):
+- `clock`: a `SimulatedClock` the server was started with: it reads the simulated day's time
+  (the profile's date, hall-local) from the same wall-clock pacing as the driver, so the
+  server's tickets, waits and forecasts are in simulated seconds, not real ones;
+- `clerks`: a bearer token per window (one clerk each): each window signs in when its staffed
+  period starts and out when it ends, so the server knows which windows are open, as the
+  forecast and the analytic estimate need.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import threading
+import time
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import simpy
@@ -28,11 +40,34 @@ from sim.demand import parse_demand
 from sim.population import Person, generate_people
 from sim.streams import Streams
 
-__all__ = ["LiveError", "run_live"]
+__all__ = ["LiveError", "SimulatedClock", "run_live"]
 
 
 class LiveError(RuntimeError):
     pass
+
+
+class SimulatedClock:
+    """The simulated day's clock for a server driven by `run_live` (queueing.clock.Clock):
+    epoch seconds of `day` at `start` (seconds after the hall-local midnight) plus `speed`
+    times the real time since `sync()`, which `run_live` calls as its day begins. Before that
+    it stands at `start`."""
+
+    def __init__(self, day: dt.date, timezone: str, start: float, speed: float) -> None:
+        midnight = dt.datetime.combine(day, dt.time(0, 0), tzinfo=ZoneInfo(timezone)).timestamp()
+        self.origin = midnight + start
+        self.speed = speed
+        self._lock = threading.Lock()
+        self._since: float | None = None
+
+    def sync(self) -> None:
+        with self._lock:
+            self._since = time.monotonic()
+
+    def now(self) -> float:
+        with self._lock:
+            since = self._since
+        return self.origin if since is None else self.origin + (time.monotonic() - since) * self.speed
 
 
 def _check(r: httpx.Response, what: str, allow: tuple[int, ...] = ()) -> dict[str, Any] | None:
@@ -46,9 +81,11 @@ def _check(r: httpx.Response, what: str, allow: tuple[int, ...] = ()) -> dict[st
 def run_live(url: str, hall: str, layout_raw: Mapping[str, Any], demand_raw: Mapping[str, Any],
              *, speed: float = 60.0, seed: int = 1, minutes: float = 0.0,
              token: str | None = None, username: str = "admin", password: str | None = None,
-             client: httpx.Client | None = None, poll: float = 15.0) -> dict[str, Any]:
+             client: httpx.Client | None = None, poll: float = 15.0,
+             clock: SimulatedClock | None = None,
+             clerks: Mapping[int, str] | None = None) -> dict[str, Any]:
     """Run the profile's day (or its first `minutes`) against the server; returns counts and
-    the waits the driver saw (simulated minutes)."""
+    the waits the driver saw (simulated minutes). `clock`, `clerks`: see the module's notes."""
     if speed <= 0:
         raise LiveError("--speed must be more than 0")
     layout = parse_layout(layout_raw)
@@ -64,7 +101,8 @@ def run_live(url: str, hall: str, layout_raw: Mapping[str, Any], demand_raw: Map
             assert body is not None
             token = str(body["token"])
         headers = {"Authorization": f"Bearer {token}"}
-        return _drive(http, headers, hall, layout, demand, speed, seed, minutes, poll)
+        return _drive(http, headers, hall, layout, demand, speed, seed, minutes, poll, clock,
+                      clerks or {})
     except httpx.HTTPError as e:
         raise LiveError(f"{url}: {e}") from None
     finally:
@@ -73,10 +111,14 @@ def run_live(url: str, hall: str, layout_raw: Mapping[str, Any], demand_raw: Map
 
 
 def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, demand: Any,
-           speed: float, seed: int, minutes: float, poll: float) -> dict[str, Any]:
+           speed: float, seed: int, minutes: float, poll: float, clock: SimulatedClock | None,
+           clerks: Mapping[int, str]) -> dict[str, Any]:
     people = generate_people(demand, Streams(seed, 0))
     start = demand.start
     env = simpy.rt.RealtimeEnvironment(initial_time=start, factor=1.0 / speed, strict=False)
+    if clock is not None:  # the server's clock and the driver's pacing start together
+        env.sync()
+        clock.sync()
     base = f"/api/halls/{hall}"
     by_ticket: dict[int, Person] = {}
     issued_at: dict[int, float] = {}
@@ -87,8 +129,10 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
     end = start + 60 * minutes if minutes > 0 else math.inf
 
     def post(path: str, body: Mapping[str, Any] | None = None,
-             allow: tuple[int, ...] = ()) -> dict[str, Any] | None:
-        r = http.post(base + path, json=dict(body or {}), headers=headers)
+             allow: tuple[int, ...] = (), window: int | None = None) -> dict[str, Any] | None:
+        token = clerks.get(window) if window is not None else None
+        r = http.post(base + path, json=dict(body or {}),
+                      headers={"Authorization": f"Bearer {token}"} if token else headers)
         if r.status_code in allow:
             counts["races"] += 1
         return _check(r, path, allow)
@@ -110,17 +154,22 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
                 counts["cancelled"] += 1
 
     def window(number: int, periods: tuple[tuple[float, float], ...]):
+        def act(action: str, allow: tuple[int, ...] = (409,)) -> dict[str, Any] | None:
+            return post(f"/windows/{number}/{action}", allow=allow, window=number)
+
         for a, b in periods:
             if env.now < a:
                 yield env.timeout(a - env.now)
+            if number in clerks:
+                act("sign-in")
             while env.now < b or (b >= demand.close and env.now < min(end, guard) and pending()):
                 if finished_all():
-                    return  # everyone came and has been dealt with: the day is over
-                r = post(f"/windows/{number}/call", allow=(409,))
+                    break  # everyone came and has been dealt with: the day is over
+                r = act("call")
                 if r is None:
                     # the window still holds a ticket (someone else acted on it): clear it
-                    post(f"/windows/{number}/no-show", allow=(409,))
-                    post(f"/windows/{number}/finish", allow=(409,))
+                    act("no-show")
+                    act("finish")
                 ticket = (r or {}).get("ticket")
                 if not ticket:
                     yield env.timeout(poll)
@@ -133,15 +182,19 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
                 p = by_ticket.get(tid)
                 if p is not None and p.no_show:
                     yield env.timeout(demand.no_show_call_seconds)
-                    post(f"/windows/{number}/no-show", allow=(409,))
+                    act("no-show")
                     counts["no_show"] += 1
                     continue
                 if demand.walk_up_seconds > 0:
                     yield env.timeout(demand.walk_up_seconds)  # the person walks to the window
-                post(f"/windows/{number}/start", allow=(409,))
+                act("start")
                 yield env.timeout(p.service if p is not None else 600.0)
-                post(f"/windows/{number}/finish", allow=(409,))
+                act("finish")
                 counts["finished"] += 1
+            if number in clerks:
+                act("sign-out")  # the window closes (lunch, end of shift): the server sees it
+            if finished_all():
+                return
 
     expected = sum(1 for p in people if p.arrival < end)
     # windows stop serving at most a day after closing, even if the server keeps a ticket open

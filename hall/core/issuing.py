@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 
 from hall.core.calendar import hall_calendar
+from hall.core.estimate import ForecastSource, give_at_issue
 from hall.core.events import EventType, iso
 from hall.core.hours import opening
 from hall.core.queries import estimate, issued_today
@@ -105,10 +106,12 @@ class CheckedIn:
 
 
 def issue_ticket(
-    tx: HallTx, req: IssueRequest, crypto: PersonalData, appointment: CheckedIn | None = None
+    tx: HallTx, req: IssueRequest, crypto: PersonalData, appointment: CheckedIn | None = None,
+    forecasts: ForecastSource | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Create the ticket inside `tx`; returns (201, body). `appointment`: a booking checked in
-    for this ticket (the caller links the booking to the returned ticket id)."""
+    for this ticket (the caller links the booking to the returned ticket id); `forecasts`: where
+    the hall's latest live forecast is (hall.core.estimate), else the analytic estimate is given."""
     hall, conn, now = tx.hall, tx.conn, tx.now
     category = req.category
     matters = req.matters
@@ -180,8 +183,9 @@ def issue_ticket(
     waiting = waiting_count(tx, category)
     # The estimate given is a fact: it goes into the issued event, where the printed ticket,
     # the export and the scoring of estimates (score_estimates) all find the same one.
-    est = estimate(conn, hall, ticket, now)
-    assert est is not None  # a new ticket waits
+    analytic = estimate(conn, hall, ticket, now)
+    assert analytic is not None  # a new ticket waits
+    est = give_at_issue(conn, hall, ticket_id, day, category, now, analytic, forecasts)
     data = base_data(tx, ticket) | {
         "queue_class": klass.value, "waiting": waiting, "channel": channel.value, "priority": req.priority.value,
         "appointment_start": appointment_start, "progress_url": progress_path(token),

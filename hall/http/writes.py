@@ -111,8 +111,11 @@ async def issue(request: Request) -> Response:
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
             return issue_by_code(tx, req, st.crypto)
     else:
+        # the estimate comes from the latest forecast when the forecast task keeps one fresh
+        forecasts = getattr(st, "ticket_forecasts", None)
+
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
-            return issue_ticket(tx, req, st.crypto)
+            return issue_ticket(tx, req, st.crypto, forecasts=forecasts)
     _, response = await hall_write(request, hall, p, work, key)
     return response
 

@@ -20,9 +20,9 @@ from starlette.routing import BaseRoute
 
 from hall.edge.templates import Templates
 from hall.operations import routes, views
+from hall.operations.accuracy.lookup import FreshForecasts, RecordedForecasts
 from hall.operations.background import OperationsLoop
 from hall.operations.city.api import city_routes
-from hall.operations.forecast.store import LatestForecasts
 from hall.operations.forecast.worker import ForecastLoop
 from hall.operations.ratings.qr_api import qr_routes
 from hall.operations.replication.api import ReplicaGuard, replication_routes
@@ -44,7 +44,9 @@ async def start_background(state: Any, app: Any = None) -> list[asyncio.Task[Any
     tasks = [asyncio.create_task(loop.run(), name="hall-operations")]
     # HALL_FORECAST_INTERVAL: seconds between forecasts (default: the hall's, else 180);
     # HALL_FORECAST_DELAY: before the first one (default 10)
-    state.forecasts = LatestForecasts()
+    # the latest forecasts, each also recorded for its scoring; issuing reads the fresh one
+    state.forecasts = RecordedForecasts(state)
+    state.ticket_forecasts = FreshForecasts(state.forecasts)
     every = os.environ.get("HALL_FORECAST_INTERVAL")
     ahead = ForecastLoop(state, state.forecasts, interval=float(every) if every else None,
                          first_delay=float(os.environ.get("HALL_FORECAST_DELAY") or 10.0))

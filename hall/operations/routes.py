@@ -17,6 +17,7 @@ POST /api/halls/{hall}/appointments/{code}/cancel {id_number? | phone?}   public
 POST /api/halls/{hall}/appointments/check-in {code? | id_number?}         kiosk: → ticket
 GET  /api/halls/{hall}/forecast                               manager: the latest forecast, its age
 POST /api/halls/{hall}/forecast                               manager: recompute now (202, in the background)
+GET  /api/halls/{hall}/accuracy?day=                          manager: the day's estimates and forecasts scored
 GET  /api/halls/{hall}/ops/alerts                               manager: open and recent alerts
 POST /api/halls/{hall}/ops/windows/{w}/skills {categories, name?}   manager: 潮汐窗口
 GET  /api/halls/{hall}/ops/stats?day= | ?from=&to=, &format=json|csv|xlsx   manager
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
+from hall.operations.accuracy.api import accuracy
 from hall.operations.appointments.api import book, cancel, check_in, slots
 from hall.operations.cases.api import appeal_decide, appeals, case_detail, case_step, cases
 from hall.operations.forecast.api import forecast_view
@@ -61,6 +63,7 @@ def api_routes() -> list[BaseRoute]:
         Route(f"{h}/appointments/{{code}}/cancel", cancel, methods=["POST"]),
         Route(f"{h}/ops/alerts", alerts, methods=["GET"]),
         Route(f"{h}/forecast", forecast_view, methods=["GET", "POST"]),
+        Route(f"{h}/accuracy", accuracy, methods=["GET"]),
         Route(f"{h}/ops/windows/{{w:int}}/skills", window_skills, methods=["POST"]),
         Route(f"{h}/ops/stats", stats, methods=["GET"]),
         Route(f"{h}/ops/ratings-export", ratings_export, methods=["GET"]),

@@ -397,3 +397,38 @@ class WindowOverride(Base):
     kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
     set_at: Mapped[float] = mapped_column(Float)
     seq: Mapped[int] = mapped_column(Integer)
+
+
+class TicketEstimate(Base):
+    """The wait estimate a ticket was given at issue, kept for the scoring of estimates
+    (hall.operations.accuracy): which source gave it (`forecast`: the latest live forecast's
+    slot; `analytic`: the one analytic estimate, when the forecast was stale or missing) and,
+    for a forecast, when that forecast was made. p50/p90 are None when no window served it."""
+
+    __tablename__ = "ticket_estimates"
+    __table_args__ = (Index("ix_ticket_estimates_day", "hall_id", "day"),)
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
+    day: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(4))
+    issued_at: Mapped[float] = mapped_column(Float)
+    p50_minutes: Mapped[float | None] = mapped_column(Float, nullable=True)
+    p90_minutes: Mapped[float | None] = mapped_column(Float, nullable=True)
+    source: Mapped[str] = mapped_column(String(16))
+    forecast_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class ForecastSlotRow(Base):
+    """One zone's quarter hour in one forecast, as it was made: what the scoring of forecasts
+    compares with what happened (waiting people at the slot's start, the band and median)."""
+
+    __tablename__ = "forecast_slots"
+    __table_args__ = (Index("ix_forecast_slots_day", "hall_id", "day"),)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"), primary_key=True)
+    computed_at: Mapped[float] = mapped_column(Float, primary_key=True)
+    zone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot_at: Mapped[float] = mapped_column(Float, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))
+    waiting_p10: Mapped[float | None] = mapped_column(Float, nullable=True)
+    waiting_p50: Mapped[float | None] = mapped_column(Float, nullable=True)
+    waiting_p90: Mapped[float | None] = mapped_column(Float, nullable=True)
