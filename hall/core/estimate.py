@@ -1,17 +1,19 @@
-"""The estimate a ticket is given at issue: its p50/p90 wait looked up in the hall's latest live
-forecast, or the one analytic estimate (hall.core.queries.estimate) when there is no fresh one.
+"""The wait estimate every surface gives a waiting ticket (issue, kiosk, progress page, staff
+view): its p50/p90 looked up in the hall's latest live forecast, or the one analytic estimate
+(hall.core.queries.estimate) when there is no fresh forecast.
 
 The forecast is never run here: it is made every few minutes off the request path
-(hall.operations.forecast); issuing only reads its quarter-hour table, a lookup by the ticket's
-zone and the slot it joins in. The forecast's figures for a slot are the waits of the people its
-replications had join the zone's queues in that quarter hour, so they already hold what the
-analytic estimate cannot see: people still to come with a higher priority, windows going to
-lunch, the surge building. The ticket's position enters through its zone's queue: a ticket
-joining a queue much longer (or shorter) than the forecast's median for the moment has its
-figures scaled by the ratio (bounded, see POSITION_BOUNDS), as a wait grows with the people
-ahead of it.
+(hall.operations.forecast); this only reads its quarter-hour table. The forecast's figures for a
+slot are the waits of the people its replications had join the zone's queues in that quarter
+hour, so they hold what the analytic estimate cannot see: people still to come with a higher
+priority, windows going to lunch, the surge building. The ticket's position enters as the
+people ahead of it against the people the forecast expected a joiner to find then (the median
+waiting in the zones of its competing categories, interpolated between quarter hours): a ticket
+with twice as many ahead waits about twice as long (bounded, see POSITION_BOUNDS). At issue the
+two are nearly the same and the forecast speaks; later the position carries the ticket's own
+progress.
 
-Every estimate given is stored (`ticket_estimates`) with its source, for the scoring of
+The estimate given at issue is stored (`ticket_estimates`) with its source, for the scoring of
 estimates (hall.operations.accuracy).
 """
 
@@ -24,13 +26,14 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from hall.core.queries import WaitEstimate, waiting_counts
+from hall.core.queries import WaitEstimate, estimate
 from hall.core.registry import HallInfo
 from hall.store.fastsql import Fast
 from hall.store.models import TicketEstimate, table
+from queueing.tickets import Ticket
 
 __all__ = ["SOURCE_FORECAST", "SOURCE_ANALYTIC", "SLOT_SECONDS", "ForecastSlot", "ForecastTable",
-           "ForecastSource", "Given", "given_estimate", "give_at_issue"]
+           "ForecastSource", "Given", "given_estimate", "current_estimate", "give_at_issue"]
 
 SOURCE_FORECAST = "forecast"
 SOURCE_ANALYTIC = "analytic"
@@ -107,46 +110,71 @@ def _analytic(est: WaitEstimate) -> Given:
                  None, est.next_open_at)
 
 
-def position_factor(zone_waiting: int, forecast_waiting: float | None) -> float:
-    """How much longer (or shorter) the zone's queue is than the forecast's median, bounded."""
-    if forecast_waiting is None or not math.isfinite(forecast_waiting):
+def position_factor(ahead: int, expected: float | None) -> float:
+    """How many more (or fewer) people are ahead than the forecast's joiner found, bounded."""
+    if expected is None or not math.isfinite(expected):
         return 1.0
-    ratio = (zone_waiting + 1.0) / (forecast_waiting + 1.0)
+    ratio = (ahead + 1.0) / (expected + 1.0)
     return min(max(ratio, POSITION_BOUNDS[0]), POSITION_BOUNDS[1])
 
 
-def given_estimate(est: WaitEstimate, zone: str, now: float, zone_waiting: int,
+def _expected_waiting(forecast: ForecastTable, zones: Sequence[str], at: float) -> float | None:
+    """The forecast's median waiting in `zones` at `at`, linear between slot starts."""
+    total = 0.0
+    for z in zones:
+        slots = forecast.zones.get(z, ())
+        for k, s in enumerate(slots):
+            if s.at <= at < s.at + SLOT_SECONDS:
+                if s.waiting_p50 is None:
+                    return None
+                w = float(s.waiting_p50)
+                nxt = slots[k + 1].waiting_p50 if k + 1 < len(slots) else None
+                if nxt is not None:
+                    w += (float(nxt) - w) * (at - s.at) / SLOT_SECONDS
+                total += w
+                break
+    return total
+
+
+def given_estimate(est: WaitEstimate, zone: str, competing_zones: Sequence[str], now: float,
                    forecast: ForecastTable | None) -> Given:
-    """The forecast's figures for a person joining `zone` at `now` (scaled by the zone's queue:
-    `zone_waiting` people waiting there, this ticket included), else the analytic estimate. A
-    ticket no open window serves keeps the analytic answer (`no_window`): the forecast cannot
-    say when someone signs in."""
-    if forecast is None or est.state != "ok":
+    """The forecast's figures for a person joining `zone` at `now`, scaled by `est.ahead`
+    against the forecast's waiting in `competing_zones`; else the analytic estimate. A ticket
+    no open window serves keeps the analytic answer (`no_window`): the forecast cannot say
+    when someone signs in; nor can it place a ticket a free window calls at once."""
+    if forecast is None or est.state != "ok" or est.p90_minutes == 0.0:
         return _analytic(est)
     s = forecast.slot(zone, now)
     if s is None or s.p50_minutes is None or s.p90_minutes is None:
         return _analytic(est)
-    # the slot's start may lie before `now`; its waiting band is the queue at that start, which
-    # the slot's joiners found (a median over replications: what this ticket is compared with)
-    k = position_factor(max(0, zone_waiting - 1), s.waiting_p50)
+    k = position_factor(est.ahead, _expected_waiting(forecast, competing_zones, now))
     p50 = round(float(s.p50_minutes) * k, 1)
     p90 = round(max(float(s.p90_minutes) * k, p50), 1)
     return Given(est.ahead, p50, p90, est.state, SOURCE_FORECAST, forecast.computed_at)
 
 
-def give_at_issue(conn: Connection, hall: HallInfo, ticket_id: int, day: str, category: str,
-                  now: float, est: WaitEstimate, forecasts: ForecastSource | None) -> Given:
-    """The estimate a ticket just issued is given, kept with it (one insert in the issuing
-    transaction; the zone's waiting count is read only when there is a forecast to scale)."""
+def current_estimate(conn: Connection, hall: HallInfo, ticket: Ticket, now: float,
+                     forecasts: ForecastSource | None) -> Given | None:
+    """The estimate of a waiting `ticket` now (None for one not waiting): what every surface
+    shows."""
+    est = estimate(conn, hall, ticket, now)
+    if est is None:
+        return None
     table_ = forecasts.table(hall, now) if forecasts is not None else None
-    zone = hall.zone_of(category)
-    zone_waiting = 0
-    if table_ is not None:
-        zone_waiting = sum(n for (c, _), n in waiting_counts(conn, hall.id).items()
-                           if hall.zone_of(c) == zone)
-    given = given_estimate(est, zone, now, zone_waiting, table_)
-    _INSERT.run(conn, {"ticket_id": ticket_id, "hall_id": hall.id, "day": day, "category": category,
-                       "issued_at": now, "p50_minutes": given.p50_minutes,
-                       "p90_minutes": given.p90_minutes, "source": given.source,
-                       "forecast_at": given.forecast_at})
+    if table_ is None:
+        return _analytic(est)
+    zones = sorted({hall.zone_of(c) for c in hall.competing_categories(ticket.category)})
+    return given_estimate(est, hall.zone_of(ticket.category), zones, now, table_)
+
+
+def give_at_issue(conn: Connection, hall: HallInfo, ticket: Ticket, day: str, now: float,
+                  forecasts: ForecastSource | None) -> Given:
+    """The estimate a ticket just issued is given, kept with it (one insert in the issuing
+    transaction)."""
+    given = current_estimate(conn, hall, ticket, now, forecasts)
+    assert given is not None  # a new ticket waits
+    _INSERT.run(conn, {"ticket_id": ticket.id, "hall_id": hall.id, "day": day,
+                       "category": ticket.category, "issued_at": now,
+                       "p50_minutes": given.p50_minutes, "p90_minutes": given.p90_minutes,
+                       "source": given.source, "forecast_at": given.forecast_at})
     return given

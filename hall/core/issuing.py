@@ -14,7 +14,7 @@ from hall.core.calendar import hall_calendar
 from hall.core.estimate import ForecastSource, give_at_issue
 from hall.core.events import EventType, iso
 from hall.core.hours import opening
-from hall.core.queries import estimate, issued_today
+from hall.core.queries import issued_today
 from hall.core.tickets import T, base_data, count_waiting, waiting_count
 from hall.core.tx import HallTx
 from hall.errors import conflict, invalid
@@ -183,9 +183,7 @@ def issue_ticket(
     waiting = waiting_count(tx, category)
     # The estimate given is a fact: it goes into the issued event, where the printed ticket,
     # the export and the scoring of estimates (score_estimates) all find the same one.
-    analytic = estimate(conn, hall, ticket, now)
-    assert analytic is not None  # a new ticket waits
-    est = give_at_issue(conn, hall, ticket_id, day, category, now, analytic, forecasts)
+    est = give_at_issue(conn, hall, ticket, day, now, forecasts)
     data = base_data(tx, ticket) | {
         "queue_class": klass.value, "waiting": waiting, "channel": channel.value, "priority": req.priority.value,
         "appointment_start": appointment_start, "progress_url": progress_path(token),

@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hall.core.estimate import current_estimate
 from hall.core.events import iso
 from hall.core.issuing import progress_path
-from hall.core.queries import estimate
 from hall.core.registry import HallInfo
 from hall.core.snapshot import read_snapshot
 from hall.edge.params import query_int
@@ -32,6 +32,11 @@ T = table(TicketRow)
 MAX_EVENTS = 1000
 
 
+def _forecasts(st: Any) -> Any:
+    """Where the latest fresh forecast is (hall.core.estimate.ForecastSource), if kept."""
+    return getattr(st, "ticket_forecasts", None)
+
+
 def _json(body: Any, status: int = 200) -> Response:
     return json_response(body, status)
 
@@ -47,7 +52,7 @@ async def get_ticket(request: Request) -> Response:
             row = conn.execute(select(T).where(T.c.id == tid, T.c.hall_id == hall.id)).first()
             if row is None:
                 raise not_found("ticket", tid)
-            est = estimate(conn, hall, ticket_from_row(row), st.clock.now())
+            est = current_estimate(conn, hall, ticket_from_row(row), st.clock.now(), _forecasts(st))
         view = _ticket_view(hall, row, staff=p.kind == "user")
         view["ahead"] = est.ahead if est is not None else 0
         view["eta"] = {"p50_minutes": est.p50_minutes, "p90_minutes": est.p90_minutes} if est is not None else None
@@ -160,7 +165,7 @@ async def matters(request: Request) -> Response:
 
 async def progress(request: Request) -> Response:
     """The mobile progress page's data; the token is the only key (no login). People ahead and
-    the estimate are the ones every surface shows (hall.core.queries.estimate)."""
+    the estimate are the ones every surface shows (hall.core.estimate.current_estimate)."""
     st = state_of(request)
     token = request.path_params["token"]
 
@@ -170,7 +175,7 @@ async def progress(request: Request) -> Response:
             if row is None:
                 raise not_found("ticket", "(progress token)")
             hall = st.registry.by_id(row.hall_id) or st.registry.get(_hall_code(conn, row.hall_id))
-            est = estimate(conn, hall, ticket_from_row(row), st.clock.now())
+            est = current_estimate(conn, hall, ticket_from_row(row), st.clock.now(), _forecasts(st))
             # 一次一评: the page shows the form only while no rating of this ticket exists.
             rated = conn.execute(select(Rating.id).where(Rating.ticket_id == row.id)).first() is not None
         return {

@@ -19,7 +19,8 @@ def test_issue_call_start_finish_rate(hall):
     t = hall.issue("A", id_number="110101199003071234", phone="13812345678")
     assert t["number"] == "A001" and t["status"] == "waiting" and t["ahead"] == 0
     # Nobody is signed in at any window yet: no estimate, and the answer says why.
-    assert t["estimate"] == {"ahead": 0, "p50_minutes": None, "p90_minutes": None, "state": "no_window"}
+    assert t["estimate"] == {"ahead": 0, "p50_minutes": None, "p90_minutes": None, "state": "no_window",
+                             "source": "analytic"}
     assert t["eta"] == {"p50_minutes": None, "p90_minutes": None}
     assert len(t["progress_token"]) >= 24 and t["progress_url"].endswith(t["progress_token"])
 

@@ -74,14 +74,14 @@ def test_the_estimate_counts_only_open_windows_and_says_when_none_is(hall) -> No
     assert t["estimate"]["state"] == "no_window"  # nobody signed in anywhere
     _ok(hall.post(f"{API}/windows/1/sign-in"))
     idle = _progress(hall, t)["estimate"]
-    assert idle == {"ahead": 0, "p50_minutes": 0.0, "p90_minutes": 0.0, "state": "ok"}  # an idle window
+    assert idle == {"ahead": 0, "p50_minutes": 0.0, "p90_minutes": 0.0, "state": "ok", "source": "analytic"}  # an idle window
     _ok(hall.post(f"{API}/windows/1/pause", json={"reason": "午休"}))
     assert _progress(hall, t)["estimate"]["state"] == "no_window"  # paused is not open
     _ok(hall.post(f"{API}/windows/1/resume"))
     # Sent to window 2 by name, which nobody staffs: no window can call it, whatever window 1 does.
     _ok(hall.post(f"{API}/tickets/{t['id']}/transfer", json={"window": 2}))
     assert _progress(hall, t)["estimate"] == {"ahead": 0, "p50_minutes": None, "p90_minutes": None,
-                                              "state": "no_window"}
+                                              "state": "no_window", "source": "analytic"}
     _ok(hall.post(f"{API}/windows/2/sign-in", "admin"))
     assert _progress(hall, t)["estimate"]["state"] == "ok"
     body = json.dumps(_progress(hall, t))

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from hall.core.events import EventType
 from hall.core.registry import HallInfo
 from hall.store.models import EventRow, ForecastSlotRow, TicketEstimate, TicketRow
 
@@ -17,7 +18,7 @@ __all__ = ["today", "record_forecast", "estimate_facts", "wait_spans", "slot_fac
            "day_accuracy"]
 
 # what ends a wait in the queue (a re-check-in after a no-show starts none: scored from issue)
-_ENDS = ("ticket.called", "ticket.cancelled", "ticket.closed")
+_ENDS = (EventType.TICKET_CALLED, EventType.TICKET_CANCELLED, EventType.TICKET_CLOSED)
 
 
 def today(hall: HallInfo, now: float) -> str:
@@ -63,7 +64,7 @@ def estimate_facts(conn: Connection, hall: HallInfo, day: str,
     for row in conn.execute(select(e.ticket_id, e.category, e.issued_at, e.p50_minutes, e.p90_minutes,
                                    e.source).where(e.hall_id == hall.id, e.day == day)):
         end = ends.get(row.ticket_id)
-        wait = (end[1] - row.issued_at) / 60.0 if end is not None and end[0] == "ticket.called" else None
+        wait = (end[1] - row.issued_at) / 60.0 if end is not None and end[0] == EventType.TICKET_CALLED else None
         out.append(rules.EstimateFact(row.ticket_id, row.category, row.issued_at, row.p50_minutes,
                                       row.p90_minutes, row.source, wait))
     return out
