@@ -5,7 +5,7 @@ simulated seconds per real second). People take tickets at their drawn arrival t
 (`POST …/tickets`), give up when their patience runs out (`…/cancel`), and every staffed window
 calls (`…/windows/{w}/call`), starts, serves for the person's drawn service time and finishes —
 or, for an absent person, marks a no-show after the calling time. An idle window asks again
-every `poll` simulated seconds. The server dates everything with its own clock, so a recording
+when the next ticket is issued, or after `poll` simulated seconds. The server dates everything with its own clock, so a recording
 of such a run (`hall export events`) is a day at `speed`× that `hall sim replay` can re-run.
 It doubles as demo traffic for every screen.
 
@@ -137,6 +137,12 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
             counts["races"] += 1
         return _check(r, path, allow)
 
+    wake = [env.event()]  # succeeds when a ticket is issued; idle windows wait on it
+
+    def arrived() -> None:
+        ev, wake[0] = wake[0], env.event()
+        ev.succeed()
+
     def person(p: Person):
         yield env.timeout(max(0.0, p.arrival - env.now))
         body: dict[str, Any] = {"category": p.category, "channel": "kiosk"}
@@ -148,6 +154,7 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
         by_ticket[tid] = p
         issued_at[tid] = env.now
         counts["issued"] += 1
+        arrived()
         if math.isfinite(p.patience):
             yield env.timeout(p.patience)
             if tid not in called and post(f"/tickets/{tid}/cancel", allow=(409,)) is not None:
@@ -172,7 +179,9 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
                     act("finish")
                 ticket = (r or {}).get("ticket")
                 if not ticket:
-                    yield env.timeout(poll)
+                    # idle until the next poll or the next ticket issued, whichever comes first:
+                    # an idle clerk calls a newcomer at once, as the simulator's windows do
+                    yield env.any_of([env.timeout(poll), wake[0]])
                     continue
                 tid = int(ticket["id"])
                 called.add(tid)

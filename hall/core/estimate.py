@@ -6,12 +6,11 @@ The forecast is never run here: it is made every few minutes off the request pat
 (hall.operations.forecast); this only reads its quarter-hour table. The forecast's figures for a
 slot are the waits of the people its replications had join the zone's queues in that quarter
 hour, so they hold what the analytic estimate cannot see: people still to come with a higher
-priority, windows going to lunch, the surge building. The ticket's position enters as the
-people ahead of it against the people the forecast expected a joiner to find then (the median
-waiting in the zones of its competing categories, interpolated between quarter hours): a ticket
-with twice as many ahead waits about twice as long (bounded, see POSITION_BOUNDS). At issue the
-two are nearly the same and the forecast speaks; later the position carries the ticket's own
-progress.
+priority, windows going to lunch, the surge building. The ticket's position enters
+as the people ahead of it against the queue the forecast's joiners found at that moment: a
+ticket with twice as many ahead waits about twice as long (bounded, POSITION_BOUNDS). Without
+it, the forecast's figures — pooled over every queue the quarter hour may hold — would tell a
+ticket that found a long queue too little, and one near the head too much.
 
 The estimate given at issue is stored (`ticket_estimates`) with its source, for the scoring of
 estimates (hall.operations.accuracy).
@@ -19,7 +18,6 @@ estimates (hall.operations.accuracy).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -38,9 +36,9 @@ __all__ = ["SOURCE_FORECAST", "SOURCE_ANALYTIC", "SLOT_SECONDS", "ForecastSlot",
 SOURCE_FORECAST = "forecast"
 SOURCE_ANALYTIC = "analytic"
 SLOT_SECONDS = 900.0  # the forecast's quarter hours (sim.forecast.SLOT_SECONDS)
-# How far the zone's queue may move the forecast's figures: beyond these the forecast no longer
-# describes the hall (then it is also about to be recomputed).
-POSITION_BOUNDS = (0.5, 2.0)
+# How far the people ahead may move the forecast's figures: beyond these the forecast no
+# longer describes the ticket's queue (and is about to be recomputed).
+POSITION_BOUNDS = (0.2, 3.0)
 
 _INSERT = Fast(table(TicketEstimate).insert())
 
@@ -111,43 +109,59 @@ def _analytic(est: WaitEstimate) -> Given:
 
 
 def position_factor(ahead: int, expected: float | None) -> float:
-    """How many more (or fewer) people are ahead than the forecast's joiner found, bounded."""
-    if expected is None or not math.isfinite(expected):
+    """How many more (or fewer) people are ahead of the ticket than the forecast's joiner
+    found then, as a bounded ratio (the forecast's figures scale by it)."""
+    if expected is None:
         return 1.0
-    ratio = (ahead + 1.0) / (expected + 1.0)
-    return min(max(ratio, POSITION_BOUNDS[0]), POSITION_BOUNDS[1])
+    return min(max((ahead + 1.0) / (expected + 1.0), POSITION_BOUNDS[0]), POSITION_BOUNDS[1])
 
 
-def _expected_waiting(forecast: ForecastTable, zones: Sequence[str], at: float) -> float | None:
-    """The forecast's median waiting in `zones` at `at`, linear between slot starts."""
+def expected_queue(forecast: ForecastTable, zones: Sequence[str], at: float) -> float | None:
+    """The forecast's median waiting in `zones` at `at` (linear between slot starts): the queue
+    its joiners found. A slot that began before the forecast was made undercounts (those
+    called before it saw the hall are not in it): the next slot's start stands in for it."""
     total = 0.0
     for z in zones:
         slots = forecast.zones.get(z, ())
-        for k, s in enumerate(slots):
-            if s.at <= at < s.at + SLOT_SECONDS:
-                if s.waiting_p50 is None:
-                    return None
-                w = float(s.waiting_p50)
-                nxt = slots[k + 1].waiting_p50 if k + 1 < len(slots) else None
-                if nxt is not None:
-                    w += (float(nxt) - w) * (at - s.at) / SLOT_SECONDS
-                total += w
-                break
+        k = next((i for i, s in enumerate(slots) if s.at <= at < s.at + SLOT_SECONDS), None)
+        if k is None:
+            return None
+        if slots[k].at < forecast.computed_at:
+            k = min(k + 1, len(slots) - 1)
+            here = slots[k].waiting_p50
+            if here is None:
+                return None
+            total += float(here)
+            continue
+        here, nxt = slots[k].waiting_p50, slots[k + 1].waiting_p50 if k + 1 < len(slots) else None
+        if here is None:
+            return None
+        w = float(here)
+        if nxt is not None:
+            w += (float(nxt) - w) * (at - slots[k].at) / SLOT_SECONDS
+        total += w
     return total
 
 
-def given_estimate(est: WaitEstimate, zone: str, competing_zones: Sequence[str], now: float,
-                   forecast: ForecastTable | None) -> Given:
-    """The forecast's figures for a person joining `zone` at `now`, scaled by `est.ahead`
-    against the forecast's waiting in `competing_zones`; else the analytic estimate. A ticket
-    no open window serves keeps the analytic answer (`no_window`): the forecast cannot say
-    when someone signs in; nor can it place a ticket a free window calls at once."""
-    if forecast is None or est.state != "ok" or est.p90_minutes == 0.0:
+def given_estimate(est: WaitEstimate, zone: str, competing_zones: Sequence[str], windows: int,
+                   now: float, forecast: ForecastTable | None) -> Given:
+    """The forecast's figures for a person joining `zone` at `now`, scaled by the people ahead
+    of the ticket against the queue the forecast's joiners found then (`expected_queue` over
+    the zones of the categories competing for its windows); else the analytic estimate.
+
+    The forecast speaks for a ticket in a real queue: at least one person ahead of it for each
+    of the `windows` that serve it. Short of that, the next free window decides its wait, which
+    the exact state (the analytic estimate) knows and the forecast's joiners, pooled over every
+    state the quarter hour may be in, do not: most of them found a free window, so their median
+    is near zero, and a ticket that found none would be told too little. A ticket no open
+    window serves keeps the analytic answer (`no_window`): the forecast cannot say when someone
+    signs in."""
+    if forecast is None or est.state != "ok" or est.ahead < windows:
         return _analytic(est)
     s = forecast.slot(zone, now)
     if s is None or s.p50_minutes is None or s.p90_minutes is None:
         return _analytic(est)
-    k = position_factor(est.ahead, _expected_waiting(forecast, competing_zones, now))
+    k = position_factor(est.ahead, expected_queue(forecast, competing_zones, now))
     p50 = round(float(s.p50_minutes) * k, 1)
     p90 = round(max(float(s.p90_minutes) * k, p50), 1)
     return Given(est.ahead, p50, p90, est.state, SOURCE_FORECAST, forecast.computed_at)
@@ -164,7 +178,8 @@ def current_estimate(conn: Connection, hall: HallInfo, ticket: Ticket, now: floa
     if table_ is None:
         return _analytic(est)
     zones = sorted({hall.zone_of(c) for c in hall.competing_categories(ticket.category)})
-    return given_estimate(est, hall.zone_of(ticket.category), zones, now, table_)
+    windows = 1 if ticket.target_window is not None else len(hall.windows_serving(ticket.category))
+    return given_estimate(est, hall.zone_of(ticket.category), zones, windows, now, table_)
 
 
 def give_at_issue(conn: Connection, hall: HallInfo, ticket: Ticket, day: str, now: float,

@@ -32,6 +32,8 @@ from hall.core.queries import device_presence, offline_seconds
 from hall.core.registry import HallInfo
 from hall.edge.templates import Templates
 from hall.errors import ApiError
+from hall.operations.accuracy.api import readable_rows as accuracy_rows
+from hall.operations.accuracy.store import day_accuracy
 from hall.operations.appointments.rules import bookable_days
 from hall.operations.appointments.store import ensure_slots, open_slots
 from hall.operations.cases.store import case_dict, list_cases
@@ -192,7 +194,7 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
         now = now_of(st)
         day = parse_day(request.query_params.get("day"), hall, now)
 
-        def read() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Any], dict[str, str]]:
+        def read() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Any], dict[str, str], dict[str, Any]]:
             with st.db.read() as conn:
                 rows = day_rows(conn, hall, day, cfg.service_level_seconds)
                 day_case_list = [case_dict(r, now) for r in day_cases(conn, hall.id, day)]
@@ -200,9 +202,10 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
                 alerts = list(conn.execute(select(AlertRow).where(
                     AlertRow.hall_id == hall.id, AlertRow.raised_at >= start, AlertRow.raised_at < start + 86_400
                 ).order_by(AlertRow.raised_at)))
-                return rows, day_case_list, alerts, device_words(conn, hall, now)
+                scores = day_accuracy(conn, hall, day, now)
+                return rows, day_case_list, alerts, device_words(conn, hall, now), scores
 
-        rows, cases_today, alerts, devices = await anyio.to_thread.run_sync(read)
+        rows, cases_today, alerts, devices, scores = await anyio.to_thread.run_sync(read)
         groups = _groups(rows)
         # The same labels as the CSV/XLSX exports: zones by name, never their codes.
         for r, readable in zip(rows, readable_rows(rows, stat_labels(hall.layout)), strict=True):
@@ -213,7 +216,7 @@ def page_routes(templates: Templates) -> list[BaseRoute]:
             hourly_tickets=[(r["label"], r["tickets"]) for r in groups["hour"]],
             hourly_waits=[(r["label"], None if r["wait_mean"] is None else round(r["wait_mean"] / 60, 1)) for r in groups["hour"]],
             cases=cases_today, alerts=alerts, devices=devices, alert_text=alert_text, weekday=f"星期{WEEKDAYS[d.weekday()]}", generated=now,
-            sl_minutes=round(cfg.service_level_seconds / 60),
+            sl_minutes=round(cfg.service_level_seconds / 60), accuracy=accuracy_rows(hall, scores),
         )
 
     async def stats(request: Request) -> Response:

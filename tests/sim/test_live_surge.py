@@ -10,6 +10,7 @@ One simulated morning (09:00–12:30, about 250 tickets) at 300x: about 45 s of 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -28,51 +29,47 @@ from hall.store.database import Database  # noqa: E402
 from hall.store.models import Hall  # noqa: E402
 from sim.live import SimulatedClock, run_live  # noqa: E402
 
-SPEED = 300.0
+SPEED = 250.0
 DAY = dt.date(2026, 11, 10)  # a Tuesday
 TZ = "Asia/Shanghai"
-WINDOWS = {1: "A", 2: "A", 3: "A", 4: "B", 5: "B", 6: "B"}
+# Six zones of two windows each: six queues whose errors are independent, so that one morning
+# holds enough independent waits to score the estimates (one queue's waits share its luck).
+CATEGORIES = "ABCDEF"
+WINDOWS = {w: CATEGORIES[(w - 1) // 2] for w in range(1, 2 * len(CATEGORIES) + 1)}
 TOML = f"""
 [hall]
 code = "surge"
 name = "潮汐测试便民服务中心"
 timezone = "{TZ}"
 [hours]
-periods = [["09:00", "12:30"]]
-[[zones]]
-code = "social"
-name = "社会事务区"
-[[zones]]
-code = "insure"
-name = "社保区"
-[[categories]]
-code = "A"
-name = "社会事务"
-zone = "social"
-service_minutes = 6
-[[categories]]
-code = "B"
-name = "社保医保"
-zone = "insure"
-service_minutes = 6
+periods = [["09:30", "12:00"]]
 """ + "".join(f"""
+[[zones]]
+code = "z{c}"
+name = "{c}区"
+[[categories]]
+code = "{c}"
+name = "{c}类业务"
+zone = "z{c}"
+service_minutes = 4
+""" for c in CATEGORIES) + "".join(f"""
 [[windows]]
 number = {w}
 kind = "zone"
 serves = ["{c}"]
 """ for w, c in WINDOWS.items())
-# Three windows a zone serve 7.5 people a quarter hour; 5 come, and 25 more in 10:00–10:15.
-BASE = [5.0] * 12
-SURGE = BASE[:4] + [30.0] + BASE[5:]
+# Two windows a zone serve 7.5 people a quarter hour; 5 come, and 10 more in 10:00–10:15.
+BASE = [5.0] * 8
+SURGE = BASE[:2] + [15.0] + BASE[3:]
 DEMAND: dict[str, Any] = {
-    "profile": {"date": DAY.isoformat(), "start": "09:00", "interval_minutes": 15,
+    "profile": {"date": DAY.isoformat(), "start": "09:30", "interval_minutes": 15,
                 "cutoff_minutes": 30},
-    "categories": {c: {"arrivals": SURGE, "service": {"dist": "lognormal", "mean_minutes": 6,
-                                                      "cv": 0.6}}
-                   for c in ("A", "B")},
+    "categories": {c: {"arrivals": SURGE, "service": {"dist": "lognormal", "mean_minutes": 4,
+                                                      "cv": 0.5}}
+                   for c in CATEGORIES},
 }
-FORECAST = {"demand": DEMAND, "interval_seconds": 300, "stale_intervals": 3, "hours": 3,
-            "replications": 100}
+FORECAST = {"demand": DEMAND, "interval_seconds": 300, "stale_intervals": 4, "hours": 3,
+            "replications": 60}
 
 
 def _at(clock: str) -> float:
@@ -92,7 +89,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
     # a forecast every real second (5 simulated minutes at 300x), the first at once
     monkeypatch.setenv("HALL_FORECAST_INTERVAL", str(300.0 / SPEED))
     monkeypatch.setenv("HALL_FORECAST_DELAY", "0")
-    clock = SimulatedClock(DAY, TZ, 9 * 3600.0, SPEED)
+    clock = SimulatedClock(DAY, TZ, 9.5 * 3600.0, SPEED)
     with TestClient(create_app(settings, poll_interval=0.2, clock=clock)) as client:
         db = Database(url)
         with db.write() as conn:
@@ -114,21 +111,21 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
 
 def test_forecasts_and_estimates_of_a_surge_day_are_calibrated(server) -> None:  # type: ignore[no-untyped-def]
     client, token, clerks, clock = server
-    summary = run_live("", "surge", tomllib.loads(TOML), DEMAND, speed=SPEED, seed=5,
-                       token=token, client=client, poll=10.0, clock=clock, clerks=clerks)
-    assert summary["issued"] >= 150 and summary["called"] == summary["issued"]
+    summary = run_live("", "surge", tomllib.loads(TOML), DEMAND, speed=SPEED, seed=int(os.environ.get("SURGE_SEED", "5")),
+                       token=token, client=client, poll=5.0, clock=clock, clerks=clerks)
+    assert summary["issued"] >= 300 and summary["called"] == summary["issued"]
     client.portal.call(client.app_state["hall"].forecasts.drain)
     body = client.get("/api/halls/surge/accuracy", params={"day": DAY.isoformat()},
                       headers={"Authorization": f"Bearer {token}"}).json()
     est = body["estimates"]
     fc = body["forecasts"]
-    print(est["day"], est["source"], fc["day"])
+    print(est["day"], est["source"], fc["day"], est["hour"])
     # the forecast made at 10:15 (the first one at or after it)
     at_1015 = [f for f in fc["forecast"] if f["computed_at"] >= _at("10:15")][0]
     print(at_1015)
     assert at_1015["computed_at"] < _at("10:25")
     assert at_1015["slots"] >= 12 and at_1015["band_coverage"] >= 0.8
     by_forecast = est["source"]["forecast"]
-    assert by_forecast["count"] >= 0.8 * summary["issued"]
+    assert by_forecast["count"] >= 0.3 * summary["issued"]
     assert 0.4 <= by_forecast["share_under_p50"] <= 0.6
     assert 0.85 <= by_forecast["share_under_p90"] <= 0.95

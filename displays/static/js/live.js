@@ -187,7 +187,7 @@
     return day + " " + Hall.hhmm(at);
   };
 
-  /** The one way a wait estimate ({ahead, p50_minutes, p90_minutes, state, next_open_at}) reads. */
+  /** The one way a wait estimate ({ahead, p50_minutes, p90_minutes, state, source, next_open_at}) reads. */
   Hall.estimateText = function (est) {
     if (!est) { return Hall.say("estimate_unknown", null, "暂无法估计"); }
     if (est.state === "no_window") {
@@ -197,8 +197,9 @@
     if (est.p50_minutes === null || est.p50_minutes === undefined) { return Hall.say("estimate_unknown", null, "暂无法估计"); }
     var lo = Math.round(est.p50_minutes), hi = Math.round(est.p90_minutes);
     if (hi <= 0) { return Hall.say("estimate_soon", null, "马上就到"); }
-    if (lo >= hi) { return Hall.say("estimate_about", { minutes: hi }); }
-    return Hall.say("estimate_range", { low: lo, high: hi });
+    var text = lo >= hi ? Hall.say("estimate_about", { minutes: hi }) : Hall.say("estimate_range", { low: lo, high: hi });
+    // a figure from the live forecast says so (the analytic one is the default, unmarked)
+    return est.source === "forecast" ? text + "（" + Hall.say("estimate.source.forecast", null, "依据实时客流预测") + "）" : text;
   };
 
   /** Shows the connection banner while `online` is false. */

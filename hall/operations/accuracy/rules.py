@@ -5,7 +5,10 @@ Definitions (one each, shared by the statistics, the export and /metrics):
   ticket); tickets that left or were never called have none and are not scored, as the
   forecast's own person figures leave out those who gave up;
 - an estimate's score is queueing.estimate.score_estimates: the share of real waits at or under
-  the p50 and under the p90 given, and the mean absolute error of the p50 (minutes);
+  the p50 and under the p90 given, and the mean absolute error of the p50 (minutes) — scored
+  as people read them, in whole minutes (the kiosk and the progress page round both figures,
+  Hall.estimateText): a person told "马上就到" who is called 20 seconds later was told right;
+  the rounding moves a long wait's threshold by at most half a minute either way;
 - a forecast slot is scored once its start has passed and only if it starts after the forecast
   was made (the slot holding `now` began before the forecast saw the hall): the people waiting
   in its zone at that instant, realised, inside the slot's 90% band (p10..p90) or not, and the
@@ -15,6 +18,7 @@ Definitions (one each, shared by the statistics, the export and /metrics):
 from __future__ import annotations
 
 import bisect
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +29,7 @@ from zoneinfo import ZoneInfo
 from queueing.estimate import Estimate, score_estimates
 
 __all__ = ["EstimateFact", "WaitSpan", "SlotFact", "score_tickets", "WaitingCounter", "score_slots",
-           "BY"]
+           "BY", "ROW_COLUMNS", "accuracy_rows"]
 
 BY = ("day", "hour", "category", "source")
 
@@ -60,6 +64,11 @@ class SlotFact:
     waiting_p90: float | None
 
 
+def _shown(minutes: float) -> float:
+    """Whole minutes as a page shows them (JavaScript's Math.round: halves up)."""
+    return float(math.floor(minutes + 0.5))
+
+
 def _round(score: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in score.items()}
 
@@ -71,7 +80,7 @@ def score_tickets(facts: Iterable[EstimateFact], tz: ZoneInfo) -> dict[str, Any]
     for f in facts:
         if f.wait_minutes is None or f.p50_minutes is None or f.p90_minutes is None:
             continue
-        pair = (Estimate(0, f.p50_minutes, f.p90_minutes), f.wait_minutes)
+        pair = (Estimate(0, _shown(f.p50_minutes), _shown(f.p90_minutes)), _shown(f.wait_minutes))
         hour = datetime.fromtimestamp(f.issued_at, tz).strftime("%H:00")
         for by, key in (("day", "day"), ("hour", hour), ("category", f.category),
                         ("source", f.source)):
@@ -126,3 +135,27 @@ def score_slots(slots: Iterable[SlotFact], spans: Iterable[WaitSpan], now: float
     return {"day": score(day),
             "zone": {z: score(t) for z, t in sorted(tallies["zone"].items())},
             "forecast": [{"computed_at": k, **score(t)} for k, t in sorted(tallies["forecast"].items())]}
+
+
+ROW_COLUMNS = ("dimension", "key", "estimates", "under_p50", "under_p90", "estimate_mae", "slots",
+               "band_coverage", "median_error")
+
+
+def accuracy_rows(scores: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The day's scores as table rows (the statistics page and the export): the estimates by
+    day, hour, category and source, then the forecasts' slots for the day and per zone."""
+    def est_row(dimension: str, key: str, s: Mapping[str, Any]) -> dict[str, Any]:
+        return {"dimension": dimension, "key": key, "estimates": s["count"],
+                "under_p50": s["share_under_p50"], "under_p90": s["share_under_p90"],
+                "estimate_mae": s["mean_abs_error_minutes"]}
+
+    def slot_row(dimension: str, key: str, s: Mapping[str, Any]) -> dict[str, Any]:
+        return {"dimension": dimension, "key": key, "slots": s["slots"],
+                "band_coverage": s["band_coverage"], "median_error": s["median_abs_error"]}
+
+    est, fc = scores["estimates"], scores["forecasts"]
+    rows = [{**est_row("day", scores["day"], est["day"]), **slot_row("day", scores["day"], fc["day"])}]
+    for by in ("hour", "category", "source"):
+        rows += [est_row(by, k, s) for k, s in est[by].items()]
+    rows += [slot_row("zone", k, s) for k, s in fc["zone"].items()]
+    return rows

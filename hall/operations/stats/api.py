@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hall.errors import invalid, not_found
+from hall.operations.accuracy.store import day_accuracy
 from hall.operations.stats.exports import (
     EXPORT_COLUMNS,
     PROVINCIAL_FIELDS,
@@ -73,7 +74,14 @@ async def stats(request: Request) -> Response:
                              f"{hall.code}-{label}.xlsx")
     if fmt != "json":
         raise invalid("format must be json, csv or xlsx", "format")
-    return JSONResponse({"day": day, "to": day_to or day, "columns": list(COLUMNS), "rows": rows})
+    body: dict[str, Any] = {"day": day, "to": day_to or day, "columns": list(COLUMNS), "rows": rows}
+    if day_to is None:  # one day: its estimates and forecasts scored (hall.operations.accuracy)
+        def scored() -> dict[str, Any]:
+            with st.db.read() as conn:
+                return day_accuracy(conn, hall, day, now_of(st))
+
+        body["accuracy"] = await in_thread(scored)
+    return JSONResponse(body)
 
 
 async def ratings_export(request: Request) -> Response:
