@@ -51,14 +51,20 @@ class SimulatedClock:
     """The simulated day's clock for a server driven by `run_live` (queueing.clock.Clock):
     epoch seconds of `day` at `start` (seconds after the hall-local midnight) plus `speed`
     times the real time since `sync()`, which `run_live` calls as its day begins. Before that
-    it stands at `start`."""
+    it stands at `start`; `move_to` sets it for another day on the same server."""
 
     def __init__(self, day: dt.date, timezone: str, start: float, speed: float) -> None:
-        midnight = dt.datetime.combine(day, dt.time(0, 0), tzinfo=ZoneInfo(timezone)).timestamp()
-        self.origin = midnight + start
+        self.timezone = ZoneInfo(timezone)
         self.speed = speed
         self._lock = threading.Lock()
-        self._since: float | None = None
+        self.move_to(day, start)
+
+    def move_to(self, day: dt.date, start: float) -> None:
+        """Stand at `start` on `day` until the next `sync()` (the next day a driver runs)."""
+        midnight = dt.datetime.combine(day, dt.time(0, 0), tzinfo=self.timezone).timestamp()
+        with self._lock:
+            self.origin = midnight + start
+            self._since: float | None = None
 
     def sync(self) -> None:
         with self._lock:
@@ -66,8 +72,8 @@ class SimulatedClock:
 
     def now(self) -> float:
         with self._lock:
-            since = self._since
-        return self.origin if since is None else self.origin + (time.monotonic() - since) * self.speed
+            since, origin = self._since, self.origin
+        return origin if since is None else origin + (time.monotonic() - since) * self.speed
 
 
 def _check(r: httpx.Response, what: str, allow: tuple[int, ...] = ()) -> dict[str, Any] | None:
@@ -196,8 +202,11 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
                     continue
                 if demand.walk_up_seconds > 0:
                     yield env.timeout(demand.walk_up_seconds)  # the person walks to the window
+                # the service ends its drawn time after it began, however long the server took
+                # to answer "start" (at high speed a request's latency is simulated minutes)
+                ends = env.now + (p.service if p is not None else 600.0)
                 act("start")
-                yield env.timeout(p.service if p is not None else 600.0)
+                yield env.timeout(max(0.0, ends - env.now))
                 act("finish")
                 counts["finished"] += 1
             if number in clerks:

@@ -4,13 +4,15 @@ forecast task forecasts every five simulated minutes and each ticket gets its es
 latest forecast. Scored by the server itself (GET …/accuracy): the forecast made at 10:15 holds
 the realised waiting counts in its band, and the per-ticket estimates are calibrated.
 
-One simulated morning (09:00–12:30, about 250 tickets) at 300x: about 45 s of wall time.
+One simulated morning (09:30–12:00, about 320 tickets in six zones) at 250x: about 45 s of wall
+time. The figures move from run to run (the server's latency is simulated time at this speed,
+and one morning holds few independent waits): on a quiet machine the forecast-given estimates
+measured 0.38–0.59 under their p50 and 0.87–0.99 under their p90 over five runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from sim.live import SimulatedClock, run_live  # noqa: E402
 
 SPEED = 250.0
 DAY = dt.date(2026, 11, 10)  # a Tuesday
+SEED = 7
 TZ = "Asia/Shanghai"
 # Six zones of two windows each: six queues whose errors are independent, so that one morning
 # holds enough independent waits to score the estimates (one queue's waits share its luck).
@@ -89,7 +92,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
     # a forecast every real second (5 simulated minutes at 300x), the first at once
     monkeypatch.setenv("HALL_FORECAST_INTERVAL", str(300.0 / SPEED))
     monkeypatch.setenv("HALL_FORECAST_DELAY", "0")
-    clock = SimulatedClock(DAY, TZ, 9.5 * 3600.0, SPEED)
+    clock = SimulatedClock(DAY, TZ, 9.5 * 3600.0, SPEED)  # run_live syncs it as the day starts
     with TestClient(create_app(settings, poll_interval=0.2, clock=clock)) as client:
         db = Database(url)
         with db.write() as conn:
@@ -111,21 +114,21 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
 
 def test_forecasts_and_estimates_of_a_surge_day_are_calibrated(server) -> None:  # type: ignore[no-untyped-def]
     client, token, clerks, clock = server
-    summary = run_live("", "surge", tomllib.loads(TOML), DEMAND, speed=SPEED, seed=int(os.environ.get("SURGE_SEED", "5")),
+    summary = run_live("", "surge", tomllib.loads(TOML), DEMAND, speed=SPEED, seed=SEED,
                        token=token, client=client, poll=5.0, clock=clock, clerks=clerks)
     assert summary["issued"] >= 300 and summary["called"] == summary["issued"]
     client.portal.call(client.app_state["hall"].forecasts.drain)
     body = client.get("/api/halls/surge/accuracy", params={"day": DAY.isoformat()},
                       headers={"Authorization": f"Bearer {token}"}).json()
-    est = body["estimates"]
-    fc = body["forecasts"]
-    print(est["day"], est["source"], fc["day"], est["hour"])
-    # the forecast made at 10:15 (the first one at or after it)
-    at_1015 = [f for f in fc["forecast"] if f["computed_at"] >= _at("10:15")][0]
-    print(at_1015)
-    assert at_1015["computed_at"] < _at("10:25")
-    assert at_1015["slots"] >= 12 and at_1015["band_coverage"] >= 0.8
-    by_forecast = est["source"]["forecast"]
-    assert by_forecast["count"] >= 0.3 * summary["issued"]
-    assert 0.4 <= by_forecast["share_under_p50"] <= 0.6
-    assert 0.85 <= by_forecast["share_under_p90"] <= 0.95
+    est, fc = body["estimates"], body["forecasts"]
+    print(est["day"], est["source"], fc["day"])
+    # the forecast made at 10:15 (the first one at or after it): its slots against the day
+    first = [f for f in fc["forecast"] if f["computed_at"] >= _at("10:15")][0]
+    print(first)
+    assert first["computed_at"] < _at("10:25") and first["slots"] >= 24
+    assert first["band_coverage"] >= 0.8
+    # the estimates the forecast gave (tickets that joined a queue while one was fresh)
+    given = est["source"]["forecast"]
+    assert given["count"] >= 0.4 * summary["issued"]
+    assert 0.4 <= given["share_under_p50"] <= 0.6
+    assert 0.85 <= given["share_under_p90"] <= 0.95
