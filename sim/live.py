@@ -13,9 +13,11 @@ It doubles as demo traffic for every screen.
 other than the expected races (409) raise `LiveError`.
 
 Two options make a run a day the live forecast can be checked against (issue 16):
-- `clock`: a `SimulatedClock` the server was started with: it reads the simulated day's time
-  (the profile's date, hall-local) from the same wall-clock pacing as the driver, so the
-  server's tickets, waits and forecasts are in simulated seconds, not real ones;
+- `clock`: the clock the server was started with. A `SimulatedClock` reads the simulated day's
+  time (the profile's date, hall-local) from the same wall-clock pacing as the driver, so the
+  server's tickets, waits and forecasts are in simulated seconds, not real ones; a
+  `SteppedClock` drops the pacing: the server reads the driver's own simulated time and the day
+  runs as fast as the server answers (its latency then costs no simulated time);
 - `clerks`: a bearer token per window (one clerk each): each window signs in when its staffed
   period starts and out when it ends, so the server knows which windows are open, as the
   forecast and the analytic estimate need.
@@ -27,7 +29,7 @@ import datetime as dt
 import math
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,11 +42,31 @@ from sim.demand import parse_demand
 from sim.population import Person, generate_people
 from sim.streams import Streams
 
-__all__ = ["LiveError", "SimulatedClock", "run_live"]
+__all__ = ["LiveError", "SimulatedClock", "SteppedClock", "run_live"]
 
 
 class LiveError(RuntimeError):
     pass
+
+
+class SteppedClock:
+    """The server's clock read straight from the driver's simulated time, with no pacing: a
+    server started with it (queueing.clock.Clock) and driven by `run_live(clock=…)` lives the
+    day as fast as it answers, and its latency costs no simulated time, so a day driven on one
+    seed is the same day however busy the machine is. Time stands at `start` on `day` until
+    `run_live` begins."""
+
+    def __init__(self, day: dt.date, timezone: str, start: float) -> None:
+        self.midnight = dt.datetime.combine(day, dt.time(0, 0), tzinfo=ZoneInfo(timezone)).timestamp()
+        self.start = start
+        self._env: simpy.Environment | None = None
+
+    def follow(self, env: simpy.Environment) -> None:
+        self._env = env
+
+    def now(self) -> float:
+        env = self._env
+        return self.midnight + (float(env.now) if env is not None else self.start)
 
 
 class SimulatedClock:
@@ -88,10 +110,13 @@ def run_live(url: str, hall: str, layout_raw: Mapping[str, Any], demand_raw: Map
              *, speed: float = 60.0, seed: int = 1, minutes: float = 0.0,
              token: str | None = None, username: str = "admin", password: str | None = None,
              client: httpx.Client | None = None, poll: float = 15.0,
-             clock: SimulatedClock | None = None,
-             clerks: Mapping[int, str] | None = None) -> dict[str, Any]:
+             clock: SimulatedClock | SteppedClock | None = None,
+             clerks: Mapping[int, str] | None = None,
+             every: tuple[float, Callable[[], None]] | None = None) -> dict[str, Any]:
     """Run the profile's day (or its first `minutes`) against the server; returns counts and
-    the waits the driver saw (simulated minutes). `clock`, `clerks`: see the module's notes."""
+    the waits the driver saw (simulated minutes). `clock`, `clerks`: see the module's notes;
+    `every`: (seconds, fn) calls fn every that many simulated seconds while the day runs (a
+    test asks the server for a forecast)."""
     if speed <= 0:
         raise LiveError("--speed must be more than 0")
     layout = parse_layout(layout_raw)
@@ -108,7 +133,7 @@ def run_live(url: str, hall: str, layout_raw: Mapping[str, Any], demand_raw: Map
             token = str(body["token"])
         headers = {"Authorization": f"Bearer {token}"}
         return _drive(http, headers, hall, layout, demand, speed, seed, minutes, poll, clock,
-                      clerks or {})
+                      clerks or {}, every)
     except httpx.HTTPError as e:
         raise LiveError(f"{url}: {e}") from None
     finally:
@@ -117,14 +142,21 @@ def run_live(url: str, hall: str, layout_raw: Mapping[str, Any], demand_raw: Map
 
 
 def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, demand: Any,
-           speed: float, seed: int, minutes: float, poll: float, clock: SimulatedClock | None,
-           clerks: Mapping[int, str]) -> dict[str, Any]:
+           speed: float, seed: int, minutes: float, poll: float,
+           clock: SimulatedClock | SteppedClock | None, clerks: Mapping[int, str],
+           every: tuple[float, Callable[[], None]] | None) -> dict[str, Any]:
     people = generate_people(demand, Streams(seed, 0))
     start = demand.start
-    env = simpy.rt.RealtimeEnvironment(initial_time=start, factor=1.0 / speed, strict=False)
-    if clock is not None:  # the server's clock and the driver's pacing start together
-        env.sync()
-        clock.sync()
+    env: simpy.Environment
+    if isinstance(clock, SteppedClock):  # no pacing: the server reads the driver's time
+        env = simpy.Environment(initial_time=start)
+        clock.follow(env)
+    else:
+        rt = simpy.rt.RealtimeEnvironment(initial_time=start, factor=1.0 / speed, strict=False)
+        if clock is not None:  # the server's clock and the driver's pacing start together
+            rt.sync()
+            clock.sync()
+        env = rt
     base = f"/api/halls/{hall}"
     by_ticket: dict[int, Person] = {}
     issued_at: dict[int, float] = {}
@@ -226,6 +258,13 @@ def _drive(http: httpx.Client, headers: dict[str, str], hall: str, layout: Any, 
     def finished_all() -> bool:
         return counts["issued"] == expected and counts["called"] + counts["cancelled"] >= expected
 
+    def ticker(interval: float, fn: Callable[[], None]):
+        while not finished_all() and env.now < min(end, guard):
+            yield env.timeout(interval)
+            fn()
+
+    if every is not None:
+        env.process(ticker(*every))
     for p in people:
         if p.arrival < end:
             env.process(person(p))
