@@ -18,12 +18,14 @@ estimates (hall.operations.accuracy).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
+from displays.messages import say
 from hall.core.queries import WaitEstimate, estimate
 from hall.core.registry import HallInfo
 from hall.store.fastsql import Fast
@@ -31,7 +33,7 @@ from hall.store.models import TicketEstimate, table
 from queueing.tickets import Ticket
 
 __all__ = ["SOURCE_FORECAST", "SOURCE_ANALYTIC", "SLOT_SECONDS", "ForecastSlot", "ForecastTable",
-           "ForecastSource", "Given", "given_estimate", "current_estimate", "give_at_issue"]
+           "ForecastSource", "Given", "given_estimate", "current_estimate", "estimate_words", "give_at_issue"]
 
 SOURCE_FORECAST = "forecast"
 SOURCE_ANALYTIC = "analytic"
@@ -180,6 +182,21 @@ def current_estimate(conn: Connection, hall: HallInfo, ticket: Ticket, now: floa
     zones = sorted({hall.zone_of(c) for c in hall.competing_categories(ticket.category)})
     windows = 1 if ticket.target_window is not None else len(hall.windows_serving(ticket.category))
     return given_estimate(est, hall.zone_of(ticket.category), zones, windows, now, table_)
+
+
+def estimate_words(given: Given) -> str | None:
+    """The estimate as a person reads it (displays/static/js/live.js Hall.estimateText: whole
+    minutes, halves up), with its source when the forecast gave it; None without figures."""
+    if given.state != "ok" or given.p50_minutes is None or given.p90_minutes is None:
+        return None
+    lo, hi = math.floor(given.p50_minutes + 0.5), math.floor(given.p90_minutes + 0.5)
+    if hi <= 0:
+        text = say("estimate_soon")
+    elif lo >= hi:
+        text = say("estimate_about", minutes=hi)
+    else:
+        text = say("estimate_range", low=lo, high=hi)
+    return f"{text}（{say('estimate.source.forecast')}）" if given.source == SOURCE_FORECAST else text
 
 
 def give_at_issue(conn: Connection, hall: HallInfo, ticket: Ticket, day: str, now: float,

@@ -23,6 +23,8 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection, func, insert, select
 
+from displays.messages import say
+from hall.core.estimate import ForecastSource, current_estimate, estimate_words
 from hall.core.events import EventType
 from hall.core.queries import people_ahead
 from hall.core.registry import HallInfo
@@ -99,10 +101,12 @@ def _ahead_candidates(conn: Connection, hall: HallInfo, n: int) -> list[Any]:
     return out
 
 
-def person_notices(conn: Connection, hall: HallInfo, cfg: OpsConfig, crypto: Any, now: float) -> list[tuple[str, str, str]]:
+def person_notices(conn: Connection, hall: HallInfo, cfg: OpsConfig, crypto: Any, now: float,
+                   forecasts: ForecastSource | None = None) -> list[tuple[str, str, str]]:
     """Record the notices due now; returns (phone, text, kind) to send after the commit.
 
-    "Ahead" is the one people-ahead count every surface shows (hall.core.queries.people_ahead)."""
+    "Ahead" and the estimate are the ones every surface shows (hall.core.estimate.current_estimate,
+    from the latest fresh forecast in `forecasts` when there is one)."""
     out: list[tuple[str, str, str]] = []
     start = read_cursor(conn, hall.id, "notices", lock=True)
     calls = conn.execute(
@@ -132,11 +136,15 @@ def person_notices(conn: Connection, hall: HallInfo, cfg: OpsConfig, crypto: Any
         for row in _ahead_candidates(conn, hall, cfg.notify_ahead):
             if not row.phone_enc or noticed(row.id, "ahead"):
                 continue
-            ahead = people_ahead(conn, hall, ticket_from_row(row))
+            ticket = ticket_from_row(row)
+            ahead = people_ahead(conn, hall, ticket)
             if ahead <= cfg.notify_ahead:
                 record(row.id, "ahead")
-                out.append((crypto.decrypt(row.phone_enc, "phone"),
-                            f"您的{row.number}号前面还有{ahead}人，请回到大厅等候叫号。", "ahead"))
+                given = current_estimate(conn, hall, ticket, now, forecasts)
+                wait = estimate_words(given) if given is not None else None
+                text = (say("notice.ahead_wait", number=row.number, ahead=ahead, wait=wait) if wait
+                        else f"您的{row.number}号前面还有{ahead}人，请回到大厅等候叫号。")
+                out.append((crypto.decrypt(row.phone_enc, "phone"), text, "ahead"))
     if last > start:
         advance(conn, hall.id, "notices", last)
     return out
@@ -205,7 +213,7 @@ class OperationsLoop:
 
             def notices(hall: HallInfo = hall, cfg: OpsConfig = cfg, t: float = t) -> Any:
                 with db.write() as conn:
-                    return person_notices(conn, hall, cfg, st.crypto, t)
+                    return person_notices(conn, hall, cfg, st.crypto, t, getattr(st, "ticket_forecasts", None))
 
             envelopes: list[Any] = []
             await self._step("default_ratings",

@@ -58,7 +58,10 @@ def test_kiosk_progress_page_and_notice_give_one_number(hall) -> None:
     cfg = OpsConfig.build(info.layout, {"operations": {"notify_ahead": 10}})
     with hall.db.write() as conn:
         sent = person_notices(conn, info, cfg, _crypto(hall), hall.clock.now())
-    assert sent == [("13912345678", f"您的{mine['number']}号前面还有{mine['ahead']}人，请回到大厅等候叫号。", "ahead")]
+    # the notice gives the kiosk's estimate too, in the kiosk's words (whole minutes)
+    wait = f"{int(mine['eta']['p50_minutes'] + 0.5)}–{int(mine['eta']['p90_minutes'] + 0.5)} 分钟"
+    assert sent == [("13912345678", f"您的{mine['number']}号前面还有{mine['ahead']}人，预计还需等候{wait}，请回到大厅等候叫号。",
+                     "ahead")]
     # The bridge prints what the kiosk answered: the issued event carries it (staff stream).
     issued = [e for e in _ok(hall.client.get(f"{API}/events?since=0", headers=hall.headers("staff")))["events"]
               if e["type"] == "ticket.issued" and e["data"]["id"] == mine["id"]]

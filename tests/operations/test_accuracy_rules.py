@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hall.core.estimate import ForecastTable, given_estimate, position_factor
+from hall.core.estimate import ForecastTable, Given, estimate_words, given_estimate, position_factor
 from hall.core.queries import WaitEstimate
 from hall.operations.accuracy.rules import (
     EstimateFact,
@@ -31,23 +31,37 @@ def _body(*slots: tuple[float, float | None, float | None, float | None]) -> dic
 
 TABLE = ForecastTable.of(T0, _body((T0, 10.0, 20.0, 30.0), (T0 + 900, 4.0, 8.0, 12.0),
                                    (T0 + 1800, 0.0, None, None)))
-OK = WaitEstimate(ahead=9, p50_minutes=5.0, p90_minutes=9.0, state="ok")
+OK = WaitEstimate(ahead=10, p50_minutes=5.0, p90_minutes=9.0, state="ok")
 
 
-def test_a_ticket_just_issued_gets_its_slots_figures_as_the_forecast_made_them() -> None:
-    g = given_estimate(OK, "z", 10, 2, T0 + 300, TABLE)  # ten wait, itself the last
+def _ahead(n: int) -> WaitEstimate:
+    return WaitEstimate(ahead=n, p50_minutes=1.0, p90_minutes=2.0, state="ok")
+
+
+def test_a_ticket_finding_the_queue_the_forecast_expected_gets_the_slots_figures() -> None:
+    g = given_estimate(OK, "z", ["z"], 2, T0, TABLE)  # ten ahead: the forecast's median queue
     assert (g.p50_minutes, g.p90_minutes, g.source, g.forecast_at) == (20.0, 30.0, "forecast", T0)
-    later = given_estimate(OK, "z", 10, 2, T0 + 901, TABLE)  # the next quarter hour's joiners
+    later = given_estimate(_ahead(4), "z", ["z"], 2, T0 + 900, TABLE)  # the next quarter hour
     assert (later.p50_minutes, later.p90_minutes) == (8.0, 12.0)
-    assert g.to_dict() == {"ahead": 9, "p50_minutes": 20.0, "p90_minutes": 30.0, "state": "ok",
+    assert g.to_dict() == {"ahead": 10, "p50_minutes": 20.0, "p90_minutes": 30.0, "state": "ok",
                            "source": "forecast"}
 
 
-def test_a_ticket_with_half_its_queue_called_gets_half_a_joiners_figures() -> None:
-    assert position_factor(9, 10) == 1.0 and position_factor(4, 10) == 0.5
-    half = WaitEstimate(ahead=4, p50_minutes=2.0, p90_minutes=4.0, state="ok")
-    g = given_estimate(half, "z", 10, 2, T0 + 300, TABLE)
-    assert (g.p50_minutes, g.p90_minutes) == (10.0, 15.0)
+def test_the_people_ahead_scale_the_figures_against_the_queue_the_forecast_expected() -> None:
+    assert position_factor(10, 10.0) == 1.0 and position_factor(21, 10.0) == 2.0
+    assert position_factor(100, 10.0) == 3.0 and position_factor(0, 10.0) == 0.2  # bounded
+    assert position_factor(5, None) == 1.0
+    long = given_estimate(_ahead(21), "z", ["z"], 2, T0, TABLE)
+    assert (long.p50_minutes, long.p90_minutes) == (40.0, 60.0)
+    # between slot starts the expected queue is interpolated: 10 → 4 over the quarter hour
+    mid = given_estimate(_ahead(7), "z", ["z"], 2, T0 + 450, TABLE)
+    assert (mid.p50_minutes, mid.p90_minutes) == (20.0, 30.0)
+
+
+def test_a_slot_begun_before_its_forecast_takes_the_next_slots_queue() -> None:
+    made_later = ForecastTable(T0 + 300, TABLE.zones)  # slot T0 began before it was made
+    g = given_estimate(_ahead(4), "z", ["z"], 2, T0 + 400, made_later)
+    assert (g.p50_minutes, g.p90_minutes) == (20.0, 30.0)  # four ahead, as the 09:15 queue
 
 
 @pytest.mark.parametrize("est, zone, at, table", [
@@ -61,7 +75,7 @@ def test_a_ticket_with_half_its_queue_called_gets_half_a_joiners_figures() -> No
 ])
 def test_without_a_usable_forecast_slot_the_analytic_estimate_is_given(
         est: WaitEstimate, zone: str, at: float, table: ForecastTable | None) -> None:
-    g = given_estimate(est, zone, 10, 2, at, table)
+    g = given_estimate(est, zone, [zone], 2, at, table)
     assert g.source == "analytic" and g.forecast_at is None
     assert (g.ahead, g.p50_minutes, g.p90_minutes, g.state, g.next_open_at) == (
         est.ahead, est.p50_minutes, est.p90_minutes, est.state, est.next_open_at)
@@ -119,3 +133,22 @@ def test_the_rows_hold_every_score_once() -> None:
         ("zone", "z")]
     assert rows[0]["under_p50"] == 1.0 and rows[0]["band_coverage"] == 1.0
     assert rows[-1]["slots"] == 1 and "estimates" not in rows[-1]
+
+
+def test_a_wait_is_scored_in_the_whole_minutes_people_read() -> None:
+    facts = [EstimateFact(1, "A", T0, 0.0, 0.0, "analytic", 0.3),  # "马上就到", called in 20 s
+             EstimateFact(2, "A", T0, 4.6, 8.2, "forecast", 5.4),  # read 5–8: five is under
+             EstimateFact(3, "A", T0, 4.4, 8.2, "forecast", 4.6)]  # read 4–8: five is over p50
+    s = score_tickets(facts, TZ)["day"]
+    assert (s["share_under_p50"], s["share_under_p90"]) == (round(2 / 3, 4), 1.0)
+
+
+def test_the_estimate_reads_as_the_pages_read_it() -> None:
+    def g(p50: float | None, p90: float | None, source: str = "analytic", state: str = "ok") -> Given:
+        return Given(3, p50, p90, state, source)
+
+    assert estimate_words(g(0.0, 0.4)) == "马上就到"
+    assert estimate_words(g(4.6, 5.4)) == "约 5 分钟"
+    assert estimate_words(g(4.4, 8.5)) == "4–9 分钟"
+    assert estimate_words(g(12.0, 20.0, "forecast")) == "12–20 分钟（依据实时客流预测）"
+    assert estimate_words(g(None, None, state="no_window")) is None
