@@ -10,7 +10,8 @@ priority, windows going to lunch, the surge building. The ticket's position ente
 as the people ahead of it against the queue the forecast's joiners found at that moment: a
 ticket with twice as many ahead waits about twice as long (bounded, POSITION_BOUNDS). Without
 it, the forecast's figures — pooled over every queue the quarter hour may hold — would tell a
-ticket that found a long queue too little, and one near the head too much.
+ticket that found a long queue too little, and one near the head too much. It speaks only for a
+ticket in a queue (`given_estimate` says why); near the head the analytic estimate does.
 
 The estimate given at issue is stored (`ticket_estimates`) with its source, for the scoring of
 estimates (hall.operations.accuracy).
