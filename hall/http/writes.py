@@ -106,14 +106,13 @@ async def issue(request: Request) -> Response:
     if p.kind == "device" and not await st.limiter.hit(f"issue:{p.id}", st.settings.issue_rate_per_minute, st.clock.now()):
         raise ApiError(429, "rate_limited", f"at most {st.settings.issue_rate_per_minute} tickets a minute from one device")
     work: Callable[[HallTx], tuple[int, dict[str, Any]]]
+    # the estimate comes from the latest forecast when the forecast task keeps one fresh
+    forecasts = getattr(st, "ticket_forecasts", None)
     if req.appointment_code:
         # 预约签到 by code: the appointments store resolves the booking, then issues.
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
-            return issue_by_code(tx, req, st.crypto)
+            return issue_by_code(tx, req, st.crypto, forecasts)
     else:
-        # the estimate comes from the latest forecast when the forecast task keeps one fresh
-        forecasts = getattr(st, "ticket_forecasts", None)
-
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
             return issue_ticket(tx, req, st.crypto, forecasts=forecasts)
     _, response = await hall_write(request, hall, p, work, key)

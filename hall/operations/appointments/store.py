@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from hall.core.estimate import ForecastSource
 from hall.core.hours import open_day
 from hall.core.issuing import CheckedIn, IssueRequest, issue_ticket
 from hall.core.registry import HallInfo
@@ -220,7 +221,8 @@ def cancel(conn: Connection, hall: HallInfo, cfg: OpsConfig, code: str, now: flo
     conn.execute(update(SlotRow).where(SlotRow.id == row.slot_id).values(booked=SlotRow.booked - 1))
 
 
-def issue_by_code(tx: HallTx, req: IssueRequest, crypto: PersonalData) -> tuple[int, dict[str, Any]]:
+def issue_by_code(tx: HallTx, req: IssueRequest, crypto: PersonalData,
+                  forecasts: ForecastSource | None = None) -> tuple[int, dict[str, Any]]:
     """The issue path with an `appointment_code` (POST …/tickets): check the booking in by the
     hall's rules (on time → appointment class by slot start; late → a walk-in of its category;
     too early → refused) and issue its ticket, in the caller's hall transaction."""
@@ -236,12 +238,13 @@ def issue_by_code(tx: HallTx, req: IssueRequest, crypto: PersonalData) -> tuple[
         cfg = OpsConfig.build(tx.hall.layout, tx.hall.settings)
     except ValueError:
         cfg = OpsConfig.build(tx.hall.layout, {})
-    status, body, _ = _issue_for(tx, crypto, cfg, row, req)
+    status, body, _ = _issue_for(tx, crypto, cfg, row, req, forecasts)
     return status, body
 
 
 def _issue_for(
-    tx: HallTx, crypto: PersonalData, cfg: OpsConfig, row: Any, req: IssueRequest | None = None
+    tx: HallTx, crypto: PersonalData, cfg: OpsConfig, row: Any, req: IssueRequest | None = None,
+    forecasts: ForecastSource | None = None,
 ) -> tuple[int, dict[str, Any], CheckIn]:
     try:
         kind = check_in_kind(cfg.booking, tx.now, row.start_at)
@@ -250,7 +253,7 @@ def _issue_for(
     req = req or IssueRequest(None, PriorityClass.NORMAL, Channel.APPOINTMENT, (), None, None, None)
     req = replace(req, appointment_code=None)
     slot_start = row.start_at if kind is CheckIn.ON_TIME else None
-    status, body = issue_ticket(tx, req, crypto, CheckedIn(row.category, slot_start))
+    status, body = issue_ticket(tx, req, crypto, CheckedIn(row.category, slot_start), forecasts)
     tx.conn.execute(
         update(AppointmentRow).where(AppointmentRow.id == row.id)
         .values(status="checked_in" if kind is CheckIn.ON_TIME else "late", ticket_id=body["id"], changed_at=tx.now)
