@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,10 @@ def _forecast() -> ForecastTable:
     return ForecastTable.of(NOW, body)
 
 
+def _issue(tx: Any, req: Any, crypto: PersonalData, forecasts: Any) -> tuple[int, dict[str, Any]]:
+    return issue_ticket(tx, req, crypto, forecasts=forecasts)
+
+
 def run(blocks: int, per_block: int) -> dict[str, Any]:
     tmp = tempfile.mkdtemp(prefix="estimate-cost-")
     db = Database(f"sqlite:///{tmp}/est.db", synchronous="OFF")
@@ -86,7 +91,7 @@ def run(blocks: int, per_block: int) -> dict[str, Any]:
                 k += 1
                 at += 1.0
                 t = time.perf_counter()
-                result = run_write(db, hall, None, lambda tx: issue_ticket(tx, req, crypto, forecasts=forecasts),
+                result = run_write(db, hall, None, partial(_issue, req=req, crypto=crypto, forecasts=forecasts),
                                    now=at)
                 times[mode].append(time.perf_counter() - t)
                 sources[mode].add(result.body["estimate"]["source"])
