@@ -100,3 +100,19 @@ def test_the_statistics_page_shows_the_scores(app: App) -> None:
     assert page.status_code == 200
     assert "等候预估与客流预测准确度" in page.text and 'id="t-accuracy"' in page.text
     assert "暂无可对照的数据" in page.text  # nothing issued yet
+
+
+def test_forecast_slots_are_kept_as_long_as_the_statistics_reach(app: App) -> None:
+    from hall.core.registry import HallRegistry
+    from hall.operations.accuracy.store import KEEP_DAYS, record_forecast
+
+    hall = HallRegistry(app.db).get("township")
+    now = app.clock.now()
+    body = {"zones": [{"zone": "service", "slots": [{"at": now, "waiting": {"p10": 1, "p50": 2, "p90": 3}}]}]}
+    with app.db.write() as conn:
+        record_forecast(conn, hall, now - (KEEP_DAYS + 1) * 86400.0, body)
+        record_forecast(conn, hall, now - (KEEP_DAYS - 1) * 86400.0, body)
+        assert record_forecast(conn, hall, now, body) == 1
+        assert record_forecast(conn, hall, now, body) == 1  # the same forecast again: replaced
+        kept = conn.execute(select(ForecastSlotRow.computed_at)).scalars().all()
+    assert sorted(kept) == [now - (KEEP_DAYS - 1) * 86400.0, now]

@@ -17,6 +17,7 @@ from . import rules
 __all__ = ["today", "record_forecast", "estimate_facts", "wait_spans", "slot_facts",
            "day_accuracy"]
 
+KEEP_DAYS = 400  # a statistics range reaches 366 days back
 # what ends a wait in the queue (a re-check-in after a no-show starts none: scored from issue)
 _ENDS = (EventType.TICKET_CALLED, EventType.TICKET_CANCELLED, EventType.TICKET_CLOSED)
 
@@ -38,6 +39,10 @@ def record_forecast(conn: Connection, hall: HallInfo, computed_at: float,
                          "waiting_p50": w.get("p50"), "waiting_p90": w.get("p90")})
     conn.execute(delete(ForecastSlotRow).where(ForecastSlotRow.hall_id == hall.id,
                                                ForecastSlotRow.computed_at == computed_at))
+    # some 100 rows a forecast, every few minutes: kept as long as the statistics reach back
+    oldest = today(hall, computed_at - KEEP_DAYS * 86400.0)
+    conn.execute(delete(ForecastSlotRow).where(ForecastSlotRow.hall_id == hall.id,
+                                               ForecastSlotRow.day < oldest))
     if rows:
         conn.execute(insert(ForecastSlotRow), rows)
     return len(rows)
