@@ -76,7 +76,6 @@ async def hall_stream(websocket: WebSocket) -> None:
             return
     audience = "staff" if principal is not None else "public"
 
-    queue: asyncio.Queue[tuple[int | None, str]] = asyncio.Queue(maxsize=st.settings.ws_queue)
     sender: asyncio.Task[None] | None = None
 
     def overflow() -> None:
@@ -84,7 +83,8 @@ async def hall_stream(websocket: WebSocket) -> None:
         if sender is not None and not sender.done():
             sender.cancel()
 
-    client = Client(code, audience, queue, overflow)
+    # The queue only in the client (no local name): a direct client lets go of it (hub.go_direct).
+    client = Client(code, audience, asyncio.Queue(maxsize=st.settings.ws_queue), overflow)
     st.hub.add(client)  # first: live events queue up while we catch up below
     try:
         last = await _catch_up(websocket, st, hall, since, audience)
