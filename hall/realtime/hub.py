@@ -446,7 +446,8 @@ class Hub:
 
 
 def _is_count(env: dict[str, Any]) -> bool:
-    """Whether the public learns only a waiting count from `env` (so it may be coalesced)."""
+    """Whether `env` is an issue with its category's count: all a public screen shows of it
+    (its number and id, which a coalesced run drops, are the kiosk's and the bridge's)."""
     data = env.get("data")
     return (
         env.get("type") == "ticket.issued" and isinstance(data, dict)
