@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -513,6 +514,11 @@ async def screens(server: Server, token: str, clients: int, samples: int, loaded
 
     conns = await _connect_screens(server, clients, on_call)
     per_client_kb = (server.rss_kb() - rss0) / clients
+    # This process's own collector must not pause the screens' reads (that would be counted as
+    # the server's latency): what the connections built is frozen, and young collections only.
+    gc.collect()
+    gc.freeze()
+    gc_before = server_gc(server)
     lat: dict[str, list[float]] = {"idle": [], "loaded": []}
     c = RawHttp(server.port, token)
     issued = 0
@@ -541,15 +547,38 @@ async def screens(server: Server, token: str, clients: int, samples: int, loaded
                     issued += await feeder
     finally:
         await c.close()
+    gc_during = {g: [a - b for a, b in zip(v, gc_before.get(g, [0, 0, 0]), strict=True)] for g, v in server_gc(server).items()}
     for proto in conns:
         proto.close()
     await asyncio.sleep(1.0)
+    gc.unfreeze()
 
     def summary(v: list[float]) -> dict[str, Any] | None:
         return {"p50": round(statistics.median(v), 1), "p99": round(p99(v), 1), "max": round(max(v), 1), "samples": len(v)} if v else None
 
     return {"clients": clients, "idle_ms": summary(lat["idle"]), "loaded_ms": summary(lat["loaded"]),
-            "issued_while_loaded": issued, "memory_per_idle_client_kb": round(per_client_kb, 1)}
+            "issued_while_loaded": issued, "memory_per_idle_client_kb": round(per_client_kb, 1),
+            "server_gc_while_sampling": {g: {"collections": int(n), "seconds": round(t, 3), "over_50ms": int(o)}
+                                         for g, (n, t, o) in gc_during.items()}}
+
+
+def server_gc(server: Server) -> dict[str, list[float]]:
+    """The server's collections so far per generation (from /metrics): count, seconds, and how
+    many took longer than 50 ms."""
+    out: dict[str, list[float]] = {}
+    for line in httpx.get(f"{server.url}/metrics", timeout=10).text.splitlines():
+        if not line.startswith("hall_gc_pause_seconds"):
+            continue
+        name, value = line.rsplit(" ", 1)
+        gen = name.split('generation="')[1].split('"')[0]
+        v = out.setdefault(gen, [0.0, 0.0, 0.0])
+        if name.startswith("hall_gc_pause_seconds_count"):
+            v[0] = float(value)
+        elif name.startswith("hall_gc_pause_seconds_sum"):
+            v[1] = float(value)
+        elif 'le="0.05"' in name:
+            v[2] = -float(value)  # below 50 ms; count - this = over 50 ms
+    return {g: [n, t, n + below] for g, (n, t, below) in out.items()}
 
 
 def measure_screens(tmp: str, clients: int, many: int, samples: int) -> dict[str, Any]:

@@ -87,6 +87,7 @@ def create_app(
         hub = Hub(
             db, registry, poll_interval=poll_interval,
             on_lag=metrics.bus_lag.observe, on_clients=lambda n: metrics.ws_clients.set(n),
+            coalesce=s.ws_coalesce_ms / 1000,
         )
         state = HallState(
             settings=s, db=db, registry=registry, bus=the_bus, hub=hub, metrics=metrics,

@@ -14,6 +14,7 @@ Every setting has a default so that `hall serve` runs with nothing set: a SQLite
 | HALL_ISSUE_RATE | 30 | tickets one device may issue per minute |
 | HALL_TOKEN_HOURS | 12 | lifetime of a login token |
 | HALL_WS_QUEUE | 256 | outgoing messages buffered per websocket client before it is dropped |
+| HALL_WS_COALESCE_MS | 250 | public waiting counts from a run of issues within this window go out as one frame (0: each issue on its own) |
 | HALL_RESUME_LIMIT | 1000 | events a reconnecting client may catch up; further back gets a snapshot |
 | HALL_CLOSE_DAY_AT | 23:30 | hall-local time of the nightly job closing the day's leftovers ("" = off) |
 | HALL_DB_POOL | (10 + 20 overflow) | PostgreSQL connections of one server process; `hall serve --workers N` sets it to fit max_connections |
@@ -52,6 +53,7 @@ class Settings:
     issue_rate_per_minute: int = 30
     token_hours: float = 12.0
     ws_queue: int = 256
+    ws_coalesce_ms: int = 250
     resume_limit: int = 1000
     close_day_at: str = "23:30"
     sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS
@@ -84,6 +86,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         issue_rate_per_minute=config("HALL_ISSUE_RATE", cast=int, default=30),
         token_hours=config("HALL_TOKEN_HOURS", cast=float, default=12.0),
         ws_queue=config("HALL_WS_QUEUE", cast=int, default=256),
+        ws_coalesce_ms=max(0, config("HALL_WS_COALESCE_MS", cast=int, default=250)),
         resume_limit=config("HALL_RESUME_LIMIT", cast=int, default=1000),
         close_day_at=config("HALL_CLOSE_DAY_AT", default="23:30"),
         sqlite_synchronous=synchronous,

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from hall.core.events import EventType, wire_json
 from hall.core.registry import HallInfo
-from hall.core.tx import HallTx, WriteResult, run_write
+from hall.core.tx import HallTx, WriteResult, write_queue
 from hall.errors import invalid
 from hall.security.auth import Principal
 from hall.state import HallState, state_of
@@ -45,9 +45,8 @@ async def hall_write(
     if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 150 or not key.isprintable()):
         raise invalid("an idempotency key is one line of text of 1 to 150 characters", "idempotency_key")
     sig = f"{request.method} {request.url.path}"
-    result = await st.db.run_write(
-        lambda: run_write(st.db, hall, principal, work, idempotency_key=key, request=sig, now=st.clock.now())
-    )
+    # One hall's writes queue in this process (and go to PostgreSQL in batches): hall.core.tx.
+    result = await write_queue(st.db).run(hall, principal, work, now=st.clock.now, idempotency_key=key, request=sig)
     await st.publish(result.envelopes)
     _count(st, hall, result)
     return result, json_response(result.body, result.status)

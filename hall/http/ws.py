@@ -76,24 +76,28 @@ async def hall_stream(websocket: WebSocket) -> None:
             return
     audience = "staff" if principal is not None else "public"
 
-    queue: asyncio.Queue[tuple[int | None, str]] = asyncio.Queue(maxsize=st.settings.ws_queue)
     sender: asyncio.Task[None] | None = None
 
     def overflow() -> None:
         st.metrics.ws_dropped.inc()
-        if sender is not None:
+        if sender is not None and not sender.done():
             sender.cancel()
 
-    client = Client(code, audience, queue, overflow)
+    # The queue only in the client (no local name): a direct client lets go of it (hub.go_direct).
+    client = Client(code, audience, asyncio.Queue(maxsize=st.settings.ws_queue), overflow)
     st.hub.add(client)  # first: live events queue up while we catch up below
     try:
         last = await _catch_up(websocket, st, hall, since, audience)
         fanout = (websocket.scope.get("extensions") or {}).get(EXTENSION)
         if fanout is not None:
-            # Live frames go straight to the connection from now on (hall.http.wsfanout); the
-            # sender below then only sends what ASGI must (the 1013 close of a dropped client).
+            # Live frames go straight to the connection from now on (hall.http.wsfanout): an
+            # idle screen holds no sender task, queue or future. Dropped for falling behind, it
+            # gets a short-lived task that sends the 1013 close through ASGI.
             client.go_direct(fanout["writer"], st.settings.ws_queue * _BYTES_PER_MESSAGE, last)
-        sender = asyncio.create_task(_send_loop(websocket, client, last))
+            sender = None
+            client.on_overflow = lambda: _close_slow(st, websocket)
+        else:
+            sender = asyncio.create_task(_send_loop(websocket, client, last))
         while True:
             msg, close = _intake(await websocket.receive())
             if close is not None:
@@ -101,7 +105,7 @@ async def hall_stream(websocket: WebSocket) -> None:
                 break
             if isinstance(msg, dict) and msg.get("type") == "ping":
                 client.offer(None, '{"type": "pong"}')
-            if sender.done():
+            if sender is not None and sender.done():
                 break
     except WebSocketDisconnect:
         pass
@@ -109,6 +113,24 @@ async def hall_stream(websocket: WebSocket) -> None:
         st.hub.remove(client)
         if sender is not None and not sender.done():
             sender.cancel()
+
+
+_closing: set[asyncio.Task[None]] = set()  # held until done (the loop keeps only weak references)
+
+
+def _close_slow(st: Any, websocket: WebSocket) -> None:
+    """A direct client fell behind: count it and close it (1013) so that it resumes with since."""
+    st.metrics.ws_dropped.inc()
+
+    async def close() -> None:
+        try:
+            await websocket.close(code=1013, reason="too slow; resume with since")
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+    task = asyncio.get_running_loop().create_task(close())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
 
 
 def _intake(message: Any) -> tuple[Any, tuple[int, str] | None]:

@@ -13,6 +13,12 @@ into every subscribed client's bounded queue.
   `since`), so a slow screen never slows the others. Other clients have a bounded queue, drained
   by their own sender, and are disconnected when it is full.
 - Two audiences: "public" (no personal data, hall.core.events.public_data) and "staff".
+- Public waiting counts are coalesced (`coalesce` seconds, HALL_WS_COALESCE_MS): a screen needs
+  the count, not every increment. The first `ticket.issued` after a quiet spell goes out at once;
+  issues that follow within the window are held and leave as ONE `hall.waiting` frame
+  `{seq: last held, from: first held, data: {waiting: {category: count}}}` when the window ends,
+  or just before any other event (so public clients still see the hall's changes in seq order).
+  Staff clients (the bridge prints every ticket) get every event at once.
 """
 
 from __future__ import annotations
@@ -34,9 +40,12 @@ from hall.core.registry import HallInfo, HallRegistry
 from hall.store.database import Database
 from hall.store.models import EventRow, HallCounter
 
-__all__ = ["Hub", "Client", "FrameSink", "read_events", "text_frame"]
+__all__ = ["Hub", "Client", "FrameSink", "read_events", "text_frame", "WAITING_FRAME"]
 
 log = logging.getLogger("hall.realtime.hub")
+
+# The public frame that stands for a run of `ticket.issued` events (docs/REDUCER.md).
+WAITING_FRAME = "hall.waiting"
 
 
 def read_events(db: Database, hall: HallInfo, after: int, upto: int | None = None, limit: int = 5000) -> list[dict[str, Any]]:
@@ -64,7 +73,11 @@ class FrameSink(Protocol):
     def buffered(self) -> int: ...
 
 
-@dataclass(eq=False)
+# What a direct client's `queue` becomes: never put to (its frames go to the sink), never awaited.
+_NO_QUEUE: asyncio.Queue[tuple[int | None, str]] = asyncio.Queue(maxsize=1)
+
+
+@dataclass(eq=False, slots=True)
 class Client:
     """One websocket subscriber: `queue` holds (seq or None, text) to send until `go_direct`."""
 
@@ -75,12 +88,17 @@ class Client:
     dropped: bool = False
     sink: FrameSink | None = None
     limit: int = 0  # bytes left unsent in the sink before the client is dropped
+    last: int = -1  # on the direct path: the last seq written (a held frame may trail a catch-up)
 
     def offer(self, seq: int | None, text: str, frame: bytes | None = None) -> None:
         if self.dropped:
             return
         sink = self.sink
         if sink is not None:
+            if seq is not None:
+                if seq <= self.last:
+                    return
+                self.last = seq
             if sink.buffered() > self.limit:
                 self._drop()
             else:
@@ -97,11 +115,23 @@ class Client:
             seq, text = self.queue.get_nowait()
             if seq is None or seq > last:
                 sink.write(text_frame(text))
-        self.sink, self.limit = sink, limit
+                last = max(last, seq or last)
+        self.sink, self.limit, self.last = sink, limit, last
+        self.queue = _NO_QUEUE  # an idle screen holds no queue of its own (~1 KB each)
 
     def _drop(self) -> None:
         self.dropped = True
         self.on_overflow()
+
+
+@dataclass
+class _Held:
+    """Public `ticket.issued` events held back for one `hall.waiting` frame."""
+
+    first: dict[str, Any]  # the first held envelope (sent as it is when it stays alone)
+    last: dict[str, Any]
+    waiting: dict[str, int]  # category -> its count after the last held issue
+    timer: asyncio.TimerHandle | None = None
 
 
 @dataclass
@@ -110,6 +140,9 @@ class _Stream:
     clients: set[Client] = field(default_factory=set)
     pending: dict[int, dict[str, Any]] = field(default_factory=dict)
     filling: bool = False
+    publics: int = 0  # how many of `clients` are public
+    public_at: float = float("-inf")  # loop time of the last issued count sent to the public
+    held: _Held | None = None
 
 
 class Hub:
@@ -124,6 +157,7 @@ class Hub:
         gap_grace: float = 0.05,
         on_lag: Callable[[float], None] | None = None,
         on_clients: Callable[[int], None] | None = None,
+        coalesce: float = 0.0,
     ) -> None:
         self.db = db
         self.registry = registry
@@ -131,6 +165,7 @@ class Hub:
         self.gap_grace = gap_grace
         self.on_lag = on_lag
         self.on_clients = on_clients
+        self.coalesce = coalesce  # seconds; 0: every public ticket.issued is sent on its own
         self._streams: dict[str, _Stream] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._poller: asyncio.Task[None] | None = None
@@ -148,6 +183,9 @@ class Hub:
         thread, which would hand its connection back after the engine was disposed.
         """
         self._stop.set()
+        for s in self._streams.values():
+            if s.held is not None and s.held.timer is not None:
+                s.held.timer.cancel()
         tasks = [t for t in (self._poller, *self._tasks) if t is not None]
         await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -158,7 +196,9 @@ class Hub:
     # --- clients -----------------------------------------------------------------------------
 
     def add(self, client: Client) -> None:
-        self._stream(client.hall).clients.add(client)
+        s = self._stream(client.hall)
+        s.clients.add(client)
+        s.publics += client.audience == "public"
         self.client_count += 1
         if self.on_clients:
             self.on_clients(self.client_count)
@@ -167,6 +207,7 @@ class Hub:
         s = self._streams.get(client.hall)
         if s is not None and client in s.clients:
             s.clients.discard(client)
+            s.publics -= client.audience == "public"
             self.client_count -= 1
             if self.on_clients:
                 self.on_clients(self.client_count)
@@ -177,6 +218,7 @@ class Hub:
         frame = text_frame(text)
         for code, s in self._streams.items():
             if hall is None or code == hall:
+                self._release(code, s)
                 for c in list(s.clients):
                     c.offer(None, text, frame)
 
@@ -225,14 +267,27 @@ class Hub:
         return s
 
     def _dispatch(self, hall: str, s: _Stream, env: dict[str, Any]) -> None:
-        s.last = seq = env["seq"]
+        s.last = env["seq"]
         if not s.clients:
+            _cancel(s.held)
+            s.held = None
             return
-        # Encoded once per audience, not per client; frames only if some client takes them.
+        if self.coalesce > 0 and s.publics and _is_count(env):
+            self._send(s, env, "staff")
+            self._hold(hall, s, env)
+            return
+        self._release(hall, s)  # held counts first: the public sees every change in seq order
+        self._send(s, env, None)
+
+    def _send(self, s: _Stream, env: dict[str, Any], only: str | None) -> None:
+        """`env` to every client (of audience `only`), encoded once per audience, not per client."""
+        seq = env["seq"]
         texts: dict[str, str] = {}
         frames: dict[str, bytes] = {}
         for c in list(s.clients):
             a = c.audience
+            if only is not None and a != only:
+                continue
             text = texts.get(a)
             if text is None:
                 body = env if a == "staff" else env | {"data": public_data(env["type"], env["data"])}
@@ -244,6 +299,40 @@ class Hub:
             if frame is None:
                 frame = frames[a] = text_frame(text)
             c.offer(seq, text, frame)
+
+    # --- coalesced public waiting counts (see the module docstring) --------------------------
+
+    def _hold(self, hall: str, s: _Stream, env: dict[str, Any]) -> None:
+        data = env["data"]
+        h = s.held
+        if h is not None:
+            h.last = env
+            h.waiting[data["category"]] = data["waiting"]
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if now - s.public_at >= self.coalesce:
+            s.public_at = now  # the first after a quiet spell: at once, as it is
+            self._send(s, env, "public")
+            return
+        h = s.held = _Held(env, env, {data["category"]: data["waiting"]})
+        h.timer = loop.call_at(s.public_at + self.coalesce, self._release, hall, s)
+
+    def _release(self, hall: str, s: _Stream) -> None:
+        """Send what is held to the public: the lone event itself, or one `hall.waiting` frame."""
+        h = s.held
+        if h is None:
+            return
+        _cancel(h)
+        s.held = None
+        s.public_at = asyncio.get_running_loop().time()
+        if h.first is h.last:
+            self._send(s, h.first, "public")
+            return
+        last = h.last
+        frame = {"seq": last["seq"], "from": h.first["seq"], "type": WAITING_FRAME, "at": last["at"], "hall": hall,
+                 "data": {"waiting": h.waiting}}
+        self._send(s, frame, "public")
 
     def _drain(self, hall: str, s: _Stream) -> None:
         while s.pending:
@@ -354,3 +443,19 @@ class Hub:
             s = self._streams.get(code)
             if s is None:
                 self._streams[code] = _Stream(last=seq)
+
+
+def _is_count(env: dict[str, Any]) -> bool:
+    """Whether `env` is an issue with its category's count: all a public screen shows of it
+    (its number and id, which a coalesced run drops, are the kiosk's and the bridge's)."""
+    data = env.get("data")
+    return (
+        env.get("type") == "ticket.issued" and isinstance(data, dict)
+        and isinstance(data.get("category"), str) and isinstance(data.get("waiting"), int)
+    )
+
+
+def _cancel(held: _Held | None) -> None:
+    if held is not None and held.timer is not None:
+        held.timer.cancel()
+        held.timer = None

@@ -106,6 +106,8 @@ class _Collector:
                     return  # the server stopped; what was seen is checked by the test
                 if msg.get("type") == "hall.resync":
                     self.resyncs += 1
+                elif isinstance(msg.get("from"), int):  # a public hall.waiting frame: issues from … seq
+                    self.seqs.extend(range(msg["from"], msg["seq"] + 1))
                 elif isinstance(msg.get("seq"), int):
                     self.seqs.append(msg["seq"])
 

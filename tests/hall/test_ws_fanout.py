@@ -56,7 +56,8 @@ def test_screens_get_frames_written_directly_in_seq_order(tmp_path: Path, layout
     real_frame = hub_module.text_frame
     monkeypatch.setattr(hub_module, "text_frame", lambda text: frames_made.append(1) or real_frame(text))
     url = f"sqlite:///{tmp_path / 'fan.db'}"
-    app = create_app(load_settings(make_env(url, tmp_path, layout_file)), poll_interval=0.2)
+    # Every issue as its own frame here (test_count_coalescing.py covers the coalesced counts).
+    app = create_app(load_settings(make_env(url, tmp_path, layout_file, HALL_WS_COALESCE_MS="0")), poll_interval=0.2)
     screens = 30
     with _InThread(app) as addr:
         db = Database(url)

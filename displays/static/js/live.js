@@ -276,7 +276,9 @@
     function handleEnvelope(env) {
       if (reloading) { buffered.push(env); return; }
       if (seq !== null && env.seq <= seq) { return; } // already seen (replay overlap)
-      if (state === null || (seq !== null && env.seq > seq + 1)) {
+      // A hall.waiting frame stands for the issues from `from` to `seq` (the public counts).
+      var first = typeof env.from === "number" ? env.from : env.seq;
+      if (state === null || (seq !== null && first > seq + 1)) {
         buffered.push(env); // a gap: what we show may be stale, so start again from a snapshot
         reload();
         return;

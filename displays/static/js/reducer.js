@@ -89,6 +89,12 @@
           moveWaiting(state, d.category, 1);
         }
         break;
+      case "hall.waiting":
+        // The public stream's coalesced issues: each category's count after the last of them.
+        Object.keys(d.waiting || {}).forEach(function (category) {
+          moveWaiting(state, category, d.waiting[category] - (state.waiting[category] || 0));
+        });
+        break;
       case "ticket.rechecked_in":
       case "ticket.resumed":
         moveWaiting(state, d.category, 1);
