@@ -9,13 +9,15 @@ factors (`sim.fit_calendar`) from ten weeks of a lightly loaded one.
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from typing import Any
 
 import pytest
 
 from queueing.layout import parse_layout
-from sim.calibrate import calibrate
-from sim.fit_calendar import fit_variation
+from sim.calibrate import calibrate, to_toml
+from sim.demand import parse_demand
+from sim.fit_calendar import fit_variation, parse_period
 from sim.runner import Config, run_days
 from sim.synthetic import recorded_log
 from tests.sim.test_flows import _layout_raw  # 8 无差别 windows
@@ -107,3 +109,23 @@ def test_without_special_days_no_calendar_factor_is_invented() -> None:
     assert v is not None
     assert "month_end" not in v and "periods" not in v
     assert fit_variation(days[:5]) is None
+
+
+def test_the_fitted_calendar_and_balking_write_a_profile_that_loads(
+        calendar_fit: dict[str, Any], balking_fit: dict[str, Any]) -> None:
+    layout = parse_layout(_layout_raw())
+    cal = parse_demand(tomllib.loads(to_toml(calendar_fit)), layout)
+    assert cal.variation is not None and cal.variation.month_end_days == 3
+    assert [p.name for p in cal.variation.periods] == ["开学"]
+    balk = parse_demand(tomllib.loads(to_toml(balking_fit)), layout)
+    assert balk.balking == (balking_fit["profile"]["balking"]["start"],
+                            balking_fit["profile"]["balking"]["all"])
+
+
+def test_a_malformed_period_is_refused_with_the_reason() -> None:
+    assert parse_period("开学:2026-08-25:2026-09-05") == (
+        "开学", dt.date(2026, 8, 25), dt.date(2026, 9, 5))
+    for bad, why in (("开学:2026-08-25", "expected"), ("x:2026-13-01:2026-12-01", "YYYY-MM-DD"),
+                     ("x:2026-09-05:2026-08-25", "before")):
+        with pytest.raises(ValueError, match=why):
+            parse_period(bad)
