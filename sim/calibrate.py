@@ -14,10 +14,10 @@ call while someone was waiting. Absence (`profile.absence`): over ≥ 10 days, t
 window-days on which a window seen on other days served nobody.
 
 Day-to-day variation (`[variation]`, with at least `MIN_DAYS_FOR_VARIATION` recorded days):
-weekday factors as each weekday's mean count over the mean of all recorded days (days the hall
-was not recorded get 0 only if no such weekday was ever seen — a hall shut at weekends), and
-the gamma–Poisson overdispersion k by moments: E[(n − μ)²] = μ + kμ² for a day of expected
-count μ (its weekday's mean), corrected for μ being estimated from the same days.
+weekday, month-end and named periods' factors and the gamma–Poisson overdispersion
+(`sim.fit_calendar`). Balking by visible queue length (`profile.balking`, `sim.fit_balking`):
+the issue rate against the hall's waiting count, a profile likelihood kept by AIC; when fitted,
+the walk-in arrivals are scaled up to those who came, not only those who took a ticket.
 """
 
 from __future__ import annotations
@@ -30,41 +30,14 @@ from zoneinfo import ZoneInfo
 
 from queueing.layout import HallLayout
 from sim.eventlog import EventLogError, TicketLog, iter_days, tickets_from_events
+from sim.fit_balking import fit_balking
+from sim.fit_calendar import MIN_DAYS_FOR_VARIATION, PeriodSpec, fit_variation
 from sim.fit_flows import fit_booking, fit_category_flows, fit_pauses, own_service, punctuality
 from sim.fit_service import fit_service_factors
 from sim.survival import fit_patience, patience_data
 
 __all__ = ["CalibrationError", "calibrate", "to_toml", "read_events", "read_bookings",
            "fit_variation", "MIN_DAYS_FOR_VARIATION"]
-
-MIN_DAYS_FOR_VARIATION = 10
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def fit_variation(daily: Sequence[tuple[dt.date, int]]) -> dict[str, Any] | None:
-    """Weekday factors and overdispersion from tickets per recorded day (None: too few days)."""
-    if len(daily) < MIN_DAYS_FOR_VARIATION:
-        return None
-    by_wd: dict[int, list[int]] = {}
-    for d, n in daily:
-        by_wd.setdefault(d.weekday(), []).append(n)
-    overall = sum(n for _, n in daily) / len(daily)
-    if overall <= 0:
-        return None
-    weekday = {_WEEKDAYS[w]: round(sum(by_wd[w]) / len(by_wd[w]) / overall, 4) if w in by_wd else 0.0
-               for w in range(7)}
-    num = den = 0.0
-    for counts in by_wd.values():
-        m = len(counts)
-        if m < 2:
-            continue
-        mu = sum(counts) / m
-        # E[(n - mean)^2] = (mu + k mu^2)(1 - 1/m) when the mean is the sample mean of m days
-        num += sum((n - mu) ** 2 for n in counts) / (1 - 1 / m) - m * mu
-        den += m * mu * mu
-    k = max(0.0, num / den) if den > 0 else 0.0
-    return {"weekday": weekday, "overdispersion": round(k, 5)}
-
 
 class CalibrationError(ValueError):
     pass
@@ -140,10 +113,12 @@ def _on_slots(ts: Sequence[TicketLog]) -> bool:
 
 def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
               interval_minutes: int = 30,
-              bookings: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
+              bookings: Sequence[dict[str, Any]] | None = None,
+              periods: Sequence[PeriodSpec] = ()) -> dict[str, Any]:
     """The fitted profile as TOML-ready tables; raises CalibrationError for an empty log or
     tickets of categories the layout does not have. `bookings`: the appointment records
-    ({category, start, status}) when the booking system's are at hand (booking no-shows)."""
+    ({category, start, status}) when the booking system's are at hand (booking no-shows);
+    `periods`: (name, first, last day) of the calendar periods whose factors to fit."""
     if interval_minutes <= 0 or 1440 % interval_minutes:
         raise CalibrationError("--interval: must divide a day (e.g. 15, 30, 60)")
     tickets = tickets_from_events(envelopes)
@@ -169,6 +144,15 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
             if 0 <= i < n_int:
                 counts[t.category][i] += 1
     ndays = len(days)
+    day_origin = [dt.datetime.combine(d, dt.time(), zone).timestamp() + start * 60
+                  for d, _ in days]
+    balking = fit_balking(list(zip(day_origin, (ts for _, ts in days), strict=True)),
+                          interval_minutes * 60.0, n_int,
+                          lambda t: not (t.category in slotted and t.appointment_start is not None))
+    if balking is not None:  # those who balked took no ticket: put them back in the arrivals
+        for row in counts.values():
+            for i in range(min(len(row), len(balking.scale))):
+                row[i] *= balking.scale[i]
     categories: dict[str, Any] = {}
     by_cat: dict[str, list[TicketLog]] = {c: [] for c in known}
     for t in tickets:
@@ -258,6 +242,9 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
     }
     if patience is not None:
         out["profile"]["patience"] = patience.to_profile()
+    if balking is not None:
+        out["profile"]["balking"] = balking.to_profile()
+        out["balking_fit"] = {"criterion": "AIC", "likelihood_gain": balking.gain}
     pauses = fit_pauses(envelopes, tickets, layout)
     if pauses is not None:
         out["profile"]["pauses"] = pauses
@@ -266,7 +253,7 @@ def calibrate(envelopes: Sequence[dict[str, Any]], layout: HallLayout,
         out["profile"]["punctuality"] = early
     if service_factors is not None:
         out["service_factors"] = service_factors
-    variation = fit_variation([(d, len(ts)) for d, ts in days])
+    variation = fit_variation([(d, len(ts)) for d, ts in days], periods)
     if variation is not None:
         out["variation"] = variation
     return out

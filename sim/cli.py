@@ -4,7 +4,8 @@
     hall sim plan      --layout L --demand D [--target 0.9 --within 15 --confidence 0.95]
                        [--mode pooled|comprehensive|split]
     hall sim compare   --layout L --demand D [--layout L2 …]   (one layout: hybrid/pooled/dedicated)
-    hall sim calibrate --events FILE.jsonl --layout L [--bookings B.jsonl] --out demand.toml
+    hall sim calibrate --events FILE.jsonl --layout L [--bookings B.jsonl] [--period N:FROM:TO]
+                      --out demand.toml
     hall sim replay    --events FILE.jsonl --layout L [--as-recorded RECORDED_LAYOUT]
     hall sim live      --url http://127.0.0.1:8000 --hall CODE --demand D --layout L [--speed 60]
 
@@ -93,6 +94,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--interval", type=int, default=30, help="minutes per arrival interval")
     q.add_argument("--bookings", help="JSONL of booking records {category, start, status}: "
                                       "fits booking no-shows (the event log alone cannot)")
+    q.add_argument("--period", action="append", default=[], metavar="NAME:FROM:TO",
+                   help="a calendar period whose factor to fit, e.g. 开学:2026-08-25:2026-09-05 "
+                        "(repeat for several)")
     q.add_argument("--out", help="demand TOML to write (default: standard output)")
     q.set_defaults(func=_calibrate)
 
@@ -352,12 +356,15 @@ def _compare(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     from queueing.layout import LayoutError, parse_layout
     from sim.calibrate import CalibrationError, calibrate, read_bookings, read_events, to_toml
+    from sim.fit_calendar import parse_period
 
     try:
         layout = parse_layout(_read_toml(args.layout))
         bookings = read_bookings(args.bookings) if args.bookings else None
-        fitted = calibrate(read_events(args.events), layout, args.interval, bookings=bookings)
-    except (LayoutError, CalibrationError) as e:
+        periods = [parse_period(p) for p in args.period]
+        fitted = calibrate(read_events(args.events), layout, args.interval, bookings=bookings,
+                           periods=periods)
+    except (LayoutError, CalibrationError, ValueError) as e:
         return _fail(str(e))
     text = to_toml(fitted)
     if args.out:

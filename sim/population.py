@@ -215,19 +215,30 @@ def _category_people(c: CategoryDemand, demand: Demand, streams: Streams,
     if demand.balking is not None:
         balk_draw = streams.get(Source.BALK, code).random  # looked up once, not per person
         balk = [balk_draw() for _ in range(n)]
-    n_matters, transfer, suspend_at, back = draw_flows(n, streams, code, c.transfer,
+    n_matters, transfer, suspend_at, back = _flows(c, demand, streams, code, services)
+    return Population(times, [code] * n, services, patience, absent, priority, appointment,
+                      matters, [None] * n, recheck, balk, n_matters, transfer, suspend_at, back)
+
+
+def _flows(c: CategoryDemand, demand: Demand, streams: Streams, key: str, services: list[float]
+           ) -> tuple[list[int] | None, list[float] | None, list[float] | None,
+                      list[float] | None]:
+    """The category's flows for `len(services)` people drawn on streams keyed `key` (walk-ins:
+    the category's code; the booked: `CODE|booked`); a 一事联办 ticket's further matters are
+    added to `services` in place. Returns draw_flows' columns."""
+    n = len(services)
+    n_matters, transfer, suspend_at, back = draw_flows(n, streams, key, c.transfer,
                                                        c.multi_matter, c.suspend)
     if transfer is not None and demand.service_factor != 1.0:
         transfer = [s * demand.service_factor for s in transfer]
     if n_matters is not None:
         # the further matters of a 一事联办 ticket, each its own service at the same window
-        extra = streams.get(Source.MULTI, f"{code}|service")
+        extra = streams.get(Source.MULTI, f"{key}|service")
         f = demand.service_factor
         for i, k in enumerate(n_matters):
             if k > 1:
                 services[i] += sum(c.service.sample(extra) for _ in range(k - 1)) * f
-    return Population(times, [code] * n, services, patience, absent, priority, appointment,
-                      matters, [None] * n, recheck, balk, n_matters, transfer, suspend_at, back)
+    return n_matters, transfer, suspend_at, back
 
 
 def booking_draws(c: CategoryDemand, demand: Demand, streams: Streams) -> list[tuple[float, str]]:
@@ -274,9 +285,12 @@ def _booked_people(c: CategoryDemand, demand: Demand, streams: Streams) -> Popul
     ns = streams.get(Source.NO_SHOW, key).random
     absent = [ns() < c.no_show for _ in range(n)]
     balk = [1.0] * n  # a booked person comes for their slot whatever the queue
+    # the booked go through the hall's flows like walk-ins (transfers, 一事联办, 挂起), on
+    # streams of their own so bookings never shift the walk-ins' draws
+    n_matters, transfer, suspend_at, back = _flows(c, demand, streams, key, services)
     return Population([a for a, _ in people], [c.code] * n, services, patience, absent,
                       [PriorityClass.NORMAL] * n, [s for _, s in people], [None] * n,
-                      [None] * n, [None] * n, balk)
+                      [None] * n, [None] * n, balk, n_matters, transfer, suspend_at, back)
 
 
 def generate_people(demand: Demand, streams: Streams) -> Population:
