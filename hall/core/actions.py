@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hall.core.queries import estimate
+from hall.core.estimate import ForecastSource, current_estimate
 from hall.core.tickets import T, W, emit_transition, illegal, load_ticket
 from hall.core.tx import HallTx
 from hall.errors import invalid, not_found
@@ -18,8 +18,11 @@ __all__ = ["ACTIONS", "ticket_action"]
 ACTIONS = ("recall", "no-show", "recheck-in", "start", "finish", "transfer", "suspend", "resume", "cancel")
 
 
-def ticket_action(tx: HallTx, ticket_id: int, action: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Run one lifecycle move; raises ApiError 404 (ticket, action), 409 (illegal), 422 (body)."""
+def ticket_action(tx: HallTx, ticket_id: int, action: str, body: dict[str, Any],
+                  forecasts: ForecastSource | None = None) -> tuple[int, dict[str, Any]]:
+    """Run one lifecycle move; raises ApiError 404 (ticket, action), 409 (illegal), 422 (body).
+    `forecasts`: where the hall's latest forecast is, for a transferred ticket's estimate (the
+    one every surface shows, hall.core.estimate)."""
     if action not in ACTIONS:
         raise not_found("action", action)
     t = load_ticket(tx, ticket_id)
@@ -59,7 +62,7 @@ def ticket_action(tx: HallTx, ticket_id: int, action: str, body: dict[str, Any])
     out = {"id": new.id, "number": new.number, "category": new.category, "status": new.status.value, "window": new.window}
     if action == "transfer":
         # The clerk hears at once when the ticket lands where nobody serves it now.
-        est = estimate(tx.conn, tx.hall, new, now)
+        est = current_estimate(tx.conn, tx.hall, new, now, forecasts)
         if est is not None:
             out["estimate"] = est.to_dict()
             if est.state == "no_window":

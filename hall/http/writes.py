@@ -125,7 +125,8 @@ async def ticket_move(request: Request) -> Response:
     tid = request.path_params["id"]
     action = request.url.path.rsplit("/", 1)[1]
     body = msgspec.to_builtins(await read_model(request, TicketActionBody))
-    _, response = await hall_write(request, hall, p, lambda tx: ticket_action(tx, tid, action, body))
+    forecasts = getattr(state_of(request), "ticket_forecasts", None)  # a transfer's estimate
+    _, response = await hall_write(request, hall, p, lambda tx: ticket_action(tx, tid, action, body, forecasts))
     return response
 
 
@@ -172,9 +173,10 @@ async def window_move(request: Request) -> Response:
         if req.appointment_code:
             raise invalid("an appointment is checked in at the kiosk or by …/appointments/check-in", "appointment_code")
         crypto = state_of(request).crypto
+        forecasts = getattr(state_of(request), "ticket_forecasts", None)
 
         def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
-            return record_visit(tx, w, req, crypto)
+            return record_visit(tx, w, req, crypto, forecasts)
     else:
         raise not_found("action", action)
     _, response = await hall_write(request, hall, p, work)
