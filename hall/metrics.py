@@ -47,7 +47,7 @@ class Metrics:
         self.estimate_under_p50 = Gauge(
             "hall_estimate_share_under_p50", "Today's real waits at or under the p50 given at issue", ["hall"], registry=r)
         self.estimate_under_p90 = Gauge(
-            "hall_estimate_share_under_p90", "Today's real waits at or under the p90 given at issue", ["hall"], registry=r)
+            "hall_estimate_share_under_p90", "Today's real waits under the p90 given at issue (ties half; no-wait promises apart)", ["hall"], registry=r)
         self.estimate_mae = Gauge(
             "hall_estimate_mean_abs_error_minutes", "Today's mean absolute error of the p50 given", ["hall"], registry=r)
         self.estimates_scored = Gauge("hall_estimates_scored", "Today's estimates scored against a call", ["hall"], registry=r)

@@ -198,23 +198,38 @@ def service_stats(samples: Sequence[float], default_minutes: float) -> tuple[flo
     return mean, (math.sqrt(var) / mean) if mean > 0 else 1.0
 
 
+def _under(actual: float, figure: float) -> float:
+    return 1.0 if actual < figure else 0.5 if actual == figure else 0.0
+
+
 def score_estimates(pairs: Iterable[tuple[Estimate, float]]) -> dict[str, float | int | None]:
     """Score estimates against the waits that happened (minutes).
 
     A good estimator has about half the actual waits under p50 and about 90% under p90.
+    - "No wait" (p90 = 0: a free window) is a promise, not a spread: it is scored apart, as the
+      share of those told so who were called at once (`no_wait_kept`); counted among the shares
+      it would be "under" both figures whatever happened, and make a calibrated day look long.
+    - A wait equal to a figure counts half (the mid-distribution convention): waits and figures
+      are compared as people read them, in whole minutes, so ties are common.
+    The mean absolute error is over every estimate.
     """
-    n = under50 = under90 = 0
-    abs_err = 0.0
+    n = spread = told_zero = kept = 0
+    under50 = under90 = abs_err = 0.0
     for est, actual in pairs:
         n += 1
-        under50 += actual <= est.p50_minutes
-        under90 += actual <= est.p90_minutes
         abs_err += abs(actual - est.p50_minutes)
-    if not n:
-        return {"count": 0, "share_under_p50": None, "share_under_p90": None, "mean_abs_error_minutes": None}
+        if est.p90_minutes <= 0:
+            told_zero += 1
+            kept += actual <= 0
+            continue
+        spread += 1
+        under50 += _under(actual, est.p50_minutes)
+        under90 += _under(actual, est.p90_minutes)
     return {
         "count": n,
-        "share_under_p50": under50 / n,
-        "share_under_p90": under90 / n,
-        "mean_abs_error_minutes": abs_err / n,
+        "share_under_p50": under50 / spread if spread else None,
+        "share_under_p90": under90 / spread if spread else None,
+        "mean_abs_error_minutes": abs_err / n if n else None,
+        "told_no_wait": told_zero,
+        "no_wait_kept": kept / told_zero if told_zero else None,
     }

@@ -86,14 +86,14 @@ def test_tickets_are_scored_by_day_hour_category_and_source() -> None:
         EstimateFact(1, "A", T0, 10.0, 20.0, "forecast", 5.0),  # under both
         EstimateFact(2, "A", T0 + 60, 10.0, 20.0, "forecast", 15.0),  # under p90 only
         EstimateFact(3, "B", T0 + 3600, 10.0, 20.0, "analytic", 25.0),  # under neither
-        EstimateFact(4, "B", T0 + 3600, 10.0, 20.0, "forecast", 10.0),  # at p50 counts as under
+        EstimateFact(4, "B", T0 + 3600, 10.0, 20.0, "forecast", 10.0),  # at p50 counts half
         EstimateFact(5, "B", T0, 10.0, 20.0, "forecast", None),  # not called: not scored
         EstimateFact(6, "B", T0, None, None, "analytic", 3.0),  # no window was open: no figures
     ]
     s = score_tickets(facts, TZ)
-    assert s["day"] == {"count": 4, "share_under_p50": 0.5, "share_under_p90": 0.75,
-                        "mean_abs_error_minutes": 6.25}
-    assert s["hour"]["09:00"]["count"] == 2 and s["hour"]["10:00"]["share_under_p50"] == 0.5
+    assert s["day"] == {"count": 4, "share_under_p50": 0.375, "share_under_p90": 0.75,
+                        "mean_abs_error_minutes": 6.25, "told_no_wait": 0, "no_wait_kept": None}
+    assert s["hour"]["09:00"]["count"] == 2 and s["hour"]["10:00"]["share_under_p50"] == 0.25
     assert s["category"]["B"]["share_under_p90"] == 0.5
     assert s["source"]["forecast"]["share_under_p90"] == 1.0
     assert s["source"]["analytic"]["count"] == 1
@@ -137,10 +137,13 @@ def test_the_rows_hold_every_score_once() -> None:
 
 def test_a_wait_is_scored_in_the_whole_minutes_people_read() -> None:
     facts = [EstimateFact(1, "A", T0, 0.0, 0.0, "analytic", 0.3),  # "马上就到", called in 20 s
-             EstimateFact(2, "A", T0, 4.6, 8.2, "forecast", 5.4),  # read 5–8: five is under
+             EstimateFact(2, "A", T0, 4.6, 8.2, "forecast", 5.4),  # read 5–8: five is on the p50
              EstimateFact(3, "A", T0, 4.4, 8.2, "forecast", 4.6)]  # read 4–8: five is over p50
     s = score_tickets(facts, TZ)["day"]
-    assert (s["share_under_p50"], s["share_under_p90"]) == (round(2 / 3, 4), 1.0)
+    # "马上就到" is a promise kept (called within the minute); of the other two, 5 read against
+    # 5 is a tie (half) and 5 against 4 is over
+    assert (s["told_no_wait"], s["no_wait_kept"]) == (1, 1.0)
+    assert (s["share_under_p50"], s["share_under_p90"]) == (0.25, 1.0)
 
 
 def test_the_estimate_reads_as_the_pages_read_it() -> None:

@@ -111,3 +111,14 @@ def test_competing_categories_and_service_stats(county):
     mean, cv = service_stats([10, 10, 10, 10, 10, 10], 12.0)
     assert mean == 10 and cv == 0
     assert score_estimates([])["count"] == 0
+
+
+def test_no_wait_is_scored_apart_and_a_tie_counts_half():
+    told_zero = Estimate(0, 0.0, 0.0)
+    score = score_estimates([(told_zero, 0.0), (told_zero, 2.0), (Estimate(3, 4.0, 9.0), 4.0),
+                             (Estimate(3, 4.0, 9.0), 3.0), (Estimate(3, 4.0, 9.0), 12.0)])
+    assert score["count"] == 5 and score["told_no_wait"] == 2 and score["no_wait_kept"] == 0.5
+    # of the three with a spread: a tie at p50 (half), one under both, one over both
+    assert score["share_under_p50"] == 1.5 / 3
+    assert score["share_under_p90"] == 2 / 3
+    assert score["mean_abs_error_minutes"] == (0 + 2 + 0 + 1 + 8) / 5

@@ -4,8 +4,9 @@ Definitions (one each, shared by the statistics, the export and /metrics):
 - a ticket's *real wait* is from its issue to its first call (queueing.metrics' wait of a fresh
   ticket); tickets that left or were never called have none and are not scored, as the
   forecast's own person figures leave out those who gave up;
-- an estimate's score is queueing.estimate.score_estimates: the share of real waits at or under
-  the p50 and under the p90 given, and the mean absolute error of the p50 (minutes) — scored
+- an estimate's score is queueing.estimate.score_estimates: the share of real waits under the
+  p50 and under the p90 given (a wait equal to the figure counts half; "no wait", told at a free
+  window, is scored apart as the share called at once), and the mean absolute error of the p50 (minutes) — scored
   as people read them, in whole minutes (the kiosk and the progress page round both figures,
   Hall.estimateText): a person told "马上就到" who is called 20 seconds later was told right;
   the rounding moves a long wait's threshold by at most half a minute either way;
