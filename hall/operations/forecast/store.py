@@ -17,14 +17,14 @@ from sqlalchemy import Connection, select
 
 from hall.core import queries
 from hall.core.registry import HallInfo
-from hall.store.models import TicketRow
+from hall.store.models import TicketRow, WindowRow
 from queueing.tickets import TicketStatus
 from sim.demand import Demand
 from sim.forecast import HallState
 
 from . import rules
 
-__all__ = ["Inputs", "day_start", "read_inputs", "Latest", "LatestForecasts"]
+__all__ = ["Inputs", "day_start", "read_inputs", "paused_window_numbers", "Latest", "LatestForecasts"]
 
 RECENT_SECONDS = 3600.0  # the recent rate, for a hall without a profile
 
@@ -59,7 +59,7 @@ def read_inputs(conn: Connection, hall: HallInfo, now: float, cfg: Mapping[str, 
     counted = sl.called + sl.abandoned
     met = round((sl.share or 0.0) * counted)
     state = rules.hall_state(now, start, waiting, serving, queries.open_window_numbers(conn, hall.id),
-                             arrived, (met, counted))
+                             arrived, (met, counted), paused_window_numbers(conn, hall.id))
     recent = queries.recent_arrivals(conn, hall.id, now - RECENT_SECONDS)
     per_hour = {c: n * 3600.0 / RECENT_SECONDS for c, n in recent.items()}
     service: dict[str, float] = {}
@@ -69,6 +69,14 @@ def read_inputs(conn: Connection, hall: HallInfo, now: float, cfg: Mapping[str, 
             service[c] = fmean(samples)
     demand = rules.demand_for(hall.layout, cfg, dt.date.fromisoformat(day), per_hour, service)
     return Inputs(state, demand, start)
+
+
+def paused_window_numbers(conn: Connection, hall_id: int) -> frozenset[int]:
+    """Windows whose clerk is signed in and paused: a resume opens them (潮汐 advice)."""
+    return frozenset(int(n) for n in conn.execute(
+        select(WindowRow.number).where(WindowRow.hall_id == hall_id, WindowRow.active.is_(True),
+                                       WindowRow.paused.is_(True),
+                                       WindowRow.staff_user_id.is_not(None))).scalars())
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from typing import Any
 from hall.core.registry import HallInfo
 from hall.operations.threads import finish_in_thread
 from queueing.layout import HallLayout
+from sim.advice import advise
 from sim.demand import parse_demand
 from sim.forecast import HallState, forecast
 
@@ -39,10 +40,18 @@ def compute(layout: HallLayout, demand_raw: Mapping[str, Any], date: str, state:
     distributions are closures, which do not pickle) and is validated again here."""
     t = time.perf_counter()
     demand = replace(parse_demand(demand_raw, layout), date=dt.date.fromisoformat(date))
+    target = float(cfg["target"])
     f = forecast(layout, demand, state, hours=float(cfg["hours"]),
-                 replications=int(cfg["replications"]), target=float(cfg["target"]))
-    return rules.forecast_json(f, day_start, computed_at, time.perf_counter() - t,
-                               {z.code: z.name for z in layout.zones})
+                 replications=int(cfg["replications"]), target=target)
+    took = time.perf_counter() - t
+    names = {z.code: z.name for z in layout.zones}
+    t = time.perf_counter()
+    advice = advise(layout, demand, state, f.at_risk[:int(cfg["advice_hours"])],
+                    replications=int(cfg["advice_replications"]), target=target)
+    body = rules.forecast_json(f, day_start, computed_at, took, names,
+                               rules.advice_json(advice, layout, computed_at, names))
+    body["advice_took_seconds"] = round(time.perf_counter() - t, 3)
+    return body
 
 
 WORKER_NICENESS = 10
