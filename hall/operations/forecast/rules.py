@@ -10,13 +10,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from queueing.layout import HallLayout
+from queueing.layout import HallLayout, Hours, Period
 from queueing.tickets import PriorityClass, QueueClass
 from sim.advice import Advice
 from sim.demand import Demand, parse_demand
 from sim.forecast import AtWindow, Band, Forecast, HallState, WaitingTicket, flat_demand
 
-__all__ = ["DEFAULTS", "settings_of", "hall_state", "demand_for", "forecast_json", "is_stale",
+__all__ = ["DEFAULTS", "settings_of", "forecast_layout", "hall_state", "demand_for", "forecast_json", "is_stale",
            "advice_json", "advice_id", "APPLY"]
 
 # interval: seconds between forecasts; stale after this many intervals without a new one
@@ -33,6 +33,15 @@ def settings_of(settings: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(raw, Mapping):
         out.update({k: v for k, v in raw.items() if k in DEFAULTS})
     return out
+
+
+AROUND_THE_CLOCK = Hours((Period(0, 24 * 60),), frozenset(range(1, 8)))
+
+
+def forecast_layout(layout: HallLayout) -> HallLayout:
+    """The layout the forecast simulates: a hall that states no `[hours]` gives numbers around
+    the clock (hall.core.hours), so its day is the whole day, not the parser's planning default."""
+    return layout if "hours" in layout.source else replace(layout, hours=AROUND_THE_CLOCK)
 
 
 def _priority(value: str | None) -> PriorityClass:

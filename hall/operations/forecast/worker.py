@@ -91,17 +91,18 @@ class ForecastLoop:
         st = self.state
         t = float(st.clock.now()) if now is None else now
         cfg = rules.settings_of(hall.settings)
+        layout = rules.forecast_layout(hall.layout)
 
         def read() -> Any:
             with st.db.read() as conn:
-                return read_inputs(conn, hall, t, cfg)
+                return read_inputs(conn, hall, t, cfg, layout)
 
         try:
             inputs = await finish_in_thread(read)
             if self.executor is None:
                 self.executor = worker_pool()
             body = await asyncio.get_running_loop().run_in_executor(
-                self.executor, compute, hall.layout, dict(inputs.demand.source),
+                self.executor, compute, layout, dict(inputs.demand.source),
                 inputs.demand.date.isoformat(), inputs.state, inputs.day_start, cfg, t)
         except asyncio.CancelledError:
             raise
