@@ -13,12 +13,14 @@ The moves, from the smallest to the largest change:
   no one more at work);
 - `open` — a window that is closed or paused opens now (a paused one has its clerk there: a
   resume; a closed one needs someone sent to it);
+- `open_many` — when no single move keeps the target, the fewest closed or paused windows
+  (paused first) that do, found by doubling and then halving their number;
 - `stop_issuing` — a category stops taking numbers from the hour's start (people refused: the
   last resort).
 
 A move keeps the target when the hour's median service level with it, across replications, is
 at least the target. The advice for an hour is the cheapest move that keeps it; when none does,
-the move that helps most, marked as not enough. Each comes with the hour's service level with
+the move that helps most (by at least `MIN_GAIN`), marked as not enough. Each comes with the hour's service level with
 and without (10th, 50th, 90th percentile across replications) and the paired gain.
 
 Only people who join before the hour ends (plus the wait target) are simulated: later arrivals
@@ -28,15 +30,18 @@ priority, which every candidate sees alike. Pure: no I/O; times in seconds after
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from queueing.layout import HallLayout, Skill
 from sim.demand import Demand
 from sim.forecast import (
     Band,
     HallState,
+    Present,
     arrival_scale,
     band_of,
     busy_until,
@@ -53,9 +58,12 @@ from sim.streams import Streams
 __all__ = ["Move", "Advice", "advise", "candidates", "COST"]
 
 # How big a change each kind of move is: the advice is the cheapest that keeps the target.
-COST: Mapping[str, int] = {"delay_lunch": 1, "move": 2, "open": 3, "stop_issuing": 4}
+COST: Mapping[str, int] = {"delay_lunch": 1, "move": 2, "open": 3, "open_many": 4, "stop_issuing": 5}
 LUNCH_DELAY = 3600.0
 MAX_MOVES = 4  # zone pairs tried for a move (worst zones × best zones)
+# A move that does not keep the target is advised only if it helps at least this much (the
+# hour's median service level, paired): a point or two is noise dressed up as advice.
+MIN_GAIN = 0.05
 
 Periods = dict[int, tuple[tuple[float, float], ...]]
 
@@ -70,6 +78,8 @@ class Move:
     category: str | None = None  # stop_issuing: the category refused
     at: float = 0.0  # when the move takes effect
     paused: bool = False  # open: the window is paused now (its clerk is there)
+    windows: tuple[int, ...] = ()  # open_many: the windows opened (paused ones first)
+    paused_windows: tuple[int, ...] = ()  # open_many: those of them paused now
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +214,8 @@ def _run(layout: HallLayout, rest: Demand, state: HallState, rep: _Rep, move: Mo
     open_windows = state.open_windows
     if move is not None and move.kind == "open" and move.window is not None:
         open_windows = open_windows | {move.window}
+    if move is not None and move.kind == "open_many":
+        open_windows = open_windows | set(move.windows)
     periods = window_periods(layout, rest, state.now, open_windows, rep.busy_from)
     people, since = rep.people, rep.since
     if move is not None and move.kind == "delay_lunch" and move.window is not None:
@@ -212,52 +224,110 @@ def _run(layout: HallLayout, rest: Demand, state: HallState, rep: _Rep, move: Mo
         keep = [i for i in range(len(people))
                 if i < rep.present or not (people.category[i] == move.category
                                            and people.arrival[i] >= move.at)]
-        people = Population.of([people[i] for i in keep])
+        people = _columns(people, keep)
         since = [since[i] for i in keep]
     return _level(_apply_layout(layout, move) if move else layout, rest, rep, periods, people,
                   since, lo, hi, state.now, within, zone_of)
 
 
+def _columns(pop: Population, keep: Sequence[int] | slice) -> Population:
+    """The people at `keep` (indexes in arrival order, or a slice), as columns."""
+    def pick(col: list[Any]) -> list[Any]:
+        return col[keep] if isinstance(keep, slice) else [col[i] for i in keep]
+    return Population(*(pick(getattr(pop, name)) for name in Population.__slots__))
+
+
 def advise(layout: HallLayout, demand: Demand, state: HallState, hours: Sequence[int], *,
            replications: int = 40, seed: int = 1, target: float = 0.8) -> list[Advice]:
     """For each hour in `hours` (clock hours at risk), the cheapest move that keeps `target`
-    (or the most helpful one, marked as not enough); an hour no move helps gets no advice."""
-    within = demand.service_level_minutes * 60.0
+    (or the most helpful one, marked as not enough); an hour no move helps gets no advice.
+    Replication `r` draws the same people as the forecast's replication `r` (same seed)."""
     rest = rest_of_day(demand, state.now, arrival_scale(demand, state))
-    zone_of = {c.code: c.zone for c in layout.categories}
-    out: list[Advice] = []
+    present = Present.of(demand, state)
+    drawn = []
+    for r in range(replications):
+        streams = Streams(seed, r)
+        people, since = people_of(demand, rest, state, streams, present)
+        drawn.append((people, since, busy_until(demand, state, streams)))
+    out = []
     for hour in hours:
-        lo, hi = max(hour * 3600.0, state.now), (hour + 1) * 3600.0
-        horizon = hi + within
-        reps = []
-        for r in range(replications):
-            streams = Streams(seed, r)
-            people, since = people_of(demand, rest, state, streams)
-            keep = [i for i in range(len(people)) if people.arrival[i] < horizon]
-            present = sum(1 for p in people if p.arrival <= state.now)
-            reps.append(_Rep(Population.of([people[i] for i in keep]), [since[i] for i in keep],
-                             busy_until(demand, state, streams), present))
-        base = [_run(layout, rest, state, rep, None, lo, hi, within, zone_of) for rep in reps]
-        without = [b[0] for b in base]
-        zones: dict[str, list[float]] = {}
-        for _, by_zone in base:
-            for z, v in by_zone.items():
-                zones.setdefault(z, []).append(v)
-        zone_levels = {z: band_of(v).p50 for z, v in zones.items()}
-        tried: list[Advice] = []
-        for move in candidates(layout, demand, state, hour, zone_levels):
-            with_move = [_run(layout, rest, state, rep, move, lo, hi, within, zone_of)[0]
-                         for rep in reps]
-            gain = [a - b for a, b in zip(with_move, without, strict=True)
-                    if not (math.isnan(a) or math.isnan(b))]
-            band = band_of(with_move)
-            tried.append(Advice(hour, move, band.p50 >= target, band_of(without), band,
-                                band_of(gain), replications))
-        keeping = [a for a in tried if a.keeps_target]
-        if keeping:
-            out.append(min(keeping, key=lambda a: (COST[a.move.kind], -a.with_move.p50)))
-            continue
-        helping = [a for a in tried if not math.isnan(a.gain.p50) and a.gain.p50 > 0]
-        if helping:
-            out.append(max(helping, key=lambda a: (a.gain.p50, -COST[a.move.kind])))
+        advice = _advise_hour(layout, demand, rest, state, drawn, len(present.order), hour,
+                              target)
+        if advice is not None:
+            out.append(advice)
     return out
+
+
+def _advise_hour(layout: HallLayout, demand: Demand, rest: Demand, state: HallState,
+                 drawn: Sequence[tuple[Population, list[float], dict[int, float]]],
+                 present: int, hour: int, target: float) -> Advice | None:
+    within = demand.service_level_minutes * 60.0
+    zone_of = {c.code: c.zone for c in layout.categories}
+    lo, hi = max(hour * 3600.0, state.now), (hour + 1) * 3600.0
+    reps = []
+    for people, since, busy_from in drawn:
+        k = bisect.bisect_left(people.arrival, hi + within)  # in arrival order: a prefix
+        reps.append(_Rep(_columns(people, slice(0, k)), since[:k], busy_from, present))
+    base = [_run(layout, rest, state, rep, None, lo, hi, within, zone_of) for rep in reps]
+    without = [b[0] for b in base]
+    zones: dict[str, list[float]] = {}
+    for _, by_zone in base:
+        for z, v in by_zone.items():
+            zones.setdefault(z, []).append(v)
+    zone_levels = {z: band_of(v).p50 for z, v in zones.items()}
+
+    def trial(move: Move) -> Advice:
+        with_move = [_run(layout, rest, state, rep, move, lo, hi, within, zone_of)[0]
+                     for rep in reps]
+        gain = [a - b for a, b in zip(with_move, without, strict=True)
+                if not (math.isnan(a) or math.isnan(b))]
+        band = band_of(with_move)
+        return Advice(hour, move, band.p50 >= target, band_of(without), band, band_of(gain),
+                      len(reps))
+
+    tried = [trial(m) for m in candidates(layout, demand, state, hour, zone_levels)]
+    keeping = [a for a in tried if a.keeps_target]
+    if not keeping:
+        many = _fewest_to_open(layout, demand, state, trial)
+        if many is not None:
+            tried.append(many)
+            keeping = [many] if many.keeps_target else []
+    if keeping:
+        return min(keeping, key=lambda a: (COST[a.move.kind], -a.with_move.p50))
+    helping = [a for a in tried if not math.isnan(a.gain.p50) and a.gain.p50 >= MIN_GAIN]
+    return max(helping, key=lambda a: (a.gain.p50, -COST[a.move.kind])) if helping else None
+
+
+def _fewest_to_open(layout: HallLayout, demand: Demand, state: HallState,
+                    trial: Callable[[Move], Advice]) -> Advice | None:
+    """The fewest closed or paused windows (paused first, then by number) whose opening keeps
+    the target: 2, 4, 8 … until one keeps it, then halving back (more windows never serve the
+    hour worse); with every one opened and still short, that, marked as not enough."""
+    demanded = {c.code for c in demand.categories}
+    closed = sorted((w.number for w in layout.windows
+                     if w.number not in state.open_windows and w.categories & demanded),
+                    key=lambda n: (n not in state.paused, n))
+    if len(closed) < 2:
+        return None
+
+    def move(k: int) -> Move:
+        chosen = tuple(closed[:k])
+        return Move("open_many", at=state.now, windows=chosen,
+                    paused_windows=tuple(n for n in chosen if n in state.paused))
+
+    seen: dict[int, Advice] = {}
+    k = 2
+    while True:
+        seen[k] = trial(move(k))
+        if seen[k].keeps_target or k == len(closed):
+            break
+        k = min(2 * k, len(closed))
+    if not seen[k].keeps_target:
+        return seen[k]
+    lo = max((j for j in seen if not seen[j].keeps_target), default=1)  # short with lo windows
+    hi = k
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        seen[mid] = trial(move(mid))
+        lo, hi = (lo, mid) if seen[mid].keeps_target else (mid, hi)
+    return seen[hi]

@@ -77,8 +77,8 @@ def test_the_advice_opens_the_paused_window_through_its_resume(app: App) -> None
 
 def test_advice_of_a_stale_forecast_is_refused(app: App) -> None:
     st = _state(app)
-    advice = {"id": "1-0", "hour": "10:00", "kind": "open", "window": 2, "apply": "resume",
-              "expects": {"paused": True}, "service_level": {}}
+    advice = {"id": "1-0", "hour": "10:00", "kind": "open", "window": 2, "windows": [2],
+              "apply": "resume", "expects": {"paused": [2]}, "service_level": {}}
     st.forecasts.put(st.registry.get("township").id, Latest(float(st.clock.now()), {"advice": [advice]}))
     app.clock.advance(3 * 180 + 1)  # three recompute intervals without a new forecast
     r = app.post(f"{H}/forecast/advice/1-0/apply", "boss")
@@ -88,7 +88,7 @@ def test_advice_of_a_stale_forecast_is_refused(app: App) -> None:
 def test_a_move_goes_through_the_tide_retarget(app: App) -> None:
     st = _state(app)
     now = float(st.clock.now())
-    move = {"id": "1-0", "hour": "10:00", "kind": "move", "window": 3, "categories": ["A", "B"],
+    move = {"id": "1-0", "hour": "10:00", "kind": "move", "window": 3, "windows": [3], "categories": ["A", "B"],
             "apply": "retarget", "expects": {"serves": ["A", "B", "C"]}, "service_level": {}}
     manual = {**move, "id": "1-1", "kind": "delay_lunch", "apply": None, "expects": {}}
     st.forecasts.put(st.registry.get("township").id, Latest(now, {"advice": [move, manual]}))

@@ -63,3 +63,17 @@ def test_an_hour_no_move_helps_gets_no_advice(township) -> None:  # type: ignore
     quiet = replace(_state(), waiting=(), serving=(), open_windows=frozenset({1, 2, 3, 4}),
                     paused=frozenset())
     assert advise(layout, replace(demand), quiet, [10], replications=10, seed=3) == []
+
+
+def test_when_one_window_is_not_enough_the_fewest_that_keep_the_target(township) -> None:  # type: ignore[no-untyped-def]
+    layout, _ = township
+    # 18 an hour and one window open: one more is not enough, the whole hall is
+    demand = flat_demand(layout, dt.date(2026, 11, 23), {"A": 18.0}, {"A": 10.0})
+    waiting = tuple(WaitingTicket("A", NOW - 600 + 60 * i, NOW - 600 + 60 * i) for i in range(6))
+    state = HallState(NOW, waiting, (AtWindow(1, "A", NOW - 300),), frozenset({1}), {"A": 30},
+                      paused=frozenset({4}))
+    (advice,) = advise(layout, demand, state, [10], replications=30, seed=3)
+    assert advice.move.kind == "open_many" and advice.keeps_target
+    # the paused help desk first (its clerk is there), then the closed windows by number
+    assert advice.move.windows == (4, 2, 3) and advice.move.paused_windows == (4,)
+    assert advice.without.p50 < 0.8 <= advice.with_move.p50

@@ -63,9 +63,11 @@
   }
 
   function adviceText(a) {
-    var key = a.kind === "open" && a.paused ? "open_paused" : a.kind;
+    var key = a.kind;
+    if (a.kind === "open" && a.paused) { key = "open_paused"; }
+    if (a.kind === "open_many" && a.apply === "resume") { key = "open_many_paused"; }
     return fill(words.hour, { hour: a.hour }) + "：" + fill(words[key], {
-      window: a.window, from_zone: a.from_zone_name, to_zone: a.to_zone_name,
+      window: a.window, windows: (a.windows || []).join("、"), from_zone: a.from_zone_name, to_zone: a.to_zone_name,
       category: a.category, at: a.at });
   }
 

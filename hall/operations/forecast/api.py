@@ -61,10 +61,11 @@ def _check_still_holds(tx: HallTx, advice: dict[str, Any]) -> None:
     """In the write's own transaction: the hall is still as the advice found it."""
     number = advice["window"]
     if advice["apply"] == "resume":
-        row = tx.conn.execute(select(WindowRow.paused, WindowRow.staff_user_id).where(
-            WindowRow.hall_id == tx.hall.id, WindowRow.number == number)).first()
-        if row is None or not row.paused or row.staff_user_id is None:
-            raise conflict("advice_stale", f"window {number} is no longer paused with its clerk there")
+        for n in advice["windows"]:
+            row = tx.conn.execute(select(WindowRow.paused, WindowRow.staff_user_id).where(
+                WindowRow.hall_id == tx.hall.id, WindowRow.number == n)).first()
+            if row is None or not row.paused or row.staff_user_id is None:
+                raise conflict("advice_stale", f"window {n} is no longer paused with its clerk there")
     else:
         try:
             serves = sorted(tx.hall.layout.window(number).categories)
@@ -99,16 +100,17 @@ async def advice_apply(request: Request) -> Response:
 
     def work(tx: HallTx) -> tuple[int, dict[str, Any]]:
         _check_still_holds(tx, advice)
-        number = int(advice["window"])
+        out: Any
         if advice["apply"] == "resume":
-            _, out = resume_window(tx, number, by_manager=True)
+            done = [resume_window(tx, int(n), by_manager=True)[1] for n in advice["windows"]]
+            out = done[0] if len(done) == 1 else done
         else:
             try:
-                _, out = retarget_window(tx, number, list(advice["categories"]))
+                _, out = retarget_window(tx, int(advice["window"]), list(advice["categories"]))
             except LayoutError as e:
                 raise ApiError(422, "invalid", str(e)) from None
         tx.audit("forecast.advice", advice_id, {
-            "kind": advice["kind"], "window": number, "hour": advice["hour"],
+            "kind": advice["kind"], "windows": advice["windows"], "hour": advice["hour"],
             "service_level": advice["service_level"], "computed_at": latest.computed_at})
         return 200, {"advice": advice_id, "kind": advice["kind"], "applied": out}
 

@@ -114,16 +114,19 @@ def advice_json(advice: Sequence[Advice], layout: HallLayout, computed_at: float
         m = a.move
         apply = APPLY.get(m.kind)
         expects: dict[str, Any] = {}
-        if m.kind == "open":
-            if m.paused:
-                expects = {"paused": True}
+        windows = list(m.windows) if m.kind == "open_many" else [m.window] if m.window else []
+        if m.kind in ("open", "open_many"):
+            paused = m.paused if m.kind == "open" else set(m.paused_windows) == set(m.windows)
+            if paused:
+                apply, expects = "resume", {"paused": windows}
             else:
                 apply = None  # nobody is at a closed window: the manager sends someone
         elif m.kind == "move" and m.window is not None:
             expects = {"serves": sorted(layout.window(m.window).categories)}
         out.append({
             "id": advice_id(computed_at, k), "hour": f"{a.hour:02d}:00", "kind": m.kind,
-            "window": m.window, "paused": m.paused, "at": _clock(m.at),
+            "window": m.window, "windows": windows, "paused": m.paused,
+            "paused_windows": list(m.paused_windows), "at": _clock(m.at),
             "from_zone": m.from_zone, "to_zone": m.to_zone,
             "from_zone_name": zone_names.get(m.from_zone or "", m.from_zone),
             "to_zone_name": zone_names.get(m.to_zone or "", m.to_zone),
