@@ -328,6 +328,8 @@ def forecast(layout: HallLayout, demand: Demand, state: HallState, *, hours: flo
     hour_sl: dict[int, list[float]] = {}
     met0, total0 = state.served_so_far
     present = Present.of(demand, state)
+    zone_index = {c: zi.get(z, -1) for c, z in zone_of.items()}
+    now = state.now
     for r in range(replications):
         streams = Streams(seed, r)
         people, since = people_of(demand, rest, state, streams, present)
@@ -338,17 +340,24 @@ def forecast(layout: HallLayout, demand: Demand, state: HallState, *, hours: flo
         counts = [[0] * n_slots for _ in zones]
         met, total = met0, total0
         hours_met: dict[int, list[int]] = {}
+        outcome, called, left = record.outcome, record.called, record.left
         for i, cat in enumerate(people.category):
-            z = zi.get(zone_of.get(cat, ""), -1)
-            o = record.outcome[i]
-            end = wait_end(record, i)
+            z = zone_index.get(cat, -1)
+            o = outcome[i]
+            # wait_end, inlined: this loop runs for every person of every replication
+            if o == OUTCOME_SERVED or o == OUTCOME_NO_SHOW:
+                end = called[i]
+            elif o == OUTCOME_ABANDONED:
+                end = left[i]
+            else:
+                end = math.inf
             start = since[i]
-            wait = max(0.0, end - start)
+            wait = end - start if end > start else 0.0
             counted, ok = counts_toward(o, wait, within)
             if counted:
                 total += 1
                 met += ok
-                if start >= state.now:
+                if start >= now:
                     tally = hours_met.setdefault(int(start // 3600), [0, 0])
                     tally[0] += ok
                     tally[1] += 1
@@ -361,7 +370,7 @@ def forecast(layout: HallLayout, demand: Demand, state: HallState, *, hours: flo
             if a < b:
                 diff[z][a] += 1
                 diff[z][b] -= 1
-            if start >= state.now and o != OUTCOME_ABANDONED:
+            if start >= now and o != OUTCOME_ABANDONED:
                 k = int((start - t0) // SLOT_SECONDS)
                 if 0 <= k < n_slots:
                     w = wait if math.isfinite(wait) else until - start
