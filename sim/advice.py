@@ -102,12 +102,15 @@ def _zone_of_window(layout: HallLayout, number: int) -> str | None:
 
 
 def _lunch_moves(demand: Demand, state: HallState, lo: float, hi: float) -> list[Move]:
+    """Open windows whose break starts while the hour's joiners may still wait (up to the wait
+    target past the hour): the first two by window number."""
+    reach = hi + demand.service_level_minutes * 60.0
     out = []
     for number, periods in sorted(demand.window_periods().items()):
         if number not in state.open_windows:
             continue
         for (_, b), (a2, _) in zip(periods, periods[1:], strict=False):
-            if lo - LUNCH_DELAY < b < hi and b >= state.now and a2 > b:  # a break within reach
+            if max(lo, state.now) < b <= reach and a2 > b:
                 out.append(Move("delay_lunch", window=number, at=b))
                 break
     return out[:2]

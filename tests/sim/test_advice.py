@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from queueing.layout import load_layout
+from queueing.layout import load_layout, parse_layout
 from sim.advice import COST, Move, advise, candidates
 from sim.forecast import AtWindow, HallState, WaitingTicket, flat_demand, forecast
 
@@ -77,3 +77,31 @@ def test_when_one_window_is_not_enough_the_fewest_that_keep_the_target(township)
     # the paused help desk first (its clerk is there), then the closed windows by number
     assert advice.move.windows == (4, 2, 3) and advice.move.paused_windows == (4,)
     assert advice.without.p50 < 0.8 <= advice.with_move.p50
+
+
+TWO_ZONES = {
+    "hall": {"code": "two", "name": "两区大厅", "timezone": "Asia/Shanghai"},
+    "hours": {"periods": [["08:30", "12:00"], ["14:00", "17:00"]]},
+    "zones": [{"code": "service", "name": "综合服务区"}, {"code": "police", "name": "公安服务区"}],
+    "categories": [{"code": "A", "name": "综合业务", "zone": "service", "service_minutes": 10},
+                   {"code": "F", "name": "户籍办理", "zone": "police", "service_minutes": 8}],
+    "windows": [{"number": 1, "name": "综合窗口1", "kind": "zone", "zone": "service", "serves": ["A"]},
+                {"number": 8, "name": "户籍窗口1", "kind": "zone", "zone": "police", "serves": ["F"]},
+                {"number": 9, "name": "户籍窗口2", "kind": "zone", "zone": "police", "serves": ["F"]}],
+}
+
+
+def test_a_quiet_zone_lends_a_window_before_anyone_more_is_called_in() -> None:
+    layout = parse_layout(TWO_ZONES)
+    # 综合 has one window for 7 an hour of 10-minute matters; 户籍 two windows for 2 an hour
+    demand = flat_demand(layout, dt.date(2026, 11, 23), {"A": 7.0, "F": 2.0}, {"A": 10.0, "F": 8.0})
+    waiting = tuple(WaitingTicket("A", NOW - 600 + 60 * i, NOW - 600 + 60 * i) for i in range(5))
+    state = HallState(NOW, waiting, (AtWindow(1, "A", NOW - 300),), frozenset({1, 8, 9}),
+                      {"A": 10, "F": 3})
+    # hour 11 also tries the lunch at 12:00 of every window (the cheapest kind): not enough
+    kinds = [m.kind for m in candidates(layout, demand, state, 11, {"service": 0.3, "police": 1.0})]
+    assert "delay_lunch" in kinds and "move" in kinds and "open" not in kinds  # none closed
+    (advice,) = advise(layout, demand, state, [11], replications=30, seed=3)
+    assert advice.move == Move("move", window=9, from_zone="police", to_zone="service",
+                               categories=("A",), at=NOW)
+    assert advice.keeps_target and advice.without.p50 < 0.8 <= advice.with_move.p50

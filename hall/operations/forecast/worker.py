@@ -46,10 +46,15 @@ def compute(layout: HallLayout, demand_raw: Mapping[str, Any], date: str, state:
     took = time.perf_counter() - t
     names = {z.code: z.name for z in layout.zones}
     t = time.perf_counter()
-    advice = advise(layout, demand, state, f.at_risk[:int(cfg["advice_hours"])],
-                    replications=int(cfg["advice_replications"]), target=target)
-    body = rules.forecast_json(f, day_start, computed_at, took, names,
-                               rules.advice_json(advice, layout, computed_at, names))
+    try:
+        advice = rules.advice_json(
+            advise(layout, demand, state, f.at_risk[:int(cfg["advice_hours"])],
+                   replications=int(cfg["advice_replications"]), target=target),
+            layout, computed_at, names)
+    except Exception:  # noqa: BLE001 - the forecast stands without its advice
+        log.exception("advice failed")
+        advice = []
+    body = rules.forecast_json(f, day_start, computed_at, took, names, advice)
     body["advice_took_seconds"] = round(time.perf_counter() - t, 3)
     return body
 
