@@ -12,13 +12,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hall.core.calling import resume_window
+from hall.core.halls import effective_layout
 from hall.core.tx import HallTx
 from hall.edge.respond import hall_write
 from hall.errors import ApiError, conflict, invalid
 from hall.operations.live.store import retarget_window
 from hall.operations.web import in_thread, manager, now_of, read_json
 from hall.state import state_of
-from hall.store.models import WindowRow
+from hall.store.models import Hall, WindowRow
 from queueing.layout import LayoutError
 
 from . import rules
@@ -67,9 +68,11 @@ def _check_still_holds(tx: HallTx, advice: dict[str, Any]) -> None:
             if row is None or not row.paused or row.staff_user_id is None:
                 raise conflict("advice_stale", f"window {n} is no longer paused with its clerk there")
     else:
+        # the layout as stored now, overrides included (another process may have moved it)
+        source = tx.conn.execute(select(Hall.layout).where(Hall.id == tx.hall.id)).scalar_one()
         try:
-            serves = sorted(tx.hall.layout.window(number).categories)
-        except KeyError:
+            serves = sorted(effective_layout(tx.conn, tx.hall.id, source).window(number).categories)
+        except (KeyError, LayoutError):
             serves = []
         if serves != advice["expects"].get("serves"):
             raise conflict("advice_stale", f"window {number} serves other categories since the forecast")
