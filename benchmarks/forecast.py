@@ -191,15 +191,21 @@ def bench_server(replications: int, blocks: int, calls: int, windows: int = 30) 
             lat: dict[str, list[float]] = {"without": [], "with": []}
             where: dict[str, list[tuple[int, int, float]]] = {"without": [], "with": []}
             made = 0
+            at_start: list[float] = []
+            running: list[float] = []
             for b in range(blocks):
                 mode = "with" if b % 2 else "without"
                 for k in range(calls):
+                    started = False
                     if mode == "with":
-                        made += client.post(f"{h}/forecast", headers=auth["boss"]).json()["started"]
+                        started = client.post(f"{h}/forecast", headers=auth["boss"]).json()["started"]
+                        made += started
                     time.sleep(0.05)  # in both modes: with one, the worker has started simulating
                     t = time.perf_counter()
                     r = client.post(f"{h}/windows/1/call", headers=clerk)
                     lat[mode].append(time.perf_counter() - t)
+                    if mode == "with":  # the call just after a forecast began (its state read) or later
+                        (at_start if started else running).append(lat[mode][-1])
                     where[mode].append((b, k, round(1000 * lat[mode][-1], 1)))
                     if r.status_code == 200 and r.json().get("ticket"):
                         client.post(f"{h}/windows/1/start", headers=clerk)
@@ -212,7 +218,13 @@ def bench_server(replications: int, blocks: int, calls: int, windows: int = 30) 
     def p(xs: list[float], q: float) -> float:
         return round(1000 * float(metrics.percentile(xs, q) or 0.0), 2)
 
-    out = {m: {"calls": len(v), "p50_ms": p(v, 50), "p99_ms": p(v, 99)} for m, v in lat.items()}
+    out: dict[str, Any] = {m: {"calls": len(v), "p50_ms": p(v, 50), "p99_ms": p(v, 99)}
+                           for m, v in lat.items()}
+    # where the cost lies: the calls just after a forecast began (the server reads the state)
+    # against those while the worker simulates
+    out["with_at_start"] = {"calls": len(at_start), "p50_ms": p(at_start, 50), "max_ms": p(at_start, 100)}
+    out["with_while_simulating"] = {"calls": len(running), "p50_ms": p(running, 50),
+                                    "p99_ms": p(running, 99)}
     ratio = out["with"]["p99_ms"] / out["without"]["p99_ms"] if out["without"]["p99_ms"] else None
     return {**out, "p99_ratio": round(ratio, 2) if ratio else None, "goal_ratio": 1.5,
             "forecasts_started": made, "server_forecast_seconds": last.get("took_seconds"),
