@@ -28,7 +28,7 @@ import bisect
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from queueing import metrics
@@ -36,7 +36,7 @@ from queueing.layout import HallLayout
 from queueing.tickets import PriorityClass
 from sim.demand import Demand, parse_demand
 from sim.model import OUTCOME_ABANDONED, OUTCOME_NO_SHOW, OUTCOME_SERVED, DayRecord, simulate_day
-from sim.population import Population, generate_people
+from sim.population import Person, Population, generate_people
 from sim.streams import Streams
 
 __all__ = ["WaitingTicket", "AtWindow", "HallState", "Band", "Slot", "Forecast", "forecast",
@@ -49,6 +49,7 @@ SLOT_SECONDS = 900.0  # the manager reads the hall in quarters of an hour
 SCALE_PRIOR = 30.0
 SCALE_BOUNDS = (0.2, 5.0)
 STATE_SOURCE = "forecast-state"  # streams of the people and services already in the hall
+_PERSON_DEFAULTS = {f.name: f.default for f in fields(Person)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,23 +289,18 @@ def people_of(demand: Demand, rest: Demand, state: HallState, streams: Streams,
         service.append(sdist.sample(rng))
         patience.append(pdist.sample(rng) if pdist is not None else math.inf)
     n = len(pre.order)
-    nothing_str: list[str | None] = [None] * n
-    nothing_float: list[float | None] = [None] * n
     future = generate_people(rest, streams)
     k = bisect.bisect_right(future.arrival, now)  # sorted by arrival: those still to come
-    m = len(future) - k
-    people = Population(
-        [min(a, now) for a in pre.arrival] + future.arrival[k:],
-        list(pre.category) + future.category[k:],
-        [service[i] for i in pre.order] + future.service[k:],
-        [now - a + patience[i] for a, i in zip(pre.arrival, pre.order, strict=True)]
-        + future.patience[k:],
-        [False] * n + future.no_show[k:],
-        list(pre.priority) + future.priority[k:],
-        list(pre.appointment) + future.appointment_start[k:],
-        nothing_str[:n] + future.matter[k:], nothing_float[:n] + future.absent_call[k:],
-        nothing_float[:n] + future.recheck_after[k:], [1.0] * n + future.balk_u[k:])
-    assert len(people) == n + m
+    # those waiting: what the state says and their draws; every other column (no-show, flows,
+    # matters …) as a Person has it by default, whatever columns the population grows
+    mine: dict[str, list[Any]] = {
+        "arrival": [min(a, now) for a in pre.arrival], "category": list(pre.category),
+        "service": [service[i] for i in pre.order],
+        "patience": [now - a + patience[i] for a, i in zip(pre.arrival, pre.order, strict=True)],
+        "no_show": [False] * n, "priority": list(pre.priority),
+        "appointment_start": list(pre.appointment)}
+    people = Population(*((mine[name] if name in mine else [_PERSON_DEFAULTS[name]] * n)
+                          + getattr(future, name)[k:] for name in Population.__slots__))
     return people, list(pre.since) + future.arrival[k:]
 
 
