@@ -24,21 +24,24 @@ Times are seconds after the hall-local midnight, as in `sim.model`.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from queueing import metrics
 from queueing.layout import HallLayout
 from queueing.tickets import PriorityClass
 from sim.demand import Demand, parse_demand
-from sim.model import OUTCOME_ABANDONED, OUTCOME_NO_SHOW, OUTCOME_SERVED, simulate_day
+from sim.model import OUTCOME_ABANDONED, OUTCOME_NO_SHOW, OUTCOME_SERVED, DayRecord, simulate_day
 from sim.population import Person, Population, generate_people
 from sim.streams import Streams
 
 __all__ = ["WaitingTicket", "AtWindow", "HallState", "Band", "Slot", "Forecast", "forecast",
-           "arrival_scale", "flat_demand", "SLOT_SECONDS"]
+           "arrival_scale", "flat_demand", "SLOT_SECONDS", "busy_until", "window_periods",
+           "wait_end", "counts_toward", "rest_of_day", "people_of", "band_of", "Present"]
 
 SLOT_SECONDS = 900.0  # the manager reads the hall in quarters of an hour
 # Pseudo-arrivals that pull the scale towards 1: with fewer real arrivals than this the profile
@@ -46,6 +49,7 @@ SLOT_SECONDS = 900.0  # the manager reads the hall in quarters of an hour
 SCALE_PRIOR = 30.0
 SCALE_BOUNDS = (0.2, 5.0)
 STATE_SOURCE = "forecast-state"  # streams of the people and services already in the hall
+_PERSON_DEFAULTS = {f.name: f.default for f in fields(Person)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,7 @@ class HallState:
     open_windows: frozenset[int]  # open and not paused
     arrived: Mapping[str, int]  # tickets issued today so far, per category
     served_so_far: tuple[int, int] = (0, 0)  # today's (called within the target, counted)
+    paused: frozenset[int] = frozenset()  # a clerk is there, paused: a resume opens the window
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +120,7 @@ class Forecast:
         raise KeyError((zone, start))
 
 
-def _band(xs: Sequence[float]) -> Band:
+def band_of(xs: Sequence[float]) -> Band:
     vals = [x for x in xs if not math.isnan(x)]
     if not vals:
         return Band(math.nan, math.nan, math.nan)
@@ -145,7 +150,7 @@ def arrival_scale(demand: Demand, state: HallState) -> float:
     return min(max(scale, SCALE_BOUNDS[0]), SCALE_BOUNDS[1])
 
 
-def _rest_of_day(demand: Demand, now: float, scale: float) -> Demand:
+def rest_of_day(demand: Demand, now: float, scale: float) -> Demand:
     """The profile from the interval holding `now` on, scaled (earlier intervals emptied)."""
     cats = []
     for c in demand.categories:
@@ -194,19 +199,25 @@ def _residual(demand: Demand, category: str, elapsed: float, streams: Streams) -
     return 60.0
 
 
-def _periods(layout: HallLayout, demand: Demand, state: HallState,
-             streams: Streams) -> dict[int, tuple[tuple[float, float], ...]]:
+def busy_until(demand: Demand, state: HallState, streams: Streams) -> dict[int, float]:
+    """When each window serving someone now is expected to be free (its residual service)."""
+    return {s.window: state.now + _residual(demand, s.category, state.now - s.since, streams)
+            for s in state.serving}
+
+
+def window_periods(layout: HallLayout, demand: Demand, now: float, open_windows: frozenset[int],
+                   busy_from: Mapping[int, float]) -> dict[int, tuple[tuple[float, float], ...]]:
+    """Each window's staffed periods from `now`: the open ones from when they are free, the
+    others closed for the rest of the day."""
     staffed = demand.window_periods()
     hall = tuple((60.0 * p.start, 60.0 * p.end) for p in layout.hours.periods)
-    busy_from = {s.window: state.now + _residual(demand, s.category, state.now - s.since, streams)
-                 for s in state.serving}
     out: dict[int, tuple[tuple[float, float], ...]] = {}
     for w in layout.windows:
-        if w.number not in state.open_windows:
+        if w.number not in open_windows:
             out[w.number] = ()
             continue
-        start = busy_from.get(w.number, state.now)
-        ahead = [(a, b) for a, b in staffed.get(w.number, hall) if b > state.now]
+        start = busy_from.get(w.number, now)
+        ahead = [(a, b) for a, b in staffed.get(w.number, hall) if b > now]
         if not ahead:  # open past its plan: finishes its person, then goes off
             out[w.number] = ((start, start + 1.0),)
             continue
@@ -216,29 +227,81 @@ def _periods(layout: HallLayout, demand: Demand, state: HallState,
     return out
 
 
-def _people(demand: Demand, rest: Demand, state: HallState,
-            streams: Streams) -> tuple[Population, list[float]]:
-    """Those waiting now, then the rest of the day's arrivals; and when each one's wait began."""
+def _periods(layout: HallLayout, demand: Demand, state: HallState,
+             streams: Streams) -> dict[int, tuple[tuple[float, float], ...]]:
+    return window_periods(layout, demand, state.now, state.open_windows,
+                          busy_until(demand, state, streams))
+
+
+def wait_end(record: DayRecord, i: int) -> float:
+    """When person `i`'s wait ended: called (served or absent), left, or never (inf)."""
+    o = record.outcome[i]
+    if o == OUTCOME_SERVED or o == OUTCOME_NO_SHOW:
+        return record.called[i]
+    if o == OUTCOME_ABANDONED:
+        return record.left[i]
+    return math.inf
+
+
+def counts_toward(outcome: int, wait: float, within: float) -> tuple[bool, bool]:
+    """(counted, met) in `queueing.metrics`' service level: one who left within the target is
+    not counted; one called within it met it."""
+    counted = not (outcome == OUTCOME_ABANDONED and wait <= within)
+    met = (outcome == OUTCOME_SERVED or outcome == OUTCOME_NO_SHOW) and wait <= within
+    return counted, met
+
+
+@dataclass(frozen=True, slots=True)
+class Present:
+    """The people waiting now, prepared once per state (every replication draws only their
+    services and patience): in the policy's order, with their profile's distributions."""
+
+    draws: tuple[tuple[Any, Any], ...]  # per kept ticket in state order: (service, patience)
+    order: tuple[int, ...]  # kept tickets sorted by arrival
+    arrival: tuple[float, ...]  # in `order`
+    category: tuple[str, ...]
+    priority: tuple[PriorityClass, ...]
+    appointment: tuple[float | None, ...]
+    since: tuple[float, ...]
+
+    @classmethod
+    def of(cls, demand: Demand, state: HallState) -> Present:
+        by_code = {c.code: c for c in demand.categories}
+        kept = [t for t in state.waiting if t.category in by_code]  # unknown now: not simulated
+        arrivals = [t.queue_key if t.appointment is None else min(t.since, state.now) for t in kept]
+        order = tuple(sorted(range(len(kept)), key=arrivals.__getitem__))
+        return cls(tuple((by_code[t.category].service, by_code[t.category].patience) for t in kept),
+                   order, tuple(arrivals[i] for i in order),
+                   tuple(kept[i].category for i in order), tuple(kept[i].priority for i in order),
+                   tuple(kept[i].appointment for i in order), tuple(kept[i].since for i in order))
+
+
+def people_of(demand: Demand, rest: Demand, state: HallState, streams: Streams,
+              present: Present | None = None) -> tuple[Population, list[float]]:
+    """Those waiting now, then the rest of the day's arrivals; and when each one's wait began.
+    Built as columns: no object per person (a large share of a replication's setup)."""
+    pre = present if present is not None else Present.of(demand, state)
     rng = streams.get(STATE_SOURCE, "waiting")
     now = state.now
-    present: list[tuple[float, Person, float]] = []
-    for t in state.waiting:
-        try:
-            c = demand.category(t.category)
-        except KeyError:
-            continue
-        service = c.service.sample(rng)
-        patience = c.patience.sample(rng) if c.patience is not None else math.inf
-        arrival = t.queue_key if t.appointment is None else min(t.since, now)
-        present.append((arrival, Person(arrival=min(arrival, now), category=t.category,
-                                        service=service, patience=now - arrival + patience,
-                                        no_show=False, priority=t.priority,
-                                        appointment_start=t.appointment), t.since))
-    present.sort(key=lambda x: x[0])
-    future = [p for p in generate_people(rest, streams) if p.arrival > now]
-    people = [p for _, p, _ in present] + future
-    since = [s for _, _, s in present] + [p.arrival for p in future]
-    return Population.of(people), since
+    service: list[float] = []
+    patience: list[float] = []
+    for sdist, pdist in pre.draws:  # drawn in the state's order: the streams stay as they were
+        service.append(sdist.sample(rng))
+        patience.append(pdist.sample(rng) if pdist is not None else math.inf)
+    n = len(pre.order)
+    future = generate_people(rest, streams)
+    k = bisect.bisect_right(future.arrival, now)  # sorted by arrival: those still to come
+    # those waiting: what the state says and their draws; every other column (no-show, flows,
+    # matters …) as a Person has it by default, whatever columns the population grows
+    mine: dict[str, list[Any]] = {
+        "arrival": [min(a, now) for a in pre.arrival], "category": list(pre.category),
+        "service": [service[i] for i in pre.order],
+        "patience": [now - a + patience[i] for a, i in zip(pre.arrival, pre.order, strict=True)],
+        "no_show": [False] * n, "priority": list(pre.priority),
+        "appointment_start": list(pre.appointment)}
+    people = Population(*((mine[name] if name in mine else [_PERSON_DEFAULTS[name]] * n)
+                          + getattr(future, name)[k:] for name in Population.__slots__))
+    return people, list(pre.since) + future.arrival[k:]
 
 
 def forecast(layout: HallLayout, demand: Demand, state: HallState, *, hours: float = 3.0,
@@ -246,7 +309,7 @@ def forecast(layout: HallLayout, demand: Demand, state: HallState, *, hours: flo
     """Simulate the rest of the day `replications` times from `state`; figures per zone and
     15-minute slot for the next `hours`, the day's service level and the hours at risk."""
     scale = arrival_scale(demand, state)
-    rest = _rest_of_day(demand, state.now, scale)
+    rest = rest_of_day(demand, state.now, scale)
     within = demand.service_level_minutes * 60.0
     t0 = math.floor(state.now / SLOT_SECONDS) * SLOT_SECONDS
     until = min(state.now + hours * 3600.0, max(demand.close, state.now))
@@ -260,9 +323,12 @@ def forecast(layout: HallLayout, demand: Demand, state: HallState, *, hours: flo
     day_sl: list[float] = []
     hour_sl: dict[int, list[float]] = {}
     met0, total0 = state.served_so_far
+    present = Present.of(demand, state)
+    zone_index = {c: zi.get(z, -1) for c, z in zone_of.items()}
+    now = state.now
     for r in range(replications):
         streams = Streams(seed, r)
-        people, since = _people(demand, rest, state, streams)
+        people, since = people_of(demand, rest, state, streams, present)
         record = simulate_day(layout, rest, people,
                               periods=_periods(layout, demand, state, streams))
         diff = [[0] * (n_slots + 1) for _ in zones]
@@ -270,24 +336,24 @@ def forecast(layout: HallLayout, demand: Demand, state: HallState, *, hours: flo
         counts = [[0] * n_slots for _ in zones]
         met, total = met0, total0
         hours_met: dict[int, list[int]] = {}
+        outcome, called, left = record.outcome, record.called, record.left
         for i, cat in enumerate(people.category):
-            z = zi.get(zone_of.get(cat, ""), -1)
-            o = record.outcome[i]
+            z = zone_index.get(cat, -1)
+            o = outcome[i]
+            # wait_end, inlined: this loop runs for every person of every replication
             if o == OUTCOME_SERVED or o == OUTCOME_NO_SHOW:
-                end = record.called[i]
+                end = called[i]
             elif o == OUTCOME_ABANDONED:
-                end = record.left[i]
+                end = left[i]
             else:
                 end = math.inf
             start = since[i]
-            wait = max(0.0, end - start)
-            # queueing.metrics' definition: one who left within the target is not counted
-            counted = not (o == OUTCOME_ABANDONED and wait <= within)
-            ok = o in (OUTCOME_SERVED, OUTCOME_NO_SHOW) and wait <= within
+            wait = end - start if end > start else 0.0
+            counted, ok = counts_toward(o, wait, within)
             if counted:
                 total += 1
                 met += ok
-                if start >= state.now:
+                if start >= now:
                     tally = hours_met.setdefault(int(start // 3600), [0, 0])
                     tally[0] += ok
                     tally[1] += 1
@@ -300,7 +366,7 @@ def forecast(layout: HallLayout, demand: Demand, state: HallState, *, hours: flo
             if a < b:
                 diff[z][a] += 1
                 diff[z][b] -= 1
-            if start >= state.now and o != OUTCOME_ABANDONED:
+            if start >= now and o != OUTCOME_ABANDONED:
                 k = int((start - t0) // SLOT_SECONDS)
                 if 0 <= k < n_slots:
                     w = wait if math.isfinite(wait) else until - start
@@ -322,15 +388,15 @@ def forecast(layout: HallLayout, demand: Demand, state: HallState, *, hours: flo
         for k in range(n_slots):
             ws = pooled[z][k]
             slots.append(Slot(
-                start=t0 + k * SLOT_SECONDS, zone=zone, waiting=_band(waiting_runs[z][k]),
-                wait_minutes=_band(wait_runs[z][k]),
+                start=t0 + k * SLOT_SECONDS, zone=zone, waiting=band_of(waiting_runs[z][k]),
+                wait_minutes=band_of(wait_runs[z][k]),
                 person_p50=(metrics.percentile(ws, 50) or 0.0) / 60.0 if ws else math.nan,
                 person_p90=(metrics.percentile(ws, 90) or 0.0) / 60.0 if ws else math.nan))
-    hour_med = {h: _band(v).p50 for h, v in sorted(hour_sl.items())}
+    hour_med = {h: band_of(v).p50 for h, v in sorted(hour_sl.items())}
     horizon_hours = {int(t // 3600) for t in (t0 + k * SLOT_SECONDS for k in range(n_slots))}
     at_risk = tuple(h for h, v in hour_med.items()
                     if h in horizon_hours and not math.isnan(v) and v < target)
     return Forecast(now=state.now, until=until, replications=replications, scale=scale,
-                    service_level=_band(day_sl), target=target,
+                    service_level=band_of(day_sl), target=target,
                     within_minutes=demand.service_level_minutes, at_risk=at_risk,
                     hour_service_level=hour_med, slots=tuple(slots), zones=zones)

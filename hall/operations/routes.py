@@ -18,6 +18,7 @@ POST /api/halls/{hall}/appointments/check-in {code? | id_number?}         kiosk:
 GET  /api/halls/{hall}/forecast                               manager: the latest forecast, its age
 POST /api/halls/{hall}/forecast                               manager: recompute now (202, in the background)
 GET  /api/halls/{hall}/accuracy?day=                          manager: the day's estimates and forecasts scored
+POST /api/halls/{hall}/forecast/advice/{id}/apply             manager: apply a 潮汐 advice (409 advice_stale)
 GET  /api/halls/{hall}/ops/alerts                               manager: open and recent alerts
 POST /api/halls/{hall}/ops/windows/{w}/skills {categories, name?}   manager: 潮汐窗口
 GET  /api/halls/{hall}/ops/stats?day= | ?from=&to=, &format=json|csv|xlsx   manager
@@ -36,7 +37,7 @@ from starlette.routing import BaseRoute, Route
 from hall.operations.accuracy.api import accuracy
 from hall.operations.appointments.api import book, cancel, check_in, slots
 from hall.operations.cases.api import appeal_decide, appeals, case_detail, case_step, cases
-from hall.operations.forecast.api import forecast_view
+from hall.operations.forecast.api import advice_apply, forecast_view
 from hall.operations.live.api import alerts, window_skills
 from hall.operations.ratings.api import rating
 from hall.operations.settings_api import ops_settings
@@ -64,6 +65,7 @@ def api_routes() -> list[BaseRoute]:
         Route(f"{h}/ops/alerts", alerts, methods=["GET"]),
         Route(f"{h}/forecast", forecast_view, methods=["GET", "POST"]),
         Route(f"{h}/accuracy", accuracy, methods=["GET"]),
+        Route(f"{h}/forecast/advice/{{id}}/apply", advice_apply, methods=["POST"]),
         Route(f"{h}/ops/windows/{{w:int}}/skills", window_skills, methods=["POST"]),
         Route(f"{h}/ops/stats", stats, methods=["GET"]),
         Route(f"{h}/ops/ratings-export", ratings_export, methods=["GET"]),

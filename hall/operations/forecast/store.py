@@ -17,14 +17,15 @@ from sqlalchemy import Connection, select
 
 from hall.core import queries
 from hall.core.registry import HallInfo
-from hall.store.models import TicketRow
+from hall.store.models import TicketRow, WindowRow
+from queueing.layout import HallLayout
 from queueing.tickets import TicketStatus
 from sim.demand import Demand
 from sim.forecast import HallState
 
 from . import rules
 
-__all__ = ["Inputs", "day_start", "read_inputs", "Latest", "LatestForecasts"]
+__all__ = ["Inputs", "day_start", "read_inputs", "paused_window_numbers", "Latest", "LatestForecasts"]
 
 RECENT_SECONDS = 3600.0  # the recent rate, for a hall without a profile
 
@@ -43,7 +44,10 @@ def day_start(hall: HallInfo, now: float) -> tuple[str, float]:
     return local.date().isoformat(), midnight.timestamp()
 
 
-def read_inputs(conn: Connection, hall: HallInfo, now: float, cfg: Mapping[str, Any]) -> Inputs:
+def read_inputs(conn: Connection, hall: HallInfo, now: float, cfg: Mapping[str, Any],
+                layout: HallLayout | None = None) -> Inputs:
+    """The hall's state and demand; `layout`: the one simulated (rules.forecast_layout)."""
+    layout = layout if layout is not None else rules.forecast_layout(hall.layout)
     day, start = day_start(hall, now)
     cols = (TicketRow.category, TicketRow.queue_key, TicketRow.queue_class, TicketRow.priority,
             TicketRow.issued_at, TicketRow.wait_origin, TicketRow.called_at, TicketRow.window)
@@ -52,14 +56,14 @@ def read_inputs(conn: Connection, hall: HallInfo, now: float, cfg: Mapping[str, 
     serving = [dict(r._mapping) for r in conn.execute(
         select(*cols).where(TicketRow.hall_id == hall.id, TicketRow.window.is_not(None),
                             TicketRow.status.in_([TicketStatus.CALLED, TicketStatus.SERVING])))]
-    codes = [c.code for c in hall.layout.categories]
+    codes = [c.code for c in layout.categories]
     arrived = {c: queries.issued_today(conn, hall, day, c) for c in codes}
-    within = hall.layout.rules.service_level_minutes * 60.0
+    within = layout.rules.service_level_minutes * 60.0
     sl = queries.service_level(conn, hall, day, start, within)
     counted = sl.called + sl.abandoned
     met = round((sl.share or 0.0) * counted)
     state = rules.hall_state(now, start, waiting, serving, queries.open_window_numbers(conn, hall.id),
-                             arrived, (met, counted))
+                             arrived, (met, counted), paused_window_numbers(conn, hall.id))
     recent = queries.recent_arrivals(conn, hall.id, now - RECENT_SECONDS)
     per_hour = {c: n * 3600.0 / RECENT_SECONDS for c, n in recent.items()}
     service: dict[str, float] = {}
@@ -67,8 +71,16 @@ def read_inputs(conn: Connection, hall: HallInfo, now: float, cfg: Mapping[str, 
         samples = queries.recent_service_minutes(conn, hall.id, [c], now)
         if samples:
             service[c] = fmean(samples)
-    demand = rules.demand_for(hall.layout, cfg, dt.date.fromisoformat(day), per_hour, service)
+    demand = rules.demand_for(layout, cfg, dt.date.fromisoformat(day), per_hour, service)
     return Inputs(state, demand, start)
+
+
+def paused_window_numbers(conn: Connection, hall_id: int) -> frozenset[int]:
+    """Windows whose clerk is signed in and paused: a resume opens them (潮汐 advice)."""
+    return frozenset(int(n) for n in conn.execute(
+        select(WindowRow.number).where(WindowRow.hall_id == hall_id, WindowRow.active.is_(True),
+                                       WindowRow.paused.is_(True),
+                                       WindowRow.staff_user_id.is_not(None))).scalars())
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from typing import Any
 from hall.core.registry import HallInfo
 from hall.operations.threads import finish_in_thread
 from queueing.layout import HallLayout
+from sim.advice import advise
 from sim.demand import parse_demand
 from sim.forecast import HallState, forecast
 
@@ -39,10 +40,23 @@ def compute(layout: HallLayout, demand_raw: Mapping[str, Any], date: str, state:
     distributions are closures, which do not pickle) and is validated again here."""
     t = time.perf_counter()
     demand = replace(parse_demand(demand_raw, layout), date=dt.date.fromisoformat(date))
+    target = float(cfg["target"])
     f = forecast(layout, demand, state, hours=float(cfg["hours"]),
-                 replications=int(cfg["replications"]), target=float(cfg["target"]))
-    return rules.forecast_json(f, day_start, computed_at, time.perf_counter() - t,
-                               {z.code: z.name for z in layout.zones})
+                 replications=int(cfg["replications"]), target=target)
+    took = time.perf_counter() - t
+    names = {z.code: z.name for z in layout.zones}
+    t = time.perf_counter()
+    try:
+        advice = rules.advice_json(
+            advise(layout, demand, state, f.at_risk[:int(cfg["advice_hours"])],
+                   replications=int(cfg["advice_replications"]), target=target),
+            layout, computed_at, names)
+    except Exception:  # noqa: BLE001 - the forecast stands without its advice
+        log.exception("advice failed")
+        advice = []
+    body = rules.forecast_json(f, day_start, computed_at, took, names, advice)
+    body["advice_took_seconds"] = round(time.perf_counter() - t, 3)
+    return body
 
 
 WORKER_NICENESS = 10
@@ -82,17 +96,18 @@ class ForecastLoop:
         st = self.state
         t = float(st.clock.now()) if now is None else now
         cfg = rules.settings_of(hall.settings)
+        layout = rules.forecast_layout(hall.layout)
 
         def read() -> Any:
             with st.db.read() as conn:
-                return read_inputs(conn, hall, t, cfg)
+                return read_inputs(conn, hall, t, cfg, layout)
 
         try:
             inputs = await finish_in_thread(read)
             if self.executor is None:
                 self.executor = worker_pool()
             body = await asyncio.get_running_loop().run_in_executor(
-                self.executor, compute, hall.layout, dict(inputs.demand.source),
+                self.executor, compute, layout, dict(inputs.demand.source),
                 inputs.demand.date.isoformat(), inputs.state, inputs.day_start, cfg, t)
         except asyncio.CancelledError:
             raise
