@@ -1,8 +1,8 @@
 """A real hall server in a subprocess for the browser tests of the pages.
 
-The server runs under uvicorn on a fixed free port of 127.0.0.1 (tests/ports.py) with SQLite in a temporary
-folder, so a test can stop and restart it (same port, same data) and watch the open pages
-recover. Accounts and device tokens are created straight in the database.
+The server runs under uvicorn on a fixed free port of 127.0.0.1 (tests/ports.py) with SQLite in
+a temporary folder, so a test can stop and restart it (same port, same data) and watch the open
+pages recover. Accounts and device tokens are created straight in the database.
 """
 
 from __future__ import annotations
