@@ -18,6 +18,23 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CONNECT_TIMEOUT_S = 5  # a service that does not answer in this long counts as missing
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, hand out the long files first: the files with a slow or browser test, then
+    the others by how many tests they hold. `make test` gives whole files to the workers in this
+    order (`--dist loadfile --no-loadscope-reorder`), so no long file is left for the end while
+    the other worker idles. Outside xdist the order stays as collected."""
+    if worker_index() < 0:
+        return
+    count: dict[str, int] = {}
+    heavy: set[str] = set()
+    for item in items:
+        count[item.location[0]] = count.get(item.location[0], 0) + 1
+        if item.get_closest_marker("slow") or item.get_closest_marker("browser"):
+            heavy.add(item.location[0])
+    first_seen = {f: i for i, f in reversed(list(enumerate(item.location[0] for item in items)))}
+    items.sort(key=lambda item: (item.location[0] not in heavy, -count[item.location[0]], first_seen[item.location[0]]))
+
+
 def need(what: str, reason: str) -> None:
     """Fail in CI, skip elsewhere, when a service a test needs is missing."""
     message = f"{what} unavailable: {reason}"
