@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 # pytest-xdist workers for `make test` (0 runs in one process). Most of the slow tests wait on
-# servers, outages and browsers rather than compute, so two workers halve the run on two cores.
+# servers, outages and browsers rather than compute, so a second worker uses those waits.
 TEST_WORKERS ?= 2
 
 .PHONY: run test lint bench clips clean lock
