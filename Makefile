@@ -6,6 +6,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
+# pytest-xdist workers for `make test` (0 runs in one process). Most of the slow tests wait on
+# servers, outages and browsers rather than compute, so a second worker uses those waits.
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint bench clips clean lock
 
@@ -24,7 +27,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,15 +1,14 @@
 """A real hall server in a subprocess for the browser tests of the pages.
 
-The server runs under uvicorn on a fixed free port of 127.0.0.1 with SQLite in a temporary
-folder, so a test can stop and restart it (same port, same data) and watch the open pages
-recover. Accounts and device tokens are created straight in the database.
+The server runs under uvicorn on a fixed free port of 127.0.0.1 (tests/ports.py) with SQLite in
+a temporary folder, so a test can stop and restart it (same port, same data) and watch the open
+pages recover. Accounts and device tokens are created straight in the database.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import httpx
 
 from hall.security.accounts import add_device, add_user
 from hall.store.database import Database
+from tests.ports import free_port
 
 LAYOUT = """
 [hall]
@@ -79,12 +79,6 @@ serves = ["F"]
 
 HALL = "demo"
 PASSWORD = "Correct-Horse-9-Battery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

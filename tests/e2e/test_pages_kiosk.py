@@ -193,10 +193,20 @@ def test_id_number_of_someone_over_70_chooses_elderly_priority(kiosk: Page) -> N
 
 def test_card_reader_typing_fills_the_id_number(kiosk: Page) -> None:
     number = id_number(dt.date(1950, 5, 6))
-    kiosk.locator("body").click(position={"x": 1800, "y": 900})  # focus nowhere in particular
-    kiosk.keyboard.type(number, delay=5)
-    kiosk.keyboard.press("Enter")
-    expect(kiosk.locator("#id-number")).to_have_value(number)
+    field = kiosk.locator("#id-number")
+    # The page takes a burst with no gap over 100 ms as a reader's; Playwright sends each key on
+    # its own round trip, which a loaded CI machine can stall for longer, so a burst may be
+    # retyped (a page that never takes one still fails).
+    for _ in range(3):
+        kiosk.locator("body").click(position={"x": 1800, "y": 900})  # focus nowhere in particular
+        kiosk.keyboard.type(number, delay=5)
+        kiosk.keyboard.press("Enter")
+        try:
+            expect(field).to_have_value(number, timeout=2_000)
+            break
+        except AssertionError:
+            continue
+    expect(field).to_have_value(number)
     expect(kiosk.locator(".prio[data-priority=elderly]")).to_have_attribute("aria-pressed", "true")
 
 

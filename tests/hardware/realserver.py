@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from hall.app import create_app
 from hall.security.accounts import add_device
 from hall.settings import load_settings
 from hall.store.database import Database
+from tests.ports import free_port
 
 
 def layout_toml(windows: int) -> str:
@@ -57,10 +57,7 @@ class RealServer:
             "HALL_CLOSE_DAY_AT": "",
             "HALL_ISSUE_RATE": "1000",
         })
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
+        self.port = free_port()
         self.tokens: dict[str, str] = {}
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
