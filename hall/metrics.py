@@ -52,7 +52,7 @@ class Metrics:
             "hall_estimate_mean_abs_error_minutes", "Today's mean absolute error of the p50 given", ["hall"], registry=r)
         self.estimates_scored = Gauge("hall_estimates_scored", "Today's estimates scored against a call", ["hall"], registry=r)
         self.forecast_coverage = Gauge(
-            "hall_forecast_band_coverage", "Share of today's forecast slots whose 90% band held the waiting count",
+            "hall_forecast_band_coverage", "Share of today's forecast slots whose p10–p90 band (80% central) held the waiting count",
             ["hall"], registry=r)
         self.forecast_median_error = Gauge(
             "hall_forecast_median_abs_error", "Mean absolute error of the forecast median of waiting people", ["hall"],

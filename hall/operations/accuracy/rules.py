@@ -12,7 +12,7 @@ Definitions (one each, shared by the statistics, the export and /metrics):
   the rounding moves a long wait's threshold by at most half a minute either way;
 - a forecast slot is scored once its start has passed and only if it starts after the forecast
   was made (the slot holding `now` began before the forecast saw the hall): the people waiting
-  in its zone at that instant, realised, inside the slot's 90% band (p10..p90) or not, and the
+  in its zone at that instant, realised, inside the slot's p10..p90 band (its central 80%: narrower than the 90% band the goal names, so a coverage that meets the goal meets it with room) or not, and the
   median's absolute error.
 """
 
@@ -105,7 +105,7 @@ class WaitingCounter:
 
 
 def score_slots(slots: Iterable[SlotFact], spans: Iterable[WaitSpan], now: float) -> dict[str, Any]:
-    """Coverage of the 90% band and the median's mean absolute error over the slots that have
+    """Coverage of the p10..p90 band and the median's mean absolute error over the slots that have
     happened, for the day, per zone and per forecast (keyed by its epoch)."""
     by_zone: dict[str, list[WaitSpan]] = defaultdict(list)
     for span in spans:
