@@ -12,8 +12,9 @@ Definitions (one each, shared by the statistics, the export and /metrics):
   the rounding moves a long wait's threshold by at most half a minute either way;
 - a forecast slot is scored once its start has passed and only if it starts after the forecast
   was made (the slot holding `now` began before the forecast saw the hall): the people waiting
-  in its zone at that instant, realised, inside the slot's p10..p90 band (its central 80%: narrower than the 90% band the goal names, so a coverage that meets the goal meets it with room) or not, and the
-  median's absolute error.
+  in its zone at that instant, realised, inside the slot's p10..p90 band or not (its central
+  80%: narrower than the 90% band the goal names, so a coverage that meets the goal meets it with
+  room), and the median's absolute error.
 """
 
 from __future__ import annotations
