@@ -78,6 +78,18 @@ def worker_pool() -> ProcessPoolExecutor:
                                initializer=_lower_priority)
 
 
+def stop_pool(executor: Executor) -> None:
+    """Stop the worker without waiting for a simulation in flight: a forecast is disposable, and a
+    worker left running outlives the server that started it (Python 3.14 has
+    `terminate_workers`; before it, the pool's own process table)."""
+    table: Mapping[int, Any] = getattr(executor, "_processes", None) or {}
+    processes = list(table.values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+
+
 class ForecastLoop:
     """Every `interval` seconds (or a hall's own `forecast.interval_seconds`), each hall's
     forecast; `once()` recomputes now (tests, the CLI)."""
@@ -143,4 +155,4 @@ class ForecastLoop:
                 await asyncio.sleep(self.interval or float(rules.DEFAULTS["interval_seconds"]))
         finally:
             if self.executor is not None:
-                self.executor.shutdown(wait=False, cancel_futures=True)
+                stop_pool(self.executor)
