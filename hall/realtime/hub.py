@@ -35,7 +35,7 @@ import anyio
 from sqlalchemy import select
 from websockets.frames import Frame, Opcode
 
-from hall.core.events import envelope, public_data
+from hall.core.events import EventType, envelope, public_data
 from hall.core.registry import HallInfo, HallRegistry
 from hall.store.database import Database
 from hall.store.models import EventRow, HallCounter
@@ -450,7 +450,7 @@ def _is_count(env: dict[str, Any]) -> bool:
     (its number and id, which a coalesced run drops, are the kiosk's and the bridge's)."""
     data = env.get("data")
     return (
-        env.get("type") == "ticket.issued" and isinstance(data, dict)
+        env.get("type") == EventType.TICKET_ISSUED and isinstance(data, dict)
         and isinstance(data.get("category"), str) and isinstance(data.get("waiting"), int)
     )
 
