@@ -64,7 +64,7 @@ def test_estimates_come_from_the_fresh_forecast_and_are_scored_against_the_calls
     stats = app.get(f"{H}/ops/stats", "boss").json()
     assert stats["accuracy"]["estimates"] == body["estimates"]
     csv = app.get(f"{H}/accuracy", "boss", format="csv")
-    assert csv.status_code == 200 and "实际不超过中位数占比" in csv.content.decode("utf-8-sig")
+    assert csv.status_code == 200 and "实际少于中位数占比" in csv.content.decode("utf-8-sig")
     assert "实时客流预测" in csv.content.decode("utf-8-sig")
     xlsx = app.get(f"{H}/accuracy", "boss", format="xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"

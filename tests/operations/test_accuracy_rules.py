@@ -10,6 +10,7 @@ import pytest
 from hall.core.estimate import ForecastTable, Given, estimate_words, given_estimate, position_factor
 from hall.core.queries import WaitEstimate
 from hall.operations.accuracy.rules import (
+    ROW_COLUMNS,
     EstimateFact,
     SlotFact,
     WaitingCounter,
@@ -132,7 +133,10 @@ def test_the_rows_hold_every_score_once() -> None:
         ("day", "2026-03-03"), ("hour", "09:00"), ("category", "A"), ("source", "forecast"),
         ("zone", "z")]
     assert rows[0]["under_p50"] == 1.0 and rows[0]["band_coverage"] == 1.0
-    assert rows[-1]["slots"] == 1 and "estimates" not in rows[-1]
+    assert rows[-1]["slots"] == 1 and rows[-1]["estimates"] is None
+    # every row carries every column (the statistics page reads them all: a missing one was a 500)
+    assert all(set(r) == set(ROW_COLUMNS) for r in rows)
+    assert rows[1]["slots"] is None and rows[1]["told_no_wait"] == 0
 
 
 def test_a_wait_is_scored_in_the_whole_minutes_people_read() -> None:

@@ -139,24 +139,30 @@ def score_slots(slots: Iterable[SlotFact], spans: Iterable[WaitSpan], now: float
             "forecast": [{"computed_at": k, **score(t)} for k, t in sorted(tallies["forecast"].items())]}
 
 
-ROW_COLUMNS = ("dimension", "key", "estimates", "under_p50", "under_p90", "estimate_mae", "slots",
-               "band_coverage", "median_error")
+ROW_COLUMNS = ("dimension", "key", "estimates", "under_p50", "under_p90", "estimate_mae", "told_no_wait",
+               "no_wait_kept", "slots", "band_coverage", "median_error")
 
 
 def accuracy_rows(scores: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The day's scores as table rows (the statistics page and the export): the estimates by
     day, hour, category and source, then the forecasts' slots for the day and per zone."""
+    # every row has every column (None where it does not apply): the page and the export read
+    # them all, whichever kind the row is
+    blank = dict.fromkeys(ROW_COLUMNS)
+
     def est_row(dimension: str, key: str, s: Mapping[str, Any]) -> dict[str, Any]:
-        return {"dimension": dimension, "key": key, "estimates": s["count"],
+        return {**blank, "dimension": dimension, "key": key, "estimates": s["count"],
                 "under_p50": s["share_under_p50"], "under_p90": s["share_under_p90"],
-                "estimate_mae": s["mean_abs_error_minutes"]}
+                "estimate_mae": s["mean_abs_error_minutes"], "told_no_wait": s["told_no_wait"],
+                "no_wait_kept": s["no_wait_kept"]}
 
     def slot_row(dimension: str, key: str, s: Mapping[str, Any]) -> dict[str, Any]:
-        return {"dimension": dimension, "key": key, "slots": s["slots"],
+        return {**blank, "dimension": dimension, "key": key, "slots": s["slots"],
                 "band_coverage": s["band_coverage"], "median_error": s["median_abs_error"]}
 
     est, fc = scores["estimates"], scores["forecasts"]
-    rows = [{**est_row("day", scores["day"], est["day"]), **slot_row("day", scores["day"], fc["day"])}]
+    day_slots = {k: v for k, v in slot_row("day", scores["day"], fc["day"]).items() if v is not None}
+    rows = [{**est_row("day", scores["day"], est["day"]), **day_slots}]
     for by in ("hour", "category", "source"):
         rows += [est_row(by, k, s) for k, s in est[by].items()]
     rows += [slot_row("zone", k, s) for k, s in fc["zone"].items()]
