@@ -18,7 +18,7 @@ from heapq import heappop, heappush, nsmallest
 from typing import Any
 
 from queueing.layout import Rules
-from queueing.policy import Choice, Head, WindowState, WindowView, choose
+from queueing.policy import Choice, Head, WindowState, WindowView, choose, decide
 from queueing.tickets import QueueClass
 
 __all__ = ["HallQueue"]
@@ -28,10 +28,18 @@ _FRESH = WindowState()
 _Queue = tuple[deque[list[Any]], list[list[Any]]]
 
 
+def _drop_dead(run: deque[list[Any]], heap: list[list[Any]]) -> None:
+    """Drop the removed entries (marked dead) from the fronts of a queue's two parts."""
+    while run and run[0][2] is None:
+        run.popleft()
+    while heap and heap[0][2] is None:
+        heappop(heap)
+
+
 class HallQueue:
     """Waiting tickets of one hall, and the windows' policy states."""
 
-    __slots__ = ("rules", "_queues", "_named", "_entries", "_states", "_plans")
+    __slots__ = ("rules", "count", "_queues", "_named", "_entries", "_states", "_plans")
 
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
@@ -42,6 +50,8 @@ class HallQueue:
         self._states: dict[int, WindowState] = {}
         # window number -> (weights object it was built for, the queues it reads)
         self._plans: dict[int, tuple[Any, tuple[_Queue, ...]]] = {}
+        # how many wait, as the dict's own C method: the simulator asks on nearly every event
+        self.count = self._entries.__len__
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -119,12 +129,14 @@ class HallQueue:
 
     def heads(self, window: WindowView) -> list[Head]:
         """The heads `choose` needs for this window."""
+        plan = self._plans.get(window.number)
+        queues = plan[1] if plan is not None and plan[0] is window.weights else self._plan(window)
         out = []
-        for run, heap in self._plan(window):
-            while run and run[0][2] is None:
-                run.popleft()
-            while heap and heap[0][2] is None:
-                heappop(heap)
+        for run, heap in queues:
+            if not (run or heap):  # most queues a wide window reads are empty: two tests each
+                continue
+            if run and run[0][2] is None or heap and heap[0][2] is None:
+                _drop_dead(run, heap)
             if run:
                 out.append(heap[0][2] if heap and heap[0] < run[0] else run[0][2])
             elif heap:
@@ -141,14 +153,34 @@ class HallQueue:
         choice = choose(window, heads, self._states.get(window.number, _FRESH), now, self.rules)
         if choice is None:
             return None
-        entry = self._entries.pop(choice.head.ticket_id)
+        self._take(choice.head.ticket_id)
+        self._states[window.number] = choice.state
+        return choice
+
+    def call_id(self, window: WindowView, now: float) -> int | None:
+        """`call` for callers that need only the ticket (the simulator): the same choice, the
+        same new state, but no `Choice` or `Reason` is built. The chosen ticket id, or None."""
+        if window.paused:
+            return None
+        heads = self.heads(window)
+        if not heads:
+            return None
+        number = window.number
+        decided = decide(window, heads, self._states.get(number, _FRESH), now, self.rules)
+        if decided is None:
+            return None
+        ticket_id: int = decided[0].ticket_id
+        self._take(ticket_id)
+        self._states[number] = decided[2]
+        return ticket_id
+
+    def _take(self, ticket_id: int) -> None:
+        entry = self._entries.pop(ticket_id)
         run, heap = entry[3]
         if run and run[0] is entry:  # a chosen head is always at the front of its run or heap
             run.popleft()
         else:
             heappop(heap)
-        self._states[window.number] = choice.state
-        return choice
 
     def queue_keys(self, category: str, klass: QueueClass, limit: int) -> list[float]:
         """The smallest `limit` queue keys waiting in one queue (for re-check-in places)."""

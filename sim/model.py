@@ -196,8 +196,8 @@ def simulate_day(
     expiring: list[tuple[float, int]] = []  # (deadline, person) of the admitted, a heap
     idle: list[_Window] = []  # open windows with nothing they can serve, longest idle first
     timeout = env.timeout
-    call = hq.call
-    hq_len = hq.__len__
+    call = hq.call_id  # the ticket only: the model never reads the policy's reasons
+    hq_len = hq.count
 
     def purge(w: _Window) -> None:
         """Take out heads whose patience has run out, recording when they left."""
@@ -229,10 +229,9 @@ def simulate_day(
                 heappop(expiring)
             if expiring and expiring[0][0] <= now:
                 purge(w)
-        choice = call(w.view, now)
-        if choice is None:
+        i = call(w.view, now)
+        if i is None:
             return False
-        i = choice.head.ticket_id
         called[i] = now - epoch
         window_of[i] = w.number
         w.current = i
