@@ -13,7 +13,7 @@ its entry is marked dead and dropped when it reaches the front.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from heapq import heappop, heappush, nsmallest
 from typing import Any
 
@@ -80,7 +80,10 @@ class HallQueue:
         """A ticket starts (or starts again) waiting. Raises ValueError if it already waits."""
         if head.ticket_id in self._entries:
             raise ValueError(f"ticket {head.ticket_id} is already waiting")
-        q = self._queue(head)
+        # the common case inline (a walk-in in a queue that exists): this runs once a person
+        q = self._queues.get((head.category, head.klass)) if head.target_window is None else None
+        if q is None:
+            q = self._queue(head)
         entry = [head.queue_key, head.ticket_id, head, q]
         run = q[0]
         if not run or run[-1] < entry:
@@ -103,6 +106,29 @@ class HallQueue:
         else:
             entry[2] = None  # dropped when it reaches the front
         return head
+
+    def drop_heads(self, window: WindowView, expired: Callable[[int], bool]) -> list[int]:
+        """Take out, queue by queue of this window, each head whose ticket id `expired` holds
+        for, until no queue's head does (the simulator's reneging: who has run out of patience
+        by now). The ids taken out, in no particular order."""
+        gone = []
+        entries = self._entries
+        for run, heap in self._plan(window):
+            while run or heap:
+                if run and run[0][2] is None or heap and heap[0][2] is None:
+                    _drop_dead(run, heap)
+                    continue
+                from_heap = bool(heap) and (not run or heap[0] < run[0])
+                ticket_id = (heap if from_heap else run)[0][1]
+                if not expired(ticket_id):
+                    break
+                if from_heap:
+                    heappop(heap)
+                else:
+                    run.popleft()
+                del entries[ticket_id]
+                gone.append(ticket_id)
+        return gone
 
     def state(self, window: int) -> WindowState:
         return self._states.get(window, _FRESH)

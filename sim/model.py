@@ -202,17 +202,9 @@ def simulate_day(
     def purge(w: _Window) -> None:
         """Take out heads whose patience has run out, recording when they left."""
         now = env.now
-        while True:
-            gone = False
-            for h in hq.heads(w.view):
-                i = h.ticket_id
-                if deadline[i] <= now:
-                    hq.remove(i)
-                    left[i] = deadline[i] - epoch
-                    outcome[i] = OUTCOME_ABANDONED
-                    gone = True
-            if not gone:
-                return
+        for i in hq.drop_heads(w.view, lambda i: deadline[i] <= now):
+            left[i] = deadline[i] - epoch
+            outcome[i] = OUTCOME_ABANDONED
 
     def serve_next(w: _Window) -> bool:
         """The window calls; True if it got someone (and is now busy)."""
