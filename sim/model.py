@@ -199,18 +199,17 @@ def simulate_day(
     call = hq.call_id  # the ticket only: the model never reads the policy's reasons
     hq_len = hq.count
 
-    def purge(w: _Window) -> None:
+    def purge(w: _Window, now: float) -> None:
         """Take out heads whose patience has run out, recording when they left."""
-        now = env.now
         for i in hq.drop_heads(w.view, lambda i: deadline[i] <= now):
             left[i] = deadline[i] - epoch
             outcome[i] = OUTCOME_ABANDONED
 
-    def serve_next(w: _Window) -> bool:
-        """The window calls; True if it got someone (and is now busy)."""
+    def serve_next(w: _Window, now: float) -> bool:
+        """The window calls at `now` (the clock, passed in: SimPy's `now` is a property);
+        True if it got someone (and is now busy)."""
         if not hq_len():  # nothing waits anywhere: skip the policy (the common case when quiet)
             return False
-        now = env.now
         if any_patience:
             # the earliest deadline of anyone still waiting: only when it has passed can a head
             # have run out of patience (saves walking the heads on most calls)
@@ -220,7 +219,7 @@ def simulate_day(
                     break
                 heappop(expiring)
             if expiring and expiring[0][0] <= now:
-                purge(w)
+                purge(w, now)
         i = call(w.view, now)
         if i is None:
             return False
@@ -271,14 +270,14 @@ def simulate_day(
             admit(now)
         if w.state == 3:
             w.pause_due = 0.0
-            if not (_drains(w) and serve_next(w)):
+            if not (_drains(w) and serve_next(w, now)):
                 _go_off(w)
             return
         if w.pause_due:
             d, w.pause_due = w.pause_due, 0.0
             start_pause(w, d)
             return
-        if not (hq_len() and serve_next(w)):  # the length test skips a call when none wait
+        if not (hq_len() and serve_next(w, now)):  # the length test skips a call when none wait
             w.state = 1
             idle.append(w)
             if not pending:
@@ -301,10 +300,11 @@ def simulate_day(
         if w.state == 3:  # still serving past a break that is already over: just carry on
             w.state = 2
             return
-        w.opened_at = env.now
+        now = env.now
+        w.opened_at = now
         w.state = 1
-        admit(env.now)
-        if not serve_next(w):
+        admit(now)
+        if not serve_next(w, now):
             become_idle(w)
 
     def close_window(ev: Any) -> None:
@@ -312,10 +312,11 @@ def simulate_day(
         w.on_duty = False
         if w.state == 4:  # paused: stays shut when the pause ends
             return
-        admit(env.now)
+        now = env.now
+        admit(now)
         if w.state == 1:
             idle.remove(w)
-            if _drains(w) and serve_next(w):
+            if _drains(w) and serve_next(w, now):
                 w.state = 3
                 return
             _go_off(w)
@@ -393,7 +394,8 @@ def simulate_day(
         nonlocal pending
         pending = False
         first = nxt
-        admit(env.now)
+        now = env.now
+        admit(now)
         for i in range(first, nxt):
             if not idle:
                 return
@@ -401,13 +403,13 @@ def simulate_day(
             w = idle[0]
             if cat in w.categories:  # the longest idle window serves it (always, when pooled)
                 del idle[0]
-                if not serve_next(w):  # the policy may decline (nothing due): stay idle
+                if not serve_next(w, now):  # the policy may decline (nothing due): stay idle
                     idle.append(w)
                 continue
             for w in idle:
                 if cat in w.categories:
                     idle.remove(w)
-                    if not serve_next(w):
+                    if not serve_next(w, now):
                         idle.append(w)
                     break
         if idle:
@@ -436,7 +438,7 @@ def simulate_day(
         for w in idle:
             if cats[i] in w.categories:
                 idle.remove(w)
-                if not serve_next(w):
+                if not serve_next(w, now):
                     idle.append(w)
                 break
 
@@ -482,7 +484,7 @@ def simulate_day(
         for w in idle:
             if (w.number == target) if target is not None else (cat_now[i] in w.categories):
                 idle.remove(w)
-                if not serve_next(w):
+                if not serve_next(w, env.now):  # not `now`: a transfer's wait begins before it
                     idle.append(w)
                 break
 
@@ -548,7 +550,7 @@ def simulate_day(
         w.opened_at = now
         w.state = 1
         admit(now)
-        if not serve_next(w):
+        if not serve_next(w, now):
             become_idle(w)
 
     if pauses:
