@@ -239,6 +239,8 @@ def decide(
     telling those apart walks the heads again, and the simulator, which never reads a reason,
     should not pay for it. Ignores `window.paused` (the caller checks it).
     """
+    if len(heads) == 1:
+        return _decide_one(window, heads[0], state, now, rules)
     weights = window.weights
     number = window.number
     oldest = rules.max_wait_minutes * 60.0
@@ -308,6 +310,30 @@ def decide(
     if norm is None:
         return None
     return norm, None, state.after(norm.klass)
+
+
+def _decide_one(
+    window: WindowView, h: Head, state: WindowState, now: float, rules: Rules
+) -> tuple[Head, str | None, WindowState] | None:
+    """`decide` for a single head — most calls in a quiet hall or a one-queue window: the same
+    rules in the same order, without the bookkeeping of comparing heads."""
+    tw = h.target_window
+    if tw is None:
+        if h.category not in window.weights:
+            return None
+    elif tw != window.number:
+        return None
+    if h.queue_key < now - rules.max_wait_minutes * 60.0:
+        return h, "max_wait", state.after(h.klass)
+    if tw is not None:
+        return h, "named_window", state.after(h.klass)
+    k = h.klass
+    if k is _APPOINTMENT and h.appointment_start is not None \
+            and h.appointment_start <= now + rules.appointment_tolerance_minutes * 60.0:
+        return h, "appointment", state
+    if k is _PRIORITY:
+        return h, "priority", state.after(_PRIORITY)
+    return h, None, state.after(k)
 
 
 def _aging_or_key(window: WindowView, heads: Sequence[Head], norm: Head, slot_open: float) -> str:

@@ -9,7 +9,8 @@ import pytest
 
 from queueing.hallqueue import HallQueue
 from queueing.layout import Rules
-from queueing.policy import WindowView
+from queueing.policy import Head, WindowState, WindowView, decide
+from queueing.tickets import QueueClass
 from tests.queueing.recorded_ops import T0, _head, _views
 
 
@@ -76,3 +77,24 @@ def test_drop_heads_takes_out_the_same_tickets_as_rounds_of_heads(seed: int) -> 
             assert sorted(h.ticket_id for h in new.heads(view)) == sorted(h.ticket_id for h in old.heads(view))
     assert dropped > 100
     assert len(new) == len(old)
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_one_head_decides_as_in_company(seed: int) -> None:
+    """A lone head goes through `decide`'s one-head path; beside a head the window cannot
+    serve (another window's transfer) it goes through the general loop: the same answer."""
+    rng = random.Random(seed)
+    views = _views(rng)
+    rules = Rules(priority_ratio=rng.randint(1, 3), max_wait_minutes=30.0, appointment_tolerance_minutes=10.0)
+    outsider = Head(10**6, "A", QueueClass.NORMAL, T0, target_window=99)
+    rule_seen = set()
+    for i in range(2000):
+        now = T0 + rng.uniform(0, 3600)
+        h = _head(rng, i, now + rng.uniform(-1800, 600))
+        view = rng.choice(views)
+        state = WindowState(rng.randint(0, 3))
+        alone = decide(view, [h], state, now, rules)
+        assert alone == decide(view, [outsider, h], state, now, rules)
+        rule_seen.add("nothing it serves" if alone is None else alone[1])
+    # a None rule: a normal ticket's claim decided (aging or queue key, told apart by `choose`)
+    assert rule_seen == {"nothing it serves", None, "max_wait", "named_window", "appointment", "priority"}
