@@ -107,29 +107,6 @@ class HallQueue:
             entry[2] = None  # dropped when it reaches the front
         return head
 
-    def drop_heads(self, window: WindowView, expired: Callable[[int], bool]) -> list[int]:
-        """Take out, queue by queue of this window, each head whose ticket id `expired` holds
-        for, until no queue's head does (the simulator's reneging: who has run out of patience
-        by now). The ids taken out, in no particular order."""
-        gone = []
-        entries = self._entries
-        for run, heap in self._plan(window):
-            while run or heap:
-                if run and run[0][2] is None or heap and heap[0][2] is None:
-                    _drop_dead(run, heap)
-                    continue
-                from_heap = bool(heap) and (not run or heap[0] < run[0])
-                ticket_id = (heap if from_heap else run)[0][1]
-                if not expired(ticket_id):
-                    break
-                if from_heap:
-                    heappop(heap)
-                else:
-                    run.popleft()
-                del entries[ticket_id]
-                gone.append(ticket_id)
-        return gone
-
     def state(self, window: int) -> WindowState:
         return self._states.get(window, _FRESH)
 
@@ -183,12 +160,28 @@ class HallQueue:
         self._states[window.number] = choice.state
         return choice
 
-    def call_id(self, window: WindowView, now: float) -> int | None:
+    def call_id(
+        self,
+        window: WindowView,
+        now: float,
+        expired: Callable[[int], bool] | None = None,
+        dropped: list[int] | None = None,
+    ) -> int | None:
         """`call` for callers that need only the ticket (the simulator): the same choice, the
-        same new state, but no `Choice` or `Reason` is built. The chosen ticket id, or None."""
-        if window.paused:
+        same new state, but no `Choice` or `Reason` is built. The chosen ticket id, or None.
+
+        With `expired` (a test on a ticket id; the simulator's reneging: who has run out of
+        patience by now), first each of the window's queues loses the heads it holds for, until
+        its head is one it does not; their ids are appended to `dropped`. This is one walk of
+        the queues, not one to take them out and another to read the heads."""
+        if expired is not None:
+            heads = self._heads_dropping(window, expired, [] if dropped is None else dropped)
+            if window.paused:
+                return None
+        elif window.paused:
             return None
-        heads = self.heads(window)
+        else:
+            heads = self.heads(window)
         if not heads:
             return None
         number = window.number
@@ -199,6 +192,28 @@ class HallQueue:
         self._take(ticket_id)
         self._states[number] = decided[2]
         return ticket_id
+
+    def _heads_dropping(self, window: WindowView, expired: Callable[[int], bool], dropped: list[int]) -> list[Head]:
+        """`heads`, after taking the expired heads out of each queue (see `call_id`)."""
+        entries = self._entries
+        out = []
+        for run, heap in self._plan(window):
+            while run or heap:
+                if run and run[0][2] is None or heap and heap[0][2] is None:
+                    _drop_dead(run, heap)
+                    continue
+                from_heap = bool(heap) and (not run or heap[0] < run[0])
+                entry = (heap if from_heap else run)[0]
+                if not expired(entry[1]):
+                    out.append(entry[2])
+                    break
+                if from_heap:
+                    heappop(heap)
+                else:
+                    run.popleft()
+                del entries[entry[1]]
+                dropped.append(entry[1])
+        return out
 
     def _take(self, ticket_id: int) -> None:
         entry = self._entries.pop(ticket_id)

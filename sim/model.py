@@ -198,12 +198,7 @@ def simulate_day(
     timeout = env.timeout
     call = hq.call_id  # the ticket only: the model never reads the policy's reasons
     hq_len = hq.count
-
-    def purge(w: _Window, now: float) -> None:
-        """Take out heads whose patience has run out, recording when they left."""
-        for i in hq.drop_heads(w.view, lambda i: deadline[i] <= now):
-            left[i] = deadline[i] - epoch
-            outcome[i] = OUTCOME_ABANDONED
+    gone: list[int] = []  # who a call found out of patience at a head (refilled by each call)
 
     def serve_next(w: _Window, now: float) -> bool:
         """The window calls at `now` (the clock, passed in: SimPy's `now` is a property);
@@ -219,8 +214,16 @@ def simulate_day(
                     break
                 heappop(expiring)
             if expiring and expiring[0][0] <= now:
-                purge(w, now)
-        i = call(w.view, now)
+                # heads whose patience has run out are taken out as the window reads its queues
+                i = call(w.view, now, lambda j: deadline[j] <= now, gone)
+                for j in gone:
+                    left[j] = deadline[j] - epoch
+                    outcome[j] = OUTCOME_ABANDONED
+                gone.clear()
+            else:
+                i = call(w.view, now)
+        else:
+            i = call(w.view, now)
         if i is None:
             return False
         called[i] = now - epoch

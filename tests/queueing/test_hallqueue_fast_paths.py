@@ -1,5 +1,6 @@
-"""`HallQueue.call_id` and `drop_heads` (the simulator's fast paths) agree with `call` and with
-removing expired heads one round of `heads` at a time, on fixed-seed random work."""
+"""The simulator's fast paths agree with the general ones on fixed-seed random work:
+`HallQueue.call_id` with `call`; `call_id` told who has expired with removing expired heads one
+round of `heads` at a time and then calling; `decide` on one head with its general loop."""
 
 from __future__ import annotations
 
@@ -50,12 +51,12 @@ def _purge_by_rounds(q: HallQueue, view: WindowView, expired: set[int]) -> set[i
 
 
 @pytest.mark.parametrize("seed", [21, 22])
-def test_drop_heads_takes_out_the_same_tickets_as_rounds_of_heads(seed: int) -> None:
+def test_call_id_drops_the_same_expired_heads_as_rounds_of_heads(seed: int) -> None:
     rng = random.Random(seed)
     rules = Rules()
     old, new = HallQueue(rules), HallQueue(rules)
     views = _views(rng)
-    now, dropped = T0, 0
+    now, dropped, calls = T0, 0, 0
     for i in range(3000):
         now += 1.0
         r = rng.random()
@@ -71,11 +72,14 @@ def test_drop_heads_takes_out_the_same_tickets_as_rounds_of_heads(seed: int) -> 
             view = rng.choice(views)
             expired = {h.ticket_id for h in old if rng.random() < 0.5}
             want = _purge_by_rounds(old, view, expired)
-            got = new.drop_heads(view, expired.__contains__)
+            choice = old.call(view, now)
+            got: list[int] = []
+            assert new.call_id(view, now, expired.__contains__, got) == (None if choice is None else choice.head.ticket_id)
             assert sorted(got) == sorted(want)
             dropped += len(got)
+            calls += choice is not None
             assert sorted(h.ticket_id for h in new.heads(view)) == sorted(h.ticket_id for h in old.heads(view))
-    assert dropped > 100
+    assert dropped > 100 and calls > 100
     assert len(new) == len(old)
 
 
