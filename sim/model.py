@@ -2,7 +2,8 @@
 
 Time is SimPy's clock in epoch seconds (the day starts at the hall-local midnight of the
 profile's date, so hours mean what they say); `queueing.hallqueue.HallQueue` holds the waiting
-tickets and `policy.choose` picks each window's next one, exactly as the server does.
+tickets and `policy.decide` (`choose` without the explanation, which the model never reads)
+picks each window's next one, exactly as the server does.
 
 Why it is fast: a person costs two SimPy events — their arrival and the end of their service
 (plus one for a no-show's calling time). There is no process per person and none per window:
