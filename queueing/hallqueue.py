@@ -78,19 +78,21 @@ class HallQueue:
 
     def add(self, head: Head) -> None:
         """A ticket starts (or starts again) waiting. Raises ValueError if it already waits."""
-        if head.ticket_id in self._entries:
-            raise ValueError(f"ticket {head.ticket_id} is already waiting")
+        entries = self._entries
+        ticket_id = head.ticket_id
+        if ticket_id in entries:
+            raise ValueError(f"ticket {ticket_id} is already waiting")
         # the common case inline (a walk-in in a queue that exists): this runs once a person
         q = self._queues.get((head.category, head.klass)) if head.target_window is None else None
         if q is None:
             q = self._queue(head)
-        entry = [head.queue_key, head.ticket_id, head, q]
+        entry = [head.queue_key, ticket_id, head, q]
         run = q[0]
         if not run or run[-1] < entry:
             run.append(entry)
         else:
             heappush(q[1], entry)
-        self._entries[head.ticket_id] = entry
+        entries[ticket_id] = entry
 
     def remove(self, ticket_id: int) -> Head | None:
         """Take a waiting ticket out (cancel, reneging, transfer); None if it was not waiting."""
