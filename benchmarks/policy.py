@@ -7,6 +7,8 @@ is its issue time, so most keys come in order; 5% come back out of order (transf
 re-check-ins, resumed tickets) and appointments carry their slot start. Two halls:
 - pooled: one category, one window serving it, 10% priority tickets;
 - wide: a window serving 10 categories × 3 queue classes (normal, priority, appointment).
+Beside each, the simulator's path: `HallQueue.call_id`, the same choice without its `Choice`
+and `Reason` (the model never reads why).
 Prints JSON. Goals: ≥ 300,000 choices/s pooled; ≥ 50,000 choices/s wide at 100,000 waiting;
 cost at 100,000 waiting ≤ 2× the cost at 1,000.
 """
@@ -14,6 +16,7 @@ cost at 100,000 waiting ≤ 2× the cost at 1,000.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import random
 import sys
@@ -40,7 +43,7 @@ def make_head(rng: random.Random, i: int, categories: list[str], now: float, wid
     return Head(i, cat, QueueClass.NORMAL, key, number=f"{cat}{i:03d}")
 
 
-def run(waiting: int, categories: list[str], calls: int, seed: int = 7) -> dict[str, float]:
+def run(waiting: int, categories: list[str], calls: int, seed: int = 7, *, ids_only: bool = False) -> dict[str, float]:
     rng = random.Random(seed)
     rules = Rules(max_wait_minutes=10_000)  # keep the max-wait rule from short-circuiting the work
     q = HallQueue(rules)
@@ -58,7 +61,7 @@ def run(waiting: int, categories: list[str], calls: int, seed: int = 7) -> dict[
     perf = time.perf_counter
     while done < calls:
         n = min(batch, calls - done)
-        call = q.call
+        call = q.call_id if ids_only else q.call
         t = perf()
         for _ in range(n):
             call(window, now)
@@ -76,6 +79,8 @@ def main() -> None:
     calls = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
     pooled = [run(n, ["A"], calls) for n in sizes]
     wide = [run(n, [chr(ord("A") + i) for i in range(10)], calls // 2) for n in sizes]
+    pooled_ids = [run(n, ["A"], calls, ids_only=True) for n in sizes]
+    wide_ids = [run(n, [chr(ord("A") + i) for i in range(10)], calls // 2, ids_only=True) for n in sizes]
 
     def ratio(rows: list[dict[str, float]]) -> float:
         return round(rows[0]["choices_per_second"] / rows[-1]["choices_per_second"], 2)
@@ -83,8 +88,10 @@ def main() -> None:
     out = {
         "benchmark": "policy",
         "python": platform.python_version(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # a shared machine
         "pooled_single_category": pooled,
         "window_10_categories_x_3_classes": wide,
+        "simulator_call_id": {"pooled_single_category": pooled_ids, "window_10_categories_x_3_classes": wide_ids},
         "cost_ratio_100k_vs_1k": {"pooled": ratio(pooled), "wide": ratio(wide)},
         "goals": {
             "pooled_choices_per_second_min": 300_000,

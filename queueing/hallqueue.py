@@ -13,12 +13,12 @@ its entry is marked dead and dropped when it reaches the front.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from heapq import heappop, heappush, nsmallest
 from typing import Any
 
 from queueing.layout import Rules
-from queueing.policy import Choice, Head, WindowState, WindowView, choose
+from queueing.policy import Choice, Head, WindowState, WindowView, choose, decide
 from queueing.tickets import QueueClass
 
 __all__ = ["HallQueue"]
@@ -28,10 +28,18 @@ _FRESH = WindowState()
 _Queue = tuple[deque[list[Any]], list[list[Any]]]
 
 
+def _drop_dead(run: deque[list[Any]], heap: list[list[Any]]) -> None:
+    """Drop the removed entries (marked dead) from the fronts of a queue's two parts."""
+    while run and run[0][2] is None:
+        run.popleft()
+    while heap and heap[0][2] is None:
+        heappop(heap)
+
+
 class HallQueue:
     """Waiting tickets of one hall, and the windows' policy states."""
 
-    __slots__ = ("rules", "_queues", "_named", "_entries", "_states", "_plans")
+    __slots__ = ("rules", "count", "_queues", "_named", "_entries", "_states", "_plans")
 
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
@@ -42,6 +50,8 @@ class HallQueue:
         self._states: dict[int, WindowState] = {}
         # window number -> (weights object it was built for, the queues it reads)
         self._plans: dict[int, tuple[Any, tuple[_Queue, ...]]] = {}
+        # how many wait, as the dict's own C method: the simulator asks on nearly every event
+        self.count = self._entries.__len__
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -68,16 +78,21 @@ class HallQueue:
 
     def add(self, head: Head) -> None:
         """A ticket starts (or starts again) waiting. Raises ValueError if it already waits."""
-        if head.ticket_id in self._entries:
-            raise ValueError(f"ticket {head.ticket_id} is already waiting")
-        q = self._queue(head)
-        entry = [head.queue_key, head.ticket_id, head, q]
+        entries = self._entries
+        ticket_id = head.ticket_id
+        if ticket_id in entries:
+            raise ValueError(f"ticket {ticket_id} is already waiting")
+        # the common case inline (a walk-in in a queue that exists): this runs once a person
+        q = self._queues.get((head.category, head.klass)) if head.target_window is None else None
+        if q is None:
+            q = self._queue(head)
+        entry = [head.queue_key, ticket_id, head, q]
         run = q[0]
         if not run or run[-1] < entry:
             run.append(entry)
         else:
             heappush(q[1], entry)
-        self._entries[head.ticket_id] = entry
+        entries[ticket_id] = entry
 
     def remove(self, ticket_id: int) -> Head | None:
         """Take a waiting ticket out (cancel, reneging, transfer); None if it was not waiting."""
@@ -119,12 +134,14 @@ class HallQueue:
 
     def heads(self, window: WindowView) -> list[Head]:
         """The heads `choose` needs for this window."""
+        plan = self._plans.get(window.number)
+        queues = plan[1] if plan is not None and plan[0] is window.weights else self._plan(window)
         out = []
-        for run, heap in self._plan(window):
-            while run and run[0][2] is None:
-                run.popleft()
-            while heap and heap[0][2] is None:
-                heappop(heap)
+        for run, heap in queues:
+            if not (run or heap):  # most queues a wide window reads are empty: two tests each
+                continue
+            if run and run[0][2] is None or heap and heap[0][2] is None:
+                _drop_dead(run, heap)
             if run:
                 out.append(heap[0][2] if heap and heap[0] < run[0] else run[0][2])
             elif heap:
@@ -141,14 +158,72 @@ class HallQueue:
         choice = choose(window, heads, self._states.get(window.number, _FRESH), now, self.rules)
         if choice is None:
             return None
-        entry = self._entries.pop(choice.head.ticket_id)
+        self._take(choice.head.ticket_id)
+        self._states[window.number] = choice.state
+        return choice
+
+    def call_id(
+        self,
+        window: WindowView,
+        now: float,
+        expired: Callable[[int], bool] | None = None,
+        dropped: list[int] | None = None,
+    ) -> int | None:
+        """`call` for callers that need only the ticket (the simulator): the same choice, the
+        same new state, but no `Choice` or `Reason` is built. The chosen ticket id, or None.
+
+        With `expired` (a test on a ticket id; the simulator's reneging: who has run out of
+        patience by now), first each of the window's queues loses the heads it holds for, until
+        its head is one it does not; their ids are appended to `dropped`. This is one walk of
+        the queues, not one to take them out and another to read the heads."""
+        if expired is not None:
+            heads = self._heads_dropping(window, expired, [] if dropped is None else dropped)
+            if window.paused:
+                return None
+        elif window.paused:
+            return None
+        else:
+            heads = self.heads(window)
+        if not heads:
+            return None
+        number = window.number
+        decided = decide(window, heads, self._states.get(number, _FRESH), now, self.rules)
+        if decided is None:
+            return None
+        ticket_id: int = decided[0].ticket_id
+        self._take(ticket_id)
+        self._states[number] = decided[2]
+        return ticket_id
+
+    def _heads_dropping(self, window: WindowView, expired: Callable[[int], bool], dropped: list[int]) -> list[Head]:
+        """`heads`, after taking the expired heads out of each queue (see `call_id`)."""
+        entries = self._entries
+        out = []
+        for run, heap in self._plan(window):
+            while run or heap:
+                if run and run[0][2] is None or heap and heap[0][2] is None:
+                    _drop_dead(run, heap)
+                    continue
+                from_heap = bool(heap) and (not run or heap[0] < run[0])
+                entry = (heap if from_heap else run)[0]
+                if not expired(entry[1]):
+                    out.append(entry[2])
+                    break
+                if from_heap:
+                    heappop(heap)
+                else:
+                    run.popleft()
+                del entries[entry[1]]
+                dropped.append(entry[1])
+        return out
+
+    def _take(self, ticket_id: int) -> None:
+        entry = self._entries.pop(ticket_id)
         run, heap = entry[3]
         if run and run[0] is entry:  # a chosen head is always at the front of its run or heap
             run.popleft()
         else:
             heappop(heap)
-        self._states[window.number] = choice.state
-        return choice
 
     def queue_keys(self, category: str, klass: QueueClass, limit: int) -> list[float]:
         """The smallest `limit` queue keys waiting in one queue (for re-check-in places)."""

@@ -28,7 +28,7 @@ from typing import Any
 from queueing.layout import Rules, Window
 from queueing.tickets import QueueClass
 
-__all__ = ["Head", "WindowView", "WindowState", "Reason", "Choice", "choose", "heads_wanted", "RULES"]
+__all__ = ["Head", "WindowView", "WindowState", "Reason", "Choice", "choose", "decide", "heads_wanted", "RULES"]
 
 _NORMAL = QueueClass.NORMAL
 _PRIORITY = QueueClass.PRIORITY
@@ -102,7 +102,9 @@ class WindowState:
 
     def after(self, klass: QueueClass) -> WindowState:
         if klass is _PRIORITY:
-            return WindowState(self.priority_streak + 1)
+            n = self.priority_streak + 1
+            # the common streaks are shared instances: a frozen dataclass costs a microsecond
+            return _STREAKS[n] if n < _SHARED_STREAKS else WindowState(n)
         if klass is _NORMAL:
             return _FRESH if self.priority_streak else self
         return self  # appointments neither count nor reset the streak
@@ -116,6 +118,8 @@ class WindowState:
 
 
 _FRESH = WindowState()
+_SHARED_STREAKS = 32
+_STREAKS = (_FRESH, *(WindowState(n) for n in range(1, _SHARED_STREAKS)))
 
 
 class Reason:
@@ -217,6 +221,26 @@ def choose(
     """
     if window.paused:
         return None
+    decided = decide(window, heads, state, now, rules)
+    if decided is None:
+        return None
+    head, rule, after = decided
+    if rule is None:
+        rule = _aging_or_key(window, heads, head, now + rules.appointment_tolerance_minutes * 60.0)
+    return Choice(head, Reason(rule, head, now, heads, window, state, rules), after)
+
+
+def decide(
+    window: WindowView, heads: Sequence[Head], state: WindowState, now: float, rules: Rules
+) -> tuple[Head, str | None, WindowState] | None:
+    """`choose` without its explanation: (head, deciding rule, new state), or None.
+
+    The rule is None when the claim among normal tickets decided ("aging" or "queue_key"):
+    telling those apart walks the heads again, and the simulator, which never reads a reason,
+    should not pay for it. Ignores `window.paused` (the caller checks it).
+    """
+    if len(heads) == 1:
+        return _decide_one(window, heads[0], state, now, rules)
     weights = window.weights
     number = window.number
     oldest = rules.max_wait_minutes * 60.0
@@ -274,22 +298,49 @@ def choose(
                 norm, norm_claim = h, claim
 
     if overdue is not None:
-        return Choice(overdue, Reason("max_wait", overdue, now, heads, window, state, rules), state.after(overdue.klass))
+        return overdue, "max_wait", state.after(overdue.klass)
     if named is not None:
-        return Choice(named, Reason("named_window", named, now, heads, window, state, rules), state.after(named.klass))
+        return named, "named_window", state.after(named.klass)
     if appt is not None:
-        return Choice(appt, Reason("appointment", appt, now, heads, window, state, rules), state)
+        return appt, "appointment", state
     if pri is not None:
         if norm is None or state.priority_streak < rules.priority_ratio:
-            return Choice(pri, Reason("priority", pri, now, heads, window, state, rules), state.after(_PRIORITY))
-        return Choice(norm, Reason("priority_ratio", norm, now, heads, window, state, rules), _FRESH)
+            return pri, "priority", state.after(_PRIORITY)
+        return norm, "priority_ratio", _FRESH
     if norm is None:
         return None
-    rule = "queue_key"
-    # Aging decided it when a head with an earlier place lost on claim (a heavier weight won).
+    return norm, None, state.after(norm.klass)
+
+
+def _decide_one(
+    window: WindowView, h: Head, state: WindowState, now: float, rules: Rules
+) -> tuple[Head, str | None, WindowState] | None:
+    """`decide` for a single head — most calls in a quiet hall or a one-queue window: the same
+    rules in the same order, without the bookkeeping of comparing heads."""
+    tw = h.target_window
+    if tw is None:
+        if h.category not in window.weights:
+            return None
+    elif tw != window.number:
+        return None
+    if h.queue_key < now - rules.max_wait_minutes * 60.0:
+        return h, "max_wait", state.after(h.klass)
+    if tw is not None:
+        return h, "named_window", state.after(h.klass)
+    k = h.klass
+    if k is _APPOINTMENT and h.appointment_start is not None \
+            and h.appointment_start <= now + rules.appointment_tolerance_minutes * 60.0:
+        return h, "appointment", state
+    if k is _PRIORITY:
+        return h, "priority", state.after(_PRIORITY)
+    return h, None, state.after(k)
+
+
+def _aging_or_key(window: WindowView, heads: Sequence[Head], norm: Head, slot_open: float) -> str:
+    """Aging decided it when a head with an earlier place lost on claim (a heavier weight won)."""
+    weights = window.weights
     for h in heads:
         if h is not norm and h.target_window is None and h.klass is not _PRIORITY and h.queue_key < norm.queue_key:
             if h.category in weights and not (h.klass is _APPOINTMENT and h.appointment_start is not None and h.appointment_start <= slot_open):
-                rule = "aging"
-                break
-    return Choice(norm, Reason(rule, norm, now, heads, window, state, rules), state.after(norm.klass))
+                return "aging"
+    return "queue_key"

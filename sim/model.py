@@ -2,7 +2,8 @@
 
 Time is SimPy's clock in epoch seconds (the day starts at the hall-local midnight of the
 profile's date, so hours mean what they say); `queueing.hallqueue.HallQueue` holds the waiting
-tickets and `policy.choose` picks each window's next one, exactly as the server does.
+tickets and `policy.decide` (`choose` without the explanation, which the model never reads)
+picks each window's next one, exactly as the server does.
 
 Why it is fast: a person costs two SimPy events — their arrival and the end of their service
 (plus one for a no-show's calling time). There is no process per person and none per window:
@@ -196,29 +197,15 @@ def simulate_day(
     expiring: list[tuple[float, int]] = []  # (deadline, person) of the admitted, a heap
     idle: list[_Window] = []  # open windows with nothing they can serve, longest idle first
     timeout = env.timeout
-    call = hq.call
-    hq_len = hq.__len__
+    call = hq.call_id  # the ticket only: the model never reads the policy's reasons
+    hq_len = hq.count
+    gone: list[int] = []  # who a call found out of patience at a head (refilled by each call)
 
-    def purge(w: _Window) -> None:
-        """Take out heads whose patience has run out, recording when they left."""
-        now = env.now
-        while True:
-            gone = False
-            for h in hq.heads(w.view):
-                i = h.ticket_id
-                if deadline[i] <= now:
-                    hq.remove(i)
-                    left[i] = deadline[i] - epoch
-                    outcome[i] = OUTCOME_ABANDONED
-                    gone = True
-            if not gone:
-                return
-
-    def serve_next(w: _Window) -> bool:
-        """The window calls; True if it got someone (and is now busy)."""
+    def serve_next(w: _Window, now: float) -> bool:
+        """The window calls at `now` (the clock, passed in: SimPy's `now` is a property);
+        True if it got someone (and is now busy)."""
         if not hq_len():  # nothing waits anywhere: skip the policy (the common case when quiet)
             return False
-        now = env.now
         if any_patience:
             # the earliest deadline of anyone still waiting: only when it has passed can a head
             # have run out of patience (saves walking the heads on most calls)
@@ -228,11 +215,18 @@ def simulate_day(
                     break
                 heappop(expiring)
             if expiring and expiring[0][0] <= now:
-                purge(w)
-        choice = call(w.view, now)
-        if choice is None:
+                # heads whose patience has run out are taken out as the window reads its queues
+                i = call(w.view, now, lambda j: deadline[j] <= now, gone)
+                for j in gone:
+                    left[j] = deadline[j] - epoch
+                    outcome[j] = OUTCOME_ABANDONED
+                gone.clear()
+            else:
+                i = call(w.view, now)
+        else:
+            i = call(w.view, now)
+        if i is None:
             return False
-        i = choice.head.ticket_id
         called[i] = now - epoch
         window_of[i] = w.number
         w.current = i
@@ -280,14 +274,14 @@ def simulate_day(
             admit(now)
         if w.state == 3:
             w.pause_due = 0.0
-            if not (_drains(w) and serve_next(w)):
+            if not (_drains(w) and serve_next(w, now)):
                 _go_off(w)
             return
         if w.pause_due:
             d, w.pause_due = w.pause_due, 0.0
             start_pause(w, d)
             return
-        if not (hq_len() and serve_next(w)):  # the length test skips a call when none wait
+        if not (hq_len() and serve_next(w, now)):  # the length test skips a call when none wait
             w.state = 1
             idle.append(w)
             if not pending:
@@ -310,10 +304,11 @@ def simulate_day(
         if w.state == 3:  # still serving past a break that is already over: just carry on
             w.state = 2
             return
-        w.opened_at = env.now
+        now = env.now
+        w.opened_at = now
         w.state = 1
-        admit(env.now)
-        if not serve_next(w):
+        admit(now)
+        if not serve_next(w, now):
             become_idle(w)
 
     def close_window(ev: Any) -> None:
@@ -321,10 +316,11 @@ def simulate_day(
         w.on_duty = False
         if w.state == 4:  # paused: stays shut when the pause ends
             return
-        admit(env.now)
+        now = env.now
+        admit(now)
         if w.state == 1:
             idle.remove(w)
-            if _drains(w) and serve_next(w):
+            if _drains(w) and serve_next(w, now):
                 w.state = 3
                 return
             _go_off(w)
@@ -402,7 +398,8 @@ def simulate_day(
         nonlocal pending
         pending = False
         first = nxt
-        admit(env.now)
+        now = env.now
+        admit(now)
         for i in range(first, nxt):
             if not idle:
                 return
@@ -410,13 +407,13 @@ def simulate_day(
             w = idle[0]
             if cat in w.categories:  # the longest idle window serves it (always, when pooled)
                 del idle[0]
-                if not serve_next(w):  # the policy may decline (nothing due): stay idle
+                if not serve_next(w, now):  # the policy may decline (nothing due): stay idle
                     idle.append(w)
                 continue
             for w in idle:
                 if cat in w.categories:
                     idle.remove(w)
-                    if not serve_next(w):
+                    if not serve_next(w, now):
                         idle.append(w)
                     break
         if idle:
@@ -445,7 +442,7 @@ def simulate_day(
         for w in idle:
             if cats[i] in w.categories:
                 idle.remove(w)
-                if not serve_next(w):
+                if not serve_next(w, now):
                     idle.append(w)
                 break
 
@@ -491,7 +488,7 @@ def simulate_day(
         for w in idle:
             if (w.number == target) if target is not None else (cat_now[i] in w.categories):
                 idle.remove(w)
-                if not serve_next(w):
+                if not serve_next(w, env.now):  # not `now`: a transfer's wait begins before it
                     idle.append(w)
                 break
 
@@ -557,7 +554,7 @@ def simulate_day(
         w.opened_at = now
         w.state = 1
         admit(now)
-        if not serve_next(w):
+        if not serve_next(w, now):
             become_idle(w)
 
     if pauses:
