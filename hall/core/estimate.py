@@ -171,10 +171,10 @@ def given_estimate(est: WaitEstimate, zone: str, competing_zones: Sequence[str],
 
 
 def current_estimate(conn: Connection, hall: HallInfo, ticket: Ticket, now: float,
-                     forecasts: ForecastSource | None) -> Given | None:
+                     forecasts: ForecastSource | None, est: WaitEstimate | None = None) -> Given | None:
     """The estimate of a waiting `ticket` now (None for one not waiting): what every surface
-    shows."""
-    est = estimate(conn, hall, ticket, now)
+    shows. `est`: hall.core.queries.estimate's, when the caller read it already."""
+    est = estimate(conn, hall, ticket, now) if est is None else est
     if est is None:
         return None
     table_ = forecasts.table(hall, now) if forecasts is not None else None
@@ -201,10 +201,10 @@ def estimate_words(given: Given) -> str | None:
 
 
 def give_at_issue(conn: Connection, hall: HallInfo, ticket: Ticket, day: str, now: float,
-                  forecasts: ForecastSource | None) -> Given:
+                  forecasts: ForecastSource | None, est: WaitEstimate | None = None) -> Given:
     """The estimate a ticket just issued is given, kept with it (one insert in the issuing
-    transaction)."""
-    given = current_estimate(conn, hall, ticket, now, forecasts)
+    transaction). `est`: as for current_estimate."""
+    given = current_estimate(conn, hall, ticket, now, forecasts, est)
     assert given is not None  # a new ticket waits
     _INSERT.run(conn, {"ticket_id": ticket.id, "hall_id": hall.id, "day": day,
                        "category": ticket.category, "issued_at": now,

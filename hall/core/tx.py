@@ -73,10 +73,13 @@ class HallTx:
     """The open transaction handed to a write: `conn`, `hall`, `now`, `principal`, `emit`, `audit`."""
 
     def __init__(
-        self, conn: Connection, hall: HallInfo, now: float, principal: Principal | None, locked_at: int | None = None
+        self, conn: Connection, hall: HallInfo, now: float, principal: Principal | None, locked_at: int | None = None,
+        rows_out: list[dict[str, Any]] | None = None,
     ) -> None:
         """`locked_at`: the caller already holds the counter row, at that seq, and stores it
-        itself (HallWriteQueue's batches); else the row is locked and stored here."""
+        itself (HallWriteQueue's batches); else the row is locked and stored here. `rows_out`:
+        the caller inserts the event rows itself (the batch's, in one statement at its end);
+        `flush` hands them over there instead of inserting them."""
         self.conn = conn
         self.hall = hall
         self.now = now
@@ -85,6 +88,7 @@ class HallTx:
         self.start_seq = self.seq = _lock(conn, hall) if locked_at is None else locked_at
         self.envelopes: list[dict[str, Any]] = []
         self._rows: list[dict[str, Any]] = []
+        self._rows_out = rows_out
 
     def emit(self, type_: EventType, data: dict[str, Any], *, ticket_id: int | None = None, window: int | None = None) -> int:
         """Append an event (staff-audience `data`) with the next seq; returns the seq. Raises
@@ -119,6 +123,9 @@ class HallTx:
         )
 
     def flush(self) -> None:
+        if self._rows and self._rows_out is not None:
+            self._rows_out.extend(self._rows)
+            self._rows = []
         if self._rows:
             _INSERT_EVENT.run_many(self.conn, self._rows)
             if self._store:
@@ -277,23 +284,31 @@ class HallWriteQueue:
     def _run_batch(self, hall: HallInfo, batch: list[_Job]) -> None:
         """The batch in one transaction: the counter row locked once, each write under its own
         savepoint (none for a lone write: its failure is the transaction's), the seq stored once.
-        Round trips saved per write: the lock, the counter store, the savepoint's release."""
+        Round trips saved per write: the lock, the counter store, the savepoint's release, and
+        the events' insert: the batch's event rows are kept in memory and inserted in one
+        statement after its last write (nothing in a write reads the events table), so a write
+        undone drops its rows from that list with its savepoint."""
         alone = len(batch) == 1
+        rows: list[dict[str, Any]] = []
         with self.db.write() as conn:
             start = seq = _lock(conn, hall)
             for i, job in enumerate(batch):
                 if not alone:
                     conn.exec_driver_sql(f"SAVEPOINT hall_write_{i}")
-                tx = HallTx(conn, hall, job.now(), job.principal, locked_at=seq)
+                kept = len(rows)
+                tx = HallTx(conn, hall, job.now(), job.principal, locked_at=seq, rows_out=rows)
                 try:
                     job.result = _write_in(tx, job.work, idempotency_key=job.key, request=job.request)
                 except Exception as e:  # noqa: BLE001 - this write alone is undone and refused
                     if alone:
                         raise
-                    conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT hall_write_{i}")  # its events too: no gap
+                    conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT hall_write_{i}")
+                    del rows[kept:]  # its events too: their seqs go to the next write, no gap
                     job.error = e
                 else:
                     seq = tx.seq
+            if rows:
+                _INSERT_EVENT.run_many(conn, rows)
             if seq != start:
                 _STORE.run(conn, {"s": seq, "h": hall.id})
 
