@@ -184,7 +184,7 @@ def issue_ticket(
     figures, waiting = estimate_and_waiting(conn, hall, ticket, now)
     # The estimate given is a fact: it goes into the issued event, where the printed ticket,
     # the export and the scoring of estimates (score_estimates) all find the same one.
-    est = give_at_issue(conn, hall, ticket, day, now, forecasts, figures)
+    est = give_at_issue(conn, hall, ticket, day, now, forecasts, figures, later=tx.later)
     data = base_data(tx, ticket) | {
         "queue_class": klass.value, "waiting": waiting, "channel": channel.value, "priority": req.priority.value,
         "appointment_start": appointment_start, "progress_url": progress_path(token),
