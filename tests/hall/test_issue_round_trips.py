@@ -8,20 +8,20 @@ those sent together in one psycopg pipeline, which are one."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 import re
 import secrets
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import event, insert, update
 
+from hall.core import tx as tx_module
 from hall.core.halls import import_layout
 from hall.core.issuing import issue_ticket, parse_issue
 from hall.core.registry import HallRegistry
-from hall.core import tx as tx_module
 from hall.core.tx import HallWriteQueue
 from hall.security.accounts import add_device
 from hall.security.auth import Principal
