@@ -20,7 +20,7 @@ estimates (hall.operations.accuracy).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,7 +43,7 @@ SLOT_SECONDS = 900.0  # the forecast's quarter hours (sim.forecast.SLOT_SECONDS)
 # longer describes the ticket's queue (and is about to be recomputed).
 POSITION_BOUNDS = (0.2, 3.0)
 
-_INSERT = Fast(table(TicketEstimate).insert())
+_INSERT = Fast(table(TicketEstimate).insert().inline())  # inline: no RETURNING of the id (see hall.core.tx.run_tail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,10 +171,10 @@ def given_estimate(est: WaitEstimate, zone: str, competing_zones: Sequence[str],
 
 
 def current_estimate(conn: Connection, hall: HallInfo, ticket: Ticket, now: float,
-                     forecasts: ForecastSource | None) -> Given | None:
+                     forecasts: ForecastSource | None, est: WaitEstimate | None = None) -> Given | None:
     """The estimate of a waiting `ticket` now (None for one not waiting): what every surface
-    shows."""
-    est = estimate(conn, hall, ticket, now)
+    shows. `est`: hall.core.queries.estimate's, when the caller read it already."""
+    est = estimate(conn, hall, ticket, now) if est is None else est
     if est is None:
         return None
     table_ = forecasts.table(hall, now) if forecasts is not None else None
@@ -201,13 +201,18 @@ def estimate_words(given: Given) -> str | None:
 
 
 def give_at_issue(conn: Connection, hall: HallInfo, ticket: Ticket, day: str, now: float,
-                  forecasts: ForecastSource | None) -> Given:
+                  forecasts: ForecastSource | None, est: WaitEstimate | None = None,
+                  later: Callable[[Fast, dict[str, Any]], None] | None = None) -> Given:
     """The estimate a ticket just issued is given, kept with it (one insert in the issuing
-    transaction)."""
-    given = current_estimate(conn, hall, ticket, now, forecasts)
+    transaction). `est`: as for current_estimate; `later`: runs the insert with the
+    transaction's other result-less statements at its end (hall.core.tx.HallTx.later)."""
+    given = current_estimate(conn, hall, ticket, now, forecasts, est)
     assert given is not None  # a new ticket waits
-    _INSERT.run(conn, {"ticket_id": ticket.id, "hall_id": hall.id, "day": day,
-                       "category": ticket.category, "issued_at": now,
-                       "p50_minutes": given.p50_minutes, "p90_minutes": given.p90_minutes,
-                       "source": given.source, "forecast_at": given.forecast_at})
+    row = {"ticket_id": ticket.id, "hall_id": hall.id, "day": day, "category": ticket.category, "issued_at": now,
+           "p50_minutes": given.p50_minutes, "p90_minutes": given.p90_minutes,
+           "source": given.source, "forecast_at": given.forecast_at}
+    if later is not None:
+        later(_INSERT, row)
+    else:
+        _INSERT.run(conn, row)
     return given

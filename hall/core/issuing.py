@@ -14,8 +14,8 @@ from hall.core.calendar import hall_calendar
 from hall.core.estimate import ForecastSource, give_at_issue
 from hall.core.events import EventType, iso
 from hall.core.hours import opening
-from hall.core.queries import issued_today
-from hall.core.tickets import T, base_data, count_waiting, waiting_count
+from hall.core.queries import estimate_and_waiting, issued_today
+from hall.core.tickets import T, base_data, count_waiting
 from hall.core.tx import HallTx
 from hall.errors import conflict, invalid
 from hall.security.auth import token_hash
@@ -180,10 +180,11 @@ def issue_ticket(
     ticket = replace(tr.ticket, id=ticket_id)
     count_waiting(tx, None, ticket)
 
-    waiting = waiting_count(tx, category)
+    # The category's waiting count and the estimate's figures in one round trip (issue 14).
+    figures, waiting = estimate_and_waiting(conn, hall, ticket, now)
     # The estimate given is a fact: it goes into the issued event, where the printed ticket,
     # the export and the scoring of estimates (score_estimates) all find the same one.
-    est = give_at_issue(conn, hall, ticket, day, now, forecasts)
+    est = give_at_issue(conn, hall, ticket, day, now, forecasts, figures, later=tx.later)
     data = base_data(tx, ticket) | {
         "queue_class": klass.value, "waiting": waiting, "channel": channel.value, "priority": req.priority.value,
         "appointment_start": appointment_start, "progress_url": progress_path(token),

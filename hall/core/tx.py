@@ -38,7 +38,7 @@ from hall.core.events import EventType, check_storable, envelope
 from hall.core.registry import HallInfo
 from hall.errors import ApiError
 from hall.security.auth import Principal
-from hall.store.database import Database
+from hall.store.database import Database, pipelined
 from hall.store.fastsql import Fast
 from hall.store.models import AuditEntry, EventRow, IdempotencyRecord, table
 
@@ -46,7 +46,8 @@ __all__ = ["HallTx", "WriteResult", "run_write", "HallWriteQueue", "write_queue"
 
 _LOCK = Fast(text("UPDATE hall_counters SET seq = seq WHERE hall_id = :h RETURNING seq"))
 _STORE = Fast(text("UPDATE hall_counters SET seq = :s WHERE hall_id = :h"))
-_INSERT_EVENT = Fast(table(EventRow).insert())
+# inline: no implicit RETURNING of the id, which would need a result inside run_tail's pipeline.
+_INSERT_EVENT = Fast(table(EventRow).insert().inline())
 # Sent live (the bridge prints the progress link from `ticket.issued`) but never stored: the
 # progress token is a secret kept only as its hash (issue 12). A gap filled from the table
 # carries no link.
@@ -61,6 +62,10 @@ def _lock(conn: Connection, hall: HallInfo) -> int:
     return int(seq)
 
 
+# A statement of a write's tail (see run_tail): ("event" | "later", statement, parameters).
+Tail = tuple[str, Fast, dict[str, Any]]
+
+
 @dataclass(slots=True)
 class WriteResult:
     status: int
@@ -73,10 +78,13 @@ class HallTx:
     """The open transaction handed to a write: `conn`, `hall`, `now`, `principal`, `emit`, `audit`."""
 
     def __init__(
-        self, conn: Connection, hall: HallInfo, now: float, principal: Principal | None, locked_at: int | None = None
+        self, conn: Connection, hall: HallInfo, now: float, principal: Principal | None, locked_at: int | None = None,
+        rows_out: list[Tail] | None = None,
     ) -> None:
         """`locked_at`: the caller already holds the counter row, at that seq, and stores it
-        itself (HallWriteQueue's batches); else the row is locked and stored here."""
+        itself (HallWriteQueue's batches); else the row is locked and stored here. `rows_out`:
+        the caller inserts the event rows itself (the batch's, in one statement at its end);
+        `flush` hands them over there instead of inserting them, with the `later` statements."""
         self.conn = conn
         self.hall = hall
         self.now = now
@@ -85,6 +93,8 @@ class HallTx:
         self.start_seq = self.seq = _lock(conn, hall) if locked_at is None else locked_at
         self.envelopes: list[dict[str, Any]] = []
         self._rows: list[dict[str, Any]] = []
+        self._rows_out = rows_out
+        self._later: list[tuple[Fast, dict[str, Any]]] = []
 
     def emit(self, type_: EventType, data: dict[str, Any], *, ticket_id: int | None = None, window: int | None = None) -> int:
         """Append an event (staff-audience `data`) with the next seq; returns the seq. Raises
@@ -118,17 +128,43 @@ class HallTx:
             )
         )
 
+    def later(self, stmt: Fast, params: dict[str, Any]) -> None:
+        """Run `stmt` (an insert or update whose result nobody reads) at the end of the write,
+        with the events and the counter, in one round trip on PostgreSQL (see `run_tail`)."""
+        self._later.append((stmt, params))
+
     def flush(self) -> None:
-        if self._rows:
-            _INSERT_EVENT.run_many(self.conn, self._rows)
-            if self._store:
-                _STORE.run(self.conn, {"s": self.seq, "h": self.hall.id})
-            self._rows = []
+        if self._rows_out is not None:
+            self._rows_out.extend(("later", stmt, params) for stmt, params in self._later)
+            self._rows_out.extend(("event", _INSERT_EVENT, row) for row in self._rows)
+        else:
+            store = self.seq if self._store and self._rows else None
+            run_tail(self.conn, self.hall, [("later", s, p) for s, p in self._later], self._rows, store)
+        self._rows = []
+        self._later = []
 
     def discard(self) -> None:
         self.seq = self.start_seq
         self._rows = []
+        self._later = []
         self.envelopes = []
+
+
+def run_tail(conn: Connection, hall: HallInfo, later: list[Tail], events: list[dict[str, Any]], seq: int | None) -> None:
+    """A write's (or a batch's) last statements, none of which returns anything: the `later`
+    ones, the event rows, the counter stored at `seq` (None: unchanged). On PostgreSQL they go
+    in one psycopg pipeline: sent together, one round trip while the counter row is held
+    instead of one each; an error among them is raised at the pipeline's end, inside the
+    transaction, which then rolls back as for any failed statement."""
+    if not later and not events and seq is None:
+        return
+    with pipelined(conn):
+        for _, stmt, params in later:
+            stmt.run(conn, params)
+        if events:
+            _INSERT_EVENT.run_many(conn, events)
+        if seq is not None:
+            _STORE.run(conn, {"s": seq, "h": hall.id})
 
 
 def run_write(
@@ -277,25 +313,31 @@ class HallWriteQueue:
     def _run_batch(self, hall: HallInfo, batch: list[_Job]) -> None:
         """The batch in one transaction: the counter row locked once, each write under its own
         savepoint (none for a lone write: its failure is the transaction's), the seq stored once.
-        Round trips saved per write: the lock, the counter store, the savepoint's release."""
+        Round trips saved per write: the lock, the counter store, the savepoint's release, and
+        the events' insert: the batch's event rows are kept in memory and inserted in one
+        statement after its last write (nothing in a write reads the events table), so a write
+        undone drops its rows from that list with its savepoint."""
         alone = len(batch) == 1
+        rows: list[Tail] = []
         with self.db.write() as conn:
             start = seq = _lock(conn, hall)
             for i, job in enumerate(batch):
                 if not alone:
                     conn.exec_driver_sql(f"SAVEPOINT hall_write_{i}")
-                tx = HallTx(conn, hall, job.now(), job.principal, locked_at=seq)
+                kept = len(rows)
+                tx = HallTx(conn, hall, job.now(), job.principal, locked_at=seq, rows_out=rows)
                 try:
                     job.result = _write_in(tx, job.work, idempotency_key=job.key, request=job.request)
                 except Exception as e:  # noqa: BLE001 - this write alone is undone and refused
                     if alone:
                         raise
-                    conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT hall_write_{i}")  # its events too: no gap
+                    conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT hall_write_{i}")
+                    del rows[kept:]  # its events too: their seqs go to the next write, no gap
                     job.error = e
                 else:
                     seq = tx.seq
-            if seq != start:
-                _STORE.run(conn, {"s": seq, "h": hall.id})
+            events = [params for kind, _, params in rows if kind == "event"]
+            run_tail(conn, hall, [r for r in rows if r[0] == "later"], events, seq if seq != start else None)
 
 
 _QUEUES: weakref.WeakKeyDictionary[Database, HallWriteQueue] = weakref.WeakKeyDictionary()

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-__all__ = ["Database", "private_file", "PoolTooSmall", "pool_per_process", "connection_limit", "MIN_POOL", "DEFAULT_POOL"]
+__all__ = ["Database", "pipelined", "private_file", "PoolTooSmall", "pool_per_process", "connection_limit", "MIN_POOL", "DEFAULT_POOL"]
 
 # One process alone: 10 kept, 20 more under bursts (anyio runs up to 40 worker threads).
 DEFAULT_POOL = (10, 20)
@@ -288,6 +288,21 @@ def _postgres_setup(engine: Engine) -> None:
         with dbapi_conn.cursor() as cur:
             cur.execute("SET plan_cache_mode = force_custom_plan")
         dbapi_conn.commit()
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, run the statements of the block in psycopg's pipeline mode: each is sent
+    without waiting for the one before, and the block's end waits once for all (raising the
+    first error). Only for statements whose results nobody reads (no RETURNING, no rowcount
+    checked): in pipeline mode those are not known until the block ends. Elsewhere as usual."""
+    driver = conn.connection.driver_connection
+    pipeline = getattr(driver, "pipeline", None) if conn.dialect.name == "postgresql" else None
+    if pipeline is None:
+        yield
+        return
+    with pipeline():
+        yield
 
 
 _BUSY_TIMEOUT_MS = 30000
