@@ -6,16 +6,17 @@ converts it into a request model (hall.http.models), which validates every field
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 import msgspec
 from starlette.requests import Request
 
 from hall.errors import ApiError, invalid
-from hall.fields import BadField, check_tree
+from hall.fields import MAX_DEPTH, BadField, check_tree
 from hall.state import state_of
 
-__all__ = ["read_body", "read_json", "read_model", "too_large"]
+__all__ = ["read_body", "read_json", "read_model", "too_deep", "too_large"]
 
 M = TypeVar("M")
 
@@ -42,7 +43,29 @@ async def read_body(request: Request, limit: int | None = None) -> bytes:
     return b"".join(chunks)
 
 
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def too_deep(raw: bytes, limit: int = MAX_DEPTH + 1) -> bool:
+    """Whether `raw` nests arrays and objects more than `limit` deep, found without recursion.
+
+    The decoder would refuse it too, but only by running out of stack: a collection then (and
+    its callbacks, such as the pause timer in hall.metrics) runs at the limit and fails. A body
+    with fewer brackets than the limit (nearly all) is passed at C speed."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for b in _STRING.sub(b"", raw).translate(None, _NOT_BRACKET):
+        depth += 1 if b in (0x5B, 0x7B) else -1
+        if depth > limit:
+            return True
+    return False
+
+
 def _decode(raw: bytes, type_: Any) -> Any:
+    if too_deep(raw):
+        raise invalid("body is nested too deeply")
     try:
         return msgspec.json.decode(raw, type=type_)
     except msgspec.ValidationError as e:

@@ -28,6 +28,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hall.core.events import public_data, wire_json
 from hall.core.snapshot import read_snapshot
+from hall.edge.body import too_deep
 from hall.edge.params import query_int
 from hall.errors import ApiError
 from hall.fields import MAX_DEPTH
@@ -164,9 +165,11 @@ async def _first_message_auth(websocket: WebSocket, hall: Any) -> Any:
 
     st = state_of(websocket)
     try:
-        msg = json.loads(await asyncio.wait_for(websocket.receive_text(), 10))
+        text = await asyncio.wait_for(websocket.receive_text(), 10)
+        # a deep message is no auth message; refused before json recurses to its limit
+        msg = None if too_deep(text.encode("utf-8", "surrogatepass")) else json.loads(text)
         token = msg.get("token") if isinstance(msg, dict) and msg.get("type") == "auth" else None
-    except (TimeoutError, ValueError, WebSocketDisconnect, KeyError):
+    except (TimeoutError, ValueError, WebSocketDisconnect, KeyError, RecursionError):
         token = None
     principal = None
     if isinstance(token, str) and token:
