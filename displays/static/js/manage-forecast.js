@@ -129,7 +129,10 @@
     f.zones.forEach(function (z) {
       var cells = [el("td", { text: z.name || z.zone })];
       z.slots.forEach(function (s) {
-        cells.push(el("td", { class: "count", "data-start": s.start, text: band(s.waiting) + mins(s) }));
+        // two short lines (people, then minutes), each kept whole: thirteen quarter hours fit
+        var parts = [el("span", { text: band(s.waiting) })];
+        if (mins(s)) { parts.push(el("span", { text: mins(s) })); }
+        cells.push(el("td", { class: "count", "data-start": s.start }, parts));
       });
       body.appendChild(el("tr", { "data-zone": z.zone }, cells));
     });
