@@ -17,15 +17,8 @@ import pytest
 
 pytest.importorskip("hall.app")
 
-from sqlalchemy import select, update  # noqa: E402
-from starlette.testclient import TestClient  # noqa: E402
-
-from hall.app import create_app  # noqa: E402
-from hall.security import accounts, auth  # noqa: E402
-from hall.settings import load_settings  # noqa: E402
-from hall.store.database import Database  # noqa: E402
-from hall.store.models import Hall  # noqa: E402
 from sim.live import SteppedClock, run_live  # noqa: E402
+from tests.sim.live_hall import live_hall  # noqa: E402
 
 DAY = dt.date(2026, 11, 10)  # a Tuesday
 TZ = "Asia/Shanghai"
@@ -81,30 +74,10 @@ def _at(clock: str) -> float:
 
 def _day(tmp: Path, apply_advice: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run the day; the statistics' row for the day and the advice applied (if any)."""
-    layout = tmp / "tide.toml"
-    layout.write_text(TOML, encoding="utf-8")
-    url = f"sqlite:///{tmp / 'hall.db'}"
-    settings = load_settings({
-        "HALL_DATABASE_URL": url, "HALL_DATA_DIR": str(tmp / "data"),
-        "HALL_SECRET_KEY": "sim-tide-secret", "HALL_LAYOUT": str(layout),
-        "HALL_CLOSE_DAY_AT": "", "HALL_ISSUE_RATE": "100000"})
     clock = SteppedClock(DAY, TZ, 9.5 * 3600.0)
     applied: list[dict[str, Any]] = []
-    with TestClient(create_app(settings, poll_interval=0.2, clock=clock)) as client:
-        db = Database(url)
-        with db.write() as conn:
-            uid = accounts.add_user(conn, "tideboss", "tide-boss-pass", role="admin", name="值班主任")
-            token = auth.issue_token(conn, user_id=uid, hours=100)
-            clerks = {}
-            for w in (1, 2, 3, 4):
-                cid = accounts.add_user(conn, f"clerk{w}", "tide-clerk-pass", role="admin", name=f"窗口{w}")
-                clerks[w] = auth.issue_token(conn, user_id=cid, hours=100)
-            conn.execute(update(Hall).where(Hall.code == "tide").values(
-                settings={**(conn.execute(select(Hall.settings).where(Hall.code == "tide")).scalar_one()
-                             or {}), "forecast": FORECAST},
-                updated_at=clock.now() + 1.0))
+    with live_hall(tmp, TOML, "tide", (1, 2, 3, 4), FORECAST, clock) as (client, token, clerks):
         st = client.app_state["hall"]
-        st.registry.refresh()
         auth_h = {"Authorization": f"Bearer {token}"}
 
         def every() -> None:
@@ -126,7 +99,6 @@ def _day(tmp: Path, apply_advice: bool) -> tuple[dict[str, Any], list[dict[str, 
         assert summary["called"] == summary["issued"] >= 90
         stats = client.get("/api/halls/tide/ops/stats", params={"day": DAY.isoformat()},
                            headers=auth_h).json()
-        db.dispose()
     return next(r for r in stats["rows"] if r["dimension"] == "day"), applied
 
 

@@ -30,15 +30,8 @@ import pytest
 
 pytest.importorskip("hall.app")
 
-from sqlalchemy import select, update  # noqa: E402
-from starlette.testclient import TestClient  # noqa: E402
-
-from hall.app import create_app  # noqa: E402
-from hall.security import accounts, auth  # noqa: E402
-from hall.settings import load_settings  # noqa: E402
-from hall.store.database import Database  # noqa: E402
-from hall.store.models import Hall  # noqa: E402
 from sim.live import SteppedClock, run_live  # noqa: E402
+from tests.sim.live_hall import live_hall  # noqa: E402
 
 DAY = dt.date(2026, 11, 10)  # a Tuesday
 SEED = 7
@@ -90,34 +83,12 @@ def _at(clock: str) -> float:
 
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    layout = tmp_path / "surge.toml"
-    layout.write_text(TOML, encoding="utf-8")
-    url = f"sqlite:///{tmp_path / 'hall.db'}"
-    settings = load_settings({
-        "HALL_DATABASE_URL": url, "HALL_DATA_DIR": str(tmp_path / "data"),
-        "HALL_SECRET_KEY": "sim-surge-secret", "HALL_LAYOUT": str(layout),
-        "HALL_CLOSE_DAY_AT": "", "HALL_ISSUE_RATE": "100000"})
     # the forecasts come from the driver, every five simulated minutes: the task's own round
     # (on the real clock) never comes during the test
     monkeypatch.setenv("HALL_FORECAST_DELAY", "3600")
     clock = SteppedClock(DAY, TZ, 9.5 * 3600.0)
-    with TestClient(create_app(settings, poll_interval=0.2, clock=clock)) as client:
-        db = Database(url)
-        with db.write() as conn:
-            uid = accounts.add_user(conn, "surgeadmin", "surge-admin-pass", role="admin", name="仿真")
-            token = auth.issue_token(conn, user_id=uid, hours=100)
-            clerks = {}
-            for w in WINDOWS:
-                cid = accounts.add_user(conn, f"clerk{w}", "surge-clerk-pass", role="admin",
-                                        name=f"窗口{w}")
-                clerks[w] = auth.issue_token(conn, user_id=cid, hours=100)
-            conn.execute(update(Hall).where(Hall.code == "surge").values(
-                settings={**(conn.execute(select(Hall.settings).where(Hall.code == "surge"))
-                             .scalar_one() or {}), "forecast": FORECAST},
-                updated_at=clock.now() + 1.0))
-        client.app_state["hall"].registry.refresh()
+    with live_hall(tmp_path, TOML, "surge", WINDOWS, FORECAST, clock) as (client, token, clerks):
         yield client, token, clerks, clock
-        db.dispose()
 
 
 def test_forecasts_and_estimates_of_a_surge_day_are_calibrated(server) -> None:  # type: ignore[no-untyped-def]
